@@ -1,0 +1,13 @@
+"""sampleaudio: sample-level CNNs for music and audio classification from raw waveforms.
+
+Reproduces SampleCNN (Lee et al., SMC 2017) and its SE / Res / ReSE block study (Kim, Lee, Nam, IEEE JSTSP
+2019) in TensorFlow 2 / Keras 3, with the baselines they are compared against.
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from sampleaudio.errors import AudioDecodeError, DatasetLayoutError, ParameterError, SampleAudioError
+
+__all__ = ["__version__", "SampleAudioError", "AudioDecodeError", "DatasetLayoutError", "ParameterError"]

@@ -1,0 +1,39 @@
+"""Exceptions raised by sampleaudio.
+
+One root exception, :class:`SampleAudioError`, so callers can catch everything the package raises on
+bad input with a single ``except``; the subclasses say which kind of input was bad (librosa's
+``util/exceptions.py`` does the same).
+"""
+
+from __future__ import annotations
+
+__all__ = ["SampleAudioError", "AudioDecodeError", "DatasetLayoutError", "ParameterError"]
+
+
+class SampleAudioError(Exception):
+    """Root of every exception sampleaudio raises on bad input."""
+
+
+class AudioDecodeError(SampleAudioError):
+    """An audio file is missing, empty, truncated, corrupt or in an unsupported format.
+
+    Attributes:
+        path: the file that could not be decoded.
+        reason: a short human-readable cause.
+    """
+
+    def __init__(self, path: str, reason: str):
+        self.path = str(path)
+        self.reason = reason
+        super().__init__(f"cannot decode audio file '{self.path}': {reason}")
+
+    def __reduce__(self):  # keep the two fields across process boundaries (worker pools)
+        return (AudioDecodeError, (self.path, self.reason))
+
+
+class DatasetLayoutError(SampleAudioError):
+    """A dataset folder does not have the on-disk layout its converter expects."""
+
+
+class ParameterError(SampleAudioError, ValueError):
+    """An argument has an invalid value."""

@@ -1,0 +1,447 @@
+"""The TFRecord store: one ``tf.train.Example`` per clip, sharded, atomic and resumable.
+
+Layout of a converted dataset folder::
+
+    OUT/
+      plan.json                          which clip goes into which shard (written first)
+      train-00000-of-00012.tfrecord      shards: split and index in the name
+      train-00000-of-00012.tfrecord.json sidecar: per-shard statistics and skipped files
+      ...
+      manifest.json                      dataset, labels, counts, durations, train mean/std, skips
+      clips.csv                          one row per written clip (id, split, shard, samples, labels)
+
+Each clip is stored whole, as 16-bit PCM at 22,050 Hz; segmenting happens in tf.data
+(:mod:`sampleaudio.pipeline`), so one store serves every segment length (the original code cut
+segments on disk, which ties a store to one model).
+
+Every shard is written to a temporary name and renamed when complete; its sidecar is renamed last, so
+a shard counts as done only when its sidecar exists. A conversion killed at any point and started again
+skips the complete shards, rewrites the others and produces the same bytes as an uninterrupted run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import multiprocessing
+import os
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from typing import Any
+
+import numpy as np
+
+from sampleaudio.audio import SAMPLE_RATE, from_pcm16, load, to_pcm16
+from sampleaudio.errors import AudioDecodeError, DatasetLayoutError, ParameterError
+
+__all__ = [
+    "SPLITS",
+    "Clip",
+    "FileLoader",
+    "Manifest",
+    "encode_example",
+    "parse_example",
+    "write_dataset",
+    "read_manifest",
+    "read_index",
+    "shard_paths",
+]
+
+#: The three splits every store has, in this order.
+SPLITS = ("train", "valid", "test")
+MANIFEST = "manifest.json"
+PLAN = "plan.json"
+INDEX = "clips.csv"
+_FORMAT_VERSION = 1
+
+
+@dataclasses.dataclass(frozen=True)
+class Clip:
+    """One clip to convert.
+
+    Attributes:
+        clip_id: unique, stable identifier (the dataset's own id: MTAT ``clip_id``, Speech Commands
+            ``word/file.wav``, DCASE ``YouTubeID_start_end``).
+        split: ``train``, ``valid`` or ``test``.
+        labels: label indices into the dataset's vocabulary.
+        source: where the audio comes from: a file path for real datasets, a recipe for synthesised ones.
+        artist_id: who produced the audio (MTAT artist, Speech Commands speaker), or ``""``.
+        track_id: the recording it was cut from (MTAT track), or ``""``.
+        duration: read at most this many seconds of the source (``None``: all).
+    """
+
+    clip_id: str
+    split: str
+    labels: tuple[int, ...]
+    source: str
+    artist_id: str = ""
+    track_id: str = ""
+    duration: float | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class FileLoader:
+    """Decode a clip's ``source`` file with :func:`sampleaudio.audio.load` (picklable for worker pools)."""
+
+    sr: int = SAMPLE_RATE
+
+    def __call__(self, clip: Clip) -> np.ndarray:
+        return load(clip.source, sr=self.sr, duration=clip.duration)
+
+
+@dataclasses.dataclass
+class Manifest:
+    """What a converted store holds (``manifest.json``)."""
+
+    dataset: str
+    labels: list[str]
+    multi_label: bool
+    sample_rate: int
+    splits: dict[str, dict[str, Any]]
+    mean: float
+    std: float
+    skipped: list[dict[str, str]]
+    converter: str
+    converter_version: str
+    format_version: int = _FORMAT_VERSION
+    extra: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.labels)
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Manifest:
+        fields = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in fields})
+
+
+# --------------------------------------------------------------------------------------------- schema
+
+
+def encode_example(clip: Clip, pcm: np.ndarray, sample_rate: int = SAMPLE_RATE) -> bytes:
+    """Serialise one clip as a ``tf.train.Example`` (16-bit little-endian PCM in ``audio``)."""
+    import tensorflow as tf
+
+    pcm = np.asarray(pcm, dtype="<i2")
+
+    def b(v: bytes) -> tf.train.Feature:
+        return tf.train.Feature(bytes_list=tf.train.BytesList(value=[v]))
+
+    def i(vs: Iterable[int]) -> tf.train.Feature:
+        return tf.train.Feature(int64_list=tf.train.Int64List(value=list(vs)))
+
+    feature = {
+        "clip_id": b(clip.clip_id.encode()),
+        "audio": b(pcm.tobytes()),
+        "num_samples": i([pcm.shape[0]]),
+        "sample_rate": i([sample_rate]),
+        "labels": i(clip.labels),
+        "split": b(clip.split.encode()),
+        "artist_id": b(clip.artist_id.encode()),
+        "track_id": b(clip.track_id.encode()),
+    }
+    # deterministic=True sorts the feature map: the same clip gives the same bytes in every process
+    return tf.train.Example(features=tf.train.Features(feature=feature)).SerializeToString(deterministic=True)
+
+
+def parse_example(serialized, num_classes: int) -> dict:
+    """Parse one serialised Example (a scalar string tensor) inside tf.data.
+
+    Returns a dict with ``clip_id`` (string), ``audio`` (float32 ``[num_samples]`` in [-1, 1]),
+    ``labels`` (float32 multi-hot ``[num_classes]``; one-hot for single-label data), ``num_samples``,
+    ``split``, ``artist_id``, ``track_id``.
+    """
+    import tensorflow as tf
+
+    spec = {
+        "clip_id": tf.io.FixedLenFeature([], tf.string),
+        "audio": tf.io.FixedLenFeature([], tf.string),
+        "num_samples": tf.io.FixedLenFeature([], tf.int64),
+        "sample_rate": tf.io.FixedLenFeature([], tf.int64),
+        "labels": tf.io.VarLenFeature(tf.int64),
+        "split": tf.io.FixedLenFeature([], tf.string),
+        "artist_id": tf.io.FixedLenFeature([], tf.string, default_value=""),
+        "track_id": tf.io.FixedLenFeature([], tf.string, default_value=""),
+    }
+    ex = tf.io.parse_single_example(serialized, spec)
+    pcm = tf.io.decode_raw(ex["audio"], tf.int16, little_endian=True)
+    audio = tf.cast(pcm, tf.float32) / 32767.0
+    idx = tf.sparse.to_dense(ex["labels"])
+    multi_hot = tf.minimum(tf.reduce_sum(tf.one_hot(idx, num_classes, dtype=tf.float32), axis=0), 1.0)
+    return {
+        "clip_id": ex["clip_id"],
+        "audio": audio,
+        "labels": multi_hot,
+        "num_samples": ex["num_samples"],
+        "split": ex["split"],
+        "artist_id": ex["artist_id"],
+        "track_id": ex["track_id"],
+    }
+
+
+# --------------------------------------------------------------------------------------------- writing
+
+
+def _atomic_write_text(path: str, text: str) -> None:
+    tmp = f"{path}.tmp-{os.getpid()}"
+    with open(tmp, "w") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def _shard_name(split: str, index: int, count: int) -> str:
+    return f"{split}-{index:05d}-of-{count:05d}.tfrecord"
+
+
+def _plan_shards(clips: Sequence[Clip], clips_per_shard: int, seed: int) -> dict[str, list[Clip]]:
+    """Deterministic assignment of clips to shards: sort by id, permute with ``seed``, cut in chunks.
+
+    Mixing the clips (rather than writing them in id order) puts every label in every shard, so the
+    shard-level interleave of the training pipeline already mixes classes.
+    """
+    plan: dict[str, list[Clip]] = {}
+    for split in SPLITS:
+        members = sorted((c for c in clips if c.split == split), key=lambda c: c.clip_id)
+        if not members:
+            continue
+        order = np.random.default_rng(seed).permutation(len(members))
+        members = [members[i] for i in order]
+        count = -(-len(members) // clips_per_shard)
+        for k in range(count):
+            plan[_shard_name(split, k, count)] = members[k * clips_per_shard:(k + 1) * clips_per_shard]
+    return plan
+
+
+def _plan_digest(plan: dict[str, list[Clip]], extra: Any) -> str:
+    h = hashlib.sha256()
+    for name in sorted(plan):
+        h.update(name.encode())
+        for c in plan[name]:
+            h.update(json.dumps(dataclasses.asdict(c), sort_keys=True).encode())
+    h.update(json.dumps(extra, sort_keys=True, default=str).encode())
+    return h.hexdigest()
+
+
+def write_shard(path: str, clips: Sequence[Clip], loader: Callable[[Clip], np.ndarray],
+                sample_rate: int = SAMPLE_RATE) -> dict[str, Any]:
+    """Write one shard atomically and then its sidecar; return the sidecar's content.
+
+    A clip whose audio cannot be decoded is skipped and recorded with its reason; it never stops the shard.
+    """
+    import tensorflow as tf
+
+    tmp = f"{path}.tmp-{os.getpid()}"
+    stats = {"clips": [], "skipped": [], "sum": 0.0, "sumsq": 0.0, "count": 0}
+    with tf.io.TFRecordWriter(tmp) as writer:
+        for clip in clips:
+            try:
+                audio = loader(clip)
+                if audio.ndim != 1 or audio.shape[0] == 0:
+                    raise AudioDecodeError(clip.source, f"loader returned an array of shape {audio.shape}")
+            except AudioDecodeError as exc:
+                stats["skipped"].append({"clip_id": clip.clip_id, "path": exc.path, "reason": exc.reason})
+                continue
+            pcm = to_pcm16(audio)
+            writer.write(encode_example(clip, pcm, sample_rate))
+            x = from_pcm16(pcm).astype(np.float64)
+            stats["sum"] += float(x.sum())
+            stats["sumsq"] += float(np.square(x).sum())
+            stats["count"] += int(x.shape[0])
+            stats["clips"].append([clip.clip_id, clip.split, int(pcm.shape[0]), list(clip.labels)])
+    os.replace(tmp, path)
+    _atomic_write_text(path + ".json", json.dumps(stats, sort_keys=True))
+    return stats
+
+
+def _shard_done(path: str) -> bool:
+    return os.path.exists(path) and os.path.exists(path + ".json")
+
+
+def write_dataset(
+    clips: Sequence[Clip],
+    out_dir: str | os.PathLike,
+    *,
+    dataset: str,
+    labels: Sequence[str],
+    multi_label: bool,
+    converter: str,
+    converter_version: str,
+    loader: Callable[[Clip], np.ndarray] | None = None,
+    workers: int = 1,
+    clips_per_shard: int = 256,
+    seed: int = 123,
+    skipped: Sequence[dict[str, str]] = (),
+    extra: dict[str, Any] | None = None,
+    progress: bool = True,
+) -> Manifest:
+    """Convert ``clips`` into a sharded TFRecord store at ``out_dir`` and write its manifest.
+
+    Args:
+        clips: every clip of the dataset with its split and labels.
+        out_dir: destination folder (created). Re-running into the same folder with the same clips resumes:
+            complete shards are kept, incomplete ones rewritten.
+        dataset: dataset name recorded in the manifest.
+        labels: the label vocabulary, in index order.
+        multi_label: multi-hot (tagging) or one-hot (single-label classification) targets.
+        converter, converter_version: who wrote the store, recorded for provenance.
+        loader: returns a clip's float32 mono audio at 22,050 Hz; default decodes ``clip.source`` as a file.
+            Must be picklable when ``workers > 1``.
+        workers: worker processes (``spawn`` context: TensorFlow is not fork-safe).
+        clips_per_shard: clips in each shard.
+        seed: seed of the deterministic clip-to-shard assignment.
+        skipped: files the converter already rejected before decoding (e.g. known-broken lists), recorded
+            in the manifest beside the ones that fail to decode.
+        extra: dataset-specific facts for the manifest (e.g. the split rule).
+        progress: show a tqdm progress bar.
+
+    Raises:
+        ParameterError: duplicate clip ids, an unknown split, or a label index out of range.
+        DatasetLayoutError: ``out_dir`` already holds a conversion of a different clip list.
+    """
+    from tqdm.auto import tqdm
+
+    if clips_per_shard < 1:
+        raise ParameterError(f"clips_per_shard must be >= 1. Received: clips_per_shard={clips_per_shard}")
+    if workers < 1:
+        raise ParameterError(f"workers must be >= 1. Received: workers={workers}")
+    labels = list(labels)
+    seen: set[str] = set()
+    for c in clips:
+        if c.clip_id in seen:
+            raise ParameterError(f"duplicate clip id '{c.clip_id}'")
+        seen.add(c.clip_id)
+        if c.split not in SPLITS:
+            raise ParameterError(f"clip '{c.clip_id}' has unknown split '{c.split}' (expected one of {SPLITS})")
+        bad = [i for i in c.labels if not 0 <= i < len(labels)]
+        if bad:
+            raise ParameterError(f"clip '{c.clip_id}' has label indices {bad} outside [0, {len(labels)})")
+    if not clips:
+        raise ParameterError(f"no clips to convert for dataset '{dataset}'")
+    loader = loader or FileLoader()
+    extra = dict(extra or {})
+
+    out_dir = os.fspath(out_dir)
+    os.makedirs(out_dir, exist_ok=True)
+    plan = _plan_shards(clips, clips_per_shard, seed)
+    digest = _plan_digest(plan, {"dataset": dataset, "labels": labels, "seed": seed,
+                                 "converter_version": converter_version})
+    plan_path = os.path.join(out_dir, PLAN)
+    if os.path.exists(plan_path):
+        with open(plan_path) as f:
+            old = json.load(f)
+        if old.get("digest") != digest:
+            raise DatasetLayoutError(
+                f"'{out_dir}' already holds a conversion of a different clip list or settings "
+                f"(plan digest {old.get('digest', '?')[:12]} != {digest[:12]}); convert into an empty folder")
+    else:
+        _atomic_write_text(plan_path, json.dumps(
+            {"digest": digest, "dataset": dataset, "shards": {k: [c.clip_id for c in v] for k, v in plan.items()}},
+            indent=1, sort_keys=True))
+
+    # Leftovers of a killed run: temporary files, and shards whose sidecar never appeared.
+    for name in os.listdir(out_dir):
+        if ".tmp-" in name:
+            os.remove(os.path.join(out_dir, name))
+    todo = [name for name in plan if not _shard_done(os.path.join(out_dir, name))]
+
+    bar = tqdm(total=sum(len(plan[n]) for n in todo), unit="clip", desc=f"prep {dataset}",
+               disable=not progress, file=sys.stderr)
+    try:
+        if workers == 1 or len(todo) <= 1:
+            for name in todo:
+                write_shard(os.path.join(out_dir, name), plan[name], loader)
+                bar.update(len(plan[name]))
+        else:
+            ctx = multiprocessing.get_context("spawn")
+            with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+                futures = {pool.submit(write_shard, os.path.join(out_dir, n), plan[n], loader): n for n in todo}
+                for fut in as_completed(futures):
+                    fut.result()
+                    bar.update(len(plan[futures[fut]]))
+    finally:
+        bar.close()
+
+    manifest = _finalise(out_dir, plan, dataset=dataset, labels=labels, multi_label=multi_label,
+                         converter=converter, converter_version=converter_version,
+                         pre_skipped=list(skipped), extra=extra)
+    return manifest
+
+
+def _finalise(out_dir: str, plan: dict[str, list[Clip]], *, dataset: str, labels: list[str], multi_label: bool,
+              converter: str, converter_version: str, pre_skipped: list[dict[str, str]],
+              extra: dict[str, Any]) -> Manifest:
+    import pandas as pd
+
+    rows, skipped = [], list(pre_skipped)
+    total = {"sum": 0.0, "sumsq": 0.0, "count": 0}
+    splits: dict[str, dict[str, Any]] = {}
+    for name in sorted(plan):
+        with open(os.path.join(out_dir, name + ".json")) as f:
+            st = json.load(f)
+        split = name.split("-", 1)[0]
+        info = splits.setdefault(split, {"clips": 0, "seconds": 0.0, "shards": []})
+        info["shards"].append(name)
+        info["clips"] += len(st["clips"])
+        info["seconds"] += sum(n for _, _, n, _ in st["clips"]) / SAMPLE_RATE
+        skipped.extend(st["skipped"])
+        for clip_id, sp, n, lab in st["clips"]:
+            rows.append({"clip_id": clip_id, "split": sp, "shard": name, "num_samples": n,
+                         "labels": " ".join(map(str, lab))})
+        if split == "train":
+            for k in total:
+                total[k] += st[k]
+    for info in splits.values():
+        info["seconds"] = round(info["seconds"], 3)
+    if total["count"]:
+        mean = total["sum"] / total["count"]
+        std = float(np.sqrt(max(total["sumsq"] / total["count"] - mean * mean, 0.0)))
+    else:
+        mean, std = 0.0, 1.0
+    if std == 0.0:
+        std = 1.0
+    manifest = Manifest(dataset=dataset, labels=labels, multi_label=multi_label, sample_rate=SAMPLE_RATE,
+                        splits=splits, mean=float(mean), std=std, skipped=skipped, converter=converter,
+                        converter_version=converter_version, extra=extra)
+    index = pd.DataFrame(rows, columns=["clip_id", "split", "shard", "num_samples", "labels"])
+    tmp = os.path.join(out_dir, f"{INDEX}.tmp-{os.getpid()}")
+    index.to_csv(tmp, index=False)
+    os.replace(tmp, os.path.join(out_dir, INDEX))
+    _atomic_write_text(os.path.join(out_dir, MANIFEST), manifest.to_json())
+    return manifest
+
+
+# --------------------------------------------------------------------------------------------- reading
+
+
+def read_manifest(data_dir: str | os.PathLike) -> Manifest:
+    """Read ``manifest.json`` of a converted store, with a clear error when it is not one."""
+    path = os.path.join(os.fspath(data_dir), MANIFEST)
+    if not os.path.exists(path):
+        raise DatasetLayoutError(f"'{data_dir}' is not a converted sampleaudio store: no {MANIFEST} "
+                                 "(run `sampleaudio prep` first, or the conversion did not finish)")
+    with open(path) as f:
+        return Manifest.from_dict(json.load(f))
+
+
+def read_index(data_dir: str | os.PathLike):
+    """The per-clip index (``clips.csv``) as a pandas DataFrame."""
+    import pandas as pd
+
+    return pd.read_csv(os.path.join(os.fspath(data_dir), INDEX), dtype={"clip_id": str, "labels": str},
+                       keep_default_na=False)
+
+
+def shard_paths(data_dir: str | os.PathLike, split: str) -> list[str]:
+    """Paths of one split's shards, in order."""
+    manifest = read_manifest(data_dir)
+    if split not in manifest.splits:
+        raise DatasetLayoutError(f"'{data_dir}' has no '{split}' split (it has {sorted(manifest.splits)})")
+    return [os.path.join(os.fspath(data_dir), n) for n in manifest.splits[split]["shards"]]
