@@ -1,0 +1,22 @@
+"""SampleCNN, its blocks and baselines (Lee 2017; Kim, Lee, Nam 2019; Dieleman 2014)."""
+
+from sampleaudio.models.blocks import BLOCKS, basic_block, rese_block, se_block, squeeze_excitation
+from sampleaudio.models.frontends import MelSpectrogram
+from sampleaudio.models.initializers import AudioVarianceScaling, taejun_uniform
+from sampleaudio.models.presets import PRESETS, RNN_BLOCKS, from_preset, rnn_from_preset
+from sampleaudio.models.samplecnn import (
+    FrameLevelCNN,
+    MelCNN,
+    SampleCNN,
+    SampleCNNWithRNN,
+    StridedSampleCNN,
+    block_widths,
+)
+from sampleaudio.models.weights import LoadReport, load_keras2_weights, read_keras2_weights
+
+__all__ = [
+    "BLOCKS", "basic_block", "se_block", "rese_block", "squeeze_excitation", "MelSpectrogram",
+    "AudioVarianceScaling", "taejun_uniform", "PRESETS", "RNN_BLOCKS", "from_preset", "rnn_from_preset",
+    "SampleCNN", "StridedSampleCNN", "MelCNN", "FrameLevelCNN", "SampleCNNWithRNN", "block_widths",
+    "LoadReport", "load_keras2_weights", "read_keras2_weights",
+]

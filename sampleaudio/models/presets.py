@@ -1,0 +1,47 @@
+"""Per-task model presets of Kim, Lee, Nam (IEEE JSTSP 2019) and the SMC 2017 model (Lee 2017).
+
+| preset            | blocks | segment | outputs        | "with RNN" blocks |
+|-------------------|--------|---------|----------------|-------------------|
+| ``mtat``          | 9      | 59,049  | 50, sigmoid    | 4                 |
+| ``speech-commands``| 8     | 22,050  | 35, softmax    | 4                 |
+| ``dcase2017``     | 8      | 22,050  | 17, sigmoid    | 5                 |
+| ``lee2017``       | 9      | 59,049  | 50, sigmoid, basic blocks, SMC 2017 head | - |
+"""
+
+from __future__ import annotations
+
+import keras
+
+from sampleaudio.models.samplecnn import SampleCNN, SampleCNNWithRNN
+from sampleaudio.tasks import TASKS, task_for
+
+__all__ = ["PRESETS", "RNN_BLOCKS", "from_preset", "rnn_from_preset"]
+
+#: Blocks before the recurrent layer in Kim 2019 Table I.
+RNN_BLOCKS = {"mtat": 4, "speech-commands": 4, "dcase2017": 5}
+
+PRESETS = {
+    name: {"num_blocks": t.num_blocks, "num_classes": t.num_classes, "activation": t.activation}
+    for name, t in TASKS.items()
+}
+PRESETS["lee2017"] = {"num_blocks": 9, "num_classes": 50, "activation": "sigmoid", "block": "basic",
+                      "multi": False, "head": "smc2017"}
+
+
+def _preset_key(preset: str) -> str:
+    if preset in PRESETS:
+        return preset
+    return task_for(preset).name  # accepts dataset names and synthetic proxies
+
+
+def from_preset(preset: str, **overrides) -> keras.Model:
+    """SampleCNN configured for a task (``mtat``, ``speech-commands``, ``dcase2017``, ``lee2017``, or a dataset
+    name such as ``mini-mtat``); keyword arguments override the preset (``block``, ``multi``, ...)."""
+    return SampleCNN(**{**PRESETS[_preset_key(preset)], **overrides})
+
+
+def rnn_from_preset(preset: str, **overrides) -> keras.Model:
+    """The "with RNN" variant of a task's SampleCNN (Kim 2019 Table I)."""
+    key = _preset_key(preset)
+    base = {k: v for k, v in PRESETS[key].items() if k in ("num_blocks", "num_classes", "activation")}
+    return SampleCNNWithRNN(**{"rnn_blocks": RNN_BLOCKS[key], **base, **overrides})
