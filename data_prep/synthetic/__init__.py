@@ -1,0 +1,36 @@
+"""The embedded benchmark: synthesised proxies of the three Kim 2019 datasets, from pip-installed material.
+
+- ``mini-mtat`` (:mod:`data_prep.synthetic.mini_mtat`): music21 scores rendered with a GM soundfont, tags.
+- ``mini-speech-commands`` (:mod:`data_prep.synthetic.mini_speech_commands`): eSpeak NG words over noise.
+- ``mini-dcase`` (:mod:`data_prep.synthetic.mini_dcase`): GM sound-event gestures over noise, weak labels.
+
+Every proxy goes through the same writer as the real datasets, so everything downstream runs unchanged.
+Their numbers are never comparable to the real datasets'.
+"""
+
+from __future__ import annotations
+
+import os
+
+__all__ = ["PROXY_OF", "cache_dir", "ensure"]
+
+#: proxy -> the real dataset it mirrors
+PROXY_OF = {"mini-mtat": "mtat", "mini-speech-commands": "speech-commands", "mini-dcase": "dcase2017"}
+
+
+def cache_dir() -> str:
+    """Where generated proxies are kept: ``$SAMPLEAUDIO_CACHE``, else ``~/.cache/sampleaudio``."""
+    return os.environ.get("SAMPLEAUDIO_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "sampleaudio")
+
+
+def ensure(name: str, *, size: str = "default", seed: int = 0, root: str | None = None, workers: int = 2,
+           progress: bool = True) -> str:
+    """Path of the generated proxy ``name``; generates it on first use (a half-made one is resumed)."""
+    from data_prep import SYNTHETIC, get_converter
+
+    if name not in SYNTHETIC:
+        raise KeyError(f"unknown proxy '{name}'; known: {sorted(SYNTHETIC)}")
+    out = os.path.join(root or cache_dir(), f"{name}-{size}-seed{seed}")
+    if not os.path.exists(os.path.join(out, "manifest.json")):
+        get_converter(name).convert(out, size=size, seed=seed, workers=workers, progress=progress)
+    return out

@@ -1,0 +1,110 @@
+import json
+import os
+
+import numpy as np
+import pytest
+
+from data_prep import speech_commands
+from data_prep.synthetic import ensure, mini_dcase, mini_mtat, mini_speech_commands
+from data_prep.synthetic.render import Note, instrument_tag, render_notes
+from data_prep.synthetic.sanity import mfcc_baseline
+from sampleaudio import pipeline
+from sampleaudio.records import read_index, read_manifest
+
+
+def _tree(path):
+    return {n: open(os.path.join(path, n), "rb").read() for n in sorted(os.listdir(path))}
+
+
+@pytest.fixture(scope="module")
+def stores(tmp_path_factory):
+    root = tmp_path_factory.mktemp("mini")
+    out = {}
+    for name in ("mini-speech-commands", "mini-dcase", "mini-mtat"):
+        out[name] = ensure(name, size="small", seed=0, root=str(root), workers=1, progress=False)
+    return out
+
+
+@pytest.mark.parametrize("module", [mini_speech_commands, mini_dcase, mini_mtat])
+def test_same_seed_gives_identical_shards(module, stores, tmp_path):
+    again = tmp_path / "again"
+    module.convert(str(again), size="small", seed=0, workers=2, progress=False)  # also: workers don't matter
+    assert _tree(again) == _tree(stores[module.NAME])
+    other = module.plan("small", seed=1)
+    first = module.plan("small", seed=0)
+    clips = first[0] if isinstance(first, tuple) else first
+    other = other[0] if isinstance(other, tuple) else other
+    assert [c.source for c in clips] != [c.source for c in other]
+
+
+def test_speech_proxy_is_speaker_disjoint_and_shaped_like_the_real_dataset(stores):
+    m = read_manifest(stores["mini-speech-commands"])
+    assert m.labels == speech_commands.WORDS and not m.multi_label and "synthetic" in m.extra
+    index = read_index(stores["mini-speech-commands"])
+    speakers = {s: {c.split("/")[1].split("_nohash_")[0] for c in index[index.split == s].clip_id}
+                for s in ("train", "valid", "test")}
+    assert not (speakers["train"] & speakers["test"]) and not (speakers["train"] & speakers["valid"])
+    assert (index.num_samples == 22050).all()
+    counts = index.groupby("split").size()
+    assert counts["train"] == 4 * 35 and counts["valid"] == 35 and counts["test"] == 35
+
+
+def test_dcase_proxy_has_weak_multi_labels_of_17_classes(stores):
+    m = read_manifest(stores["mini-dcase"])
+    assert m.multi_label and len(m.labels) == 17
+    index = read_index(stores["mini-dcase"])
+    n_labels = index.labels.str.split().map(len)
+    assert n_labels.min() >= 1 and n_labels.max() <= 3 and (n_labels > 1).any()
+    assert (index.num_samples == 220500).all()
+
+
+def test_mtat_proxy_tags_come_from_provenance(stores):
+    m = read_manifest(stores["mini-mtat"])
+    clips, vocab = mini_mtat.plan("small", 0)
+    assert m.labels == vocab and 10 <= len(vocab) <= 50
+    for c in clips:
+        recipe = json.loads(c.source)
+        tags = {vocab[i] for i in c.labels}
+        for p in recipe["programs"]:
+            if instrument_tag(p) in vocab:
+                assert instrument_tag(p) in tags
+        if recipe["solo"] and "solo" in vocab:
+            assert "solo" in tags
+        if recipe["piece"].startswith("bach/") and "chorale" in vocab:
+            assert "chorale" in tags
+    # one clip per piece, so no score is in two splits
+    pieces = [json.loads(c.source)["piece"] for c in clips]
+    assert len(pieces) == len(set(pieces))
+    # the catalogue reads real dance types from the ABC R: headers
+    dances = [p for p in mini_mtat.catalog() if p.collection == "dance"]
+    assert {"reel", "jig", "hornpipe"} <= {t for p in dances for t in p.styles}
+    # tag frequencies are skewed, as real tags are
+    counts = np.bincount([i for c in clips for i in c.labels], minlength=len(vocab))
+    assert counts.max() >= 4 * max(1, counts.min())
+
+
+def test_renderer_is_deterministic_and_audible():
+    notes = [Note(0.0, 0.5, 60, 100, 0), Note(0.25, 0.5, 64, 90, 40), Note(0.5, 0.1, 38, 100, 0, drums=True)]
+    a, b = render_notes(notes, 1.0), render_notes(notes, 1.0)
+    np.testing.assert_array_equal(a, b)
+    assert a.shape == (22050,) and np.abs(a).max() > 0.01
+
+
+def test_every_dcase_gesture_makes_sound():
+    for i, gesture in enumerate(mini_dcase.GESTURES):
+        audio = render_notes(gesture(np.random.default_rng(i)), 6.0)
+        assert np.sqrt(np.mean(audio ** 2)) > 1e-3, mini_dcase.CLASSES[i]
+
+
+def test_proxies_flow_through_the_pipeline(stores):
+    for name, segment in (("mini-speech-commands", 22050), ("mini-dcase", 22050), ("mini-mtat", 59049)):
+        x, y = next(iter(pipeline.train_dataset(stores[name], segment=segment, batch_size=4, seed=0)))
+        assert x.shape == (4, segment, 1) and np.isfinite(x.numpy()).all()
+
+
+def test_mfcc_baseline_beats_chance_on_the_speech_proxy(stores):
+    result = mfcc_baseline(stores["mini-speech-commands"])
+    # the small set has 4 training speakers and 35 test clips: 3x chance is already P < 0.02 by luck
+    assert result["accuracy"] > 3 * result["chance_accuracy"]
+    assert result["roc_auc"] > 0.65
+    assert result["accuracy"] < 1.0
