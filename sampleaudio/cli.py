@@ -6,6 +6,7 @@ Subcommands import what they need when they run, so ``sampleaudio --help`` is in
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 
@@ -35,6 +36,89 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
 
     print(summarize(args.dir, max_skipped=args.max_skipped))
     return 0
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from sampleaudio.config import DataConfig, EvalConfig, ExperimentConfig, ModelConfig, TrainConfig
+    from sampleaudio.train import train
+
+    config = ExperimentConfig(
+        name=os.path.basename(os.path.normpath(args.run_dir)),
+        data=DataConfig(data_dir=os.path.abspath(args.data), segment=args.segment, batch_size=args.batch_size,
+                        standardize=args.standardize, max_eval_segments=args.max_eval_segments),
+        model=ModelConfig(architecture=args.architecture, block=args.block, multi=args.multi,
+                          num_blocks=args.num_blocks, amplifying_ratio=args.amplifying_ratio, dropout=args.dropout,
+                          init_features=args.init_features, window=args.window, hop=args.hop),
+        train=TrainConfig(optimizer=args.optimizer, lr=args.lr, momentum=args.momentum, lr_decay=args.lr_decay,
+                          num_stages=args.num_stages, patience=args.patience,
+                          max_epochs_per_stage=args.max_epochs_per_stage, steps_per_epoch=args.steps_per_epoch,
+                          mixed_precision=args.mixed_precision, distribute=args.distribute, seed=args.seed),
+        eval=EvalConfig(threshold=args.threshold))
+    result = train(config, args.run_dir, verbose=0 if args.quiet else 1)
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    from sampleaudio.evaluate import evaluate_run
+
+    print(json.dumps(evaluate_run(args.run_dir, split=args.split, data_dir=args.data), indent=2))
+    return 0
+
+
+def _add_train_parser(sub) -> None:
+    p = sub.add_parser(
+        "train", help="train a model on a converted store (staged SGD schedule of the papers)",
+        description="Train SampleCNN (or a baseline) on a store made by `sampleaudio prep`, with the papers' "
+                    "protocol by default: SGD + Nesterov 0.9, batch 23, lr 0.01 divided by 5 over up to 5 stages, "
+                    "each ending after 2 epochs without validation-loss improvement. The run directory records "
+                    "config, versions, git commit, history, TensorBoard logs, the best model and test metrics; "
+                    "a killed run resumes from its last epoch when started again with the same arguments.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--data", required=True, help="store folder (from `sampleaudio prep`)")
+    p.add_argument("--run-dir", required=True, help="where the run is written (and resumed from)")
+    g = p.add_argument_group("model")
+    g.add_argument("--architecture", default="samplecnn",
+                   choices=["samplecnn", "lee2017", "samplecnn_rnn", "mel", "strided", "frame"])
+    g.add_argument("--block", default="se", choices=["basic", "se", "res1", "res2", "rese1", "rese2"])
+    g.add_argument("--multi", action="store_true", help="multi-level aggregation of the last 3 blocks")
+    g.add_argument("--num-blocks", type=int, default=None, help="default: the task's (9 MTAT, 8 others)")
+    g.add_argument("--init-features", type=int, default=128, help="width of the first layers")
+    g.add_argument("--amplifying-ratio", type=float, default=0.125, help="SE hidden width / channels")
+    g.add_argument("--dropout", type=float, default=0.5)
+    g.add_argument("--window", type=int, default=3, help="first-layer window (mel/strided/frame)")
+    g.add_argument("--hop", type=int, default=3, help="first-layer hop (mel/strided)")
+    g = p.add_argument_group("data")
+    g.add_argument("--segment", type=int, default=None, help="input samples (default: the task's)")
+    g.add_argument("--batch-size", type=int, default=23)
+    g.add_argument("--standardize", default="manifest", choices=["manifest", "paper"],
+                   help="store's train mean/std, or the original's constants (real data)")
+    g.add_argument("--max-eval-segments", type=int, default=None, help="cap segments per clip in evaluation")
+    g = p.add_argument_group("optimisation")
+    g.add_argument("--optimizer", default="sgd", choices=["sgd", "adam"])
+    g.add_argument("--lr", type=float, default=0.01)
+    g.add_argument("--momentum", type=float, default=0.9)
+    g.add_argument("--lr-decay", type=float, default=0.2, help="factor between stages")
+    g.add_argument("--num-stages", type=int, default=5)
+    g.add_argument("--patience", type=int, default=2, help="epochs without improvement that end a stage")
+    g.add_argument("--max-epochs-per-stage", type=int, default=100)
+    g.add_argument("--steps-per-epoch", type=int, default=None, help="default: one pass over the segments")
+    g.add_argument("--mixed-precision", default="off", choices=["off", "float16", "bfloat16"])
+    g.add_argument("--distribute", default="none", choices=["none", "mirrored", "multiworker"],
+                   help="tf.distribute strategy (multiworker reads TF_CONFIG)")
+    g.add_argument("--seed", type=int, default=0)
+    g.add_argument("--threshold", type=float, default=None, help="decision threshold (default: the task's)")
+    p.add_argument("--quiet", action="store_true", help="no Keras progress bars")
+    p.set_defaults(func=_cmd_train)
+
+    p = sub.add_parser("evaluate", help="score a run's best model on a split (clip-level metrics)",
+                       description="Average each clip's segment predictions and compute macro ROC-AUC, PR-AUC, "
+                                   "argmax accuracy, the original's exact-match accuracy and the instance F-score, "
+                                   "plus per-class scores; written into the run directory.")
+    p.add_argument("run_dir", help="a finished `sampleaudio train` run")
+    p.add_argument("--split", default="test", choices=["train", "valid", "test"])
+    p.add_argument("--data", default=None, help="another store with the same labels (default: the run's)")
+    p.set_defaults(func=_cmd_evaluate)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -72,6 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-skipped", type=int, default=10, help="skipped files to list")
     p.set_defaults(func=_cmd_inspect)
 
+    _add_train_parser(sub)
     return parser
 
 

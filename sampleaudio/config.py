@@ -1,0 +1,129 @@
+"""Experiment configuration as nested dataclasses (data, model, training, evaluation).
+
+Defaults are the papers' protocol (``../shared/reference/papers.md`` Sec. 1): SGD with Nesterov momentum 0.9,
+batch 23, learning rate 0.01 divided by 5 in up to 5 stages, each stage ending when the validation loss has
+not improved for 2 epochs, dropout 0.5. Derived numbers (segment length, blocks, steps per epoch) come from the
+store's task, not typed in.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any
+
+__all__ = ["DataConfig", "ModelConfig", "TrainConfig", "EvalConfig", "ExperimentConfig"]
+
+
+@dataclasses.dataclass
+class DataConfig:
+    """Where the store is and how it is read.
+
+    Attributes:
+        data_dir: a store written by ``sampleaudio prep``.
+        segment: input samples per example (``None``: the task's, e.g. 59,049 for MTAT).
+        batch_size: 23 in the papers.
+        standardize: ``manifest`` (the store's training mean/std) or ``paper`` (the original's constants,
+            meaningful for the real datasets only).
+        shuffle_buffer: clips in the shuffle buffer.
+        max_eval_segments: cap on segments per clip in validation/evaluation (``None``: all).
+    """
+
+    data_dir: str = ""
+    segment: int | None = None
+    batch_size: int = 23
+    standardize: str = "manifest"
+    shuffle_buffer: int = 2048
+    max_eval_segments: int | None = None
+
+
+@dataclasses.dataclass
+class ModelConfig:
+    """Which network.
+
+    Attributes:
+        architecture: ``samplecnn`` (Kim 2019), ``lee2017`` (SMC 2017 head), ``samplecnn_rnn`` (Table I),
+            ``mel`` / ``strided`` (Fig. 4 front ends, with ``window``/``hop``), ``frame`` (Dieleman 2014).
+        block, multi, amplifying_ratio, dropout, init_features: as :func:`sampleaudio.models.SampleCNN`.
+        num_blocks: ``None``: the task's.
+        window, hop: first-layer window and hop for ``mel``/``strided``/``frame``.
+    """
+
+    architecture: str = "samplecnn"
+    block: str = "se"
+    multi: bool = False
+    num_blocks: int | None = None
+    amplifying_ratio: float = 0.125
+    dropout: float = 0.5
+    init_features: int = 128
+    window: int = 3
+    hop: int = 3
+
+    @property
+    def signature(self) -> str:
+        if self.architecture in ("mel", "strided"):
+            return f"{self.architecture}_w{self.window}_h{self.hop}_{self.block}"
+        return self.block + ("_multi" if self.multi else "")
+
+
+@dataclasses.dataclass
+class TrainConfig:
+    """How to train.
+
+    Attributes:
+        optimizer: ``sgd`` (Nesterov, the papers) or ``adam``.
+        lr, momentum, lr_decay, num_stages, patience: the staged schedule; stage ``k`` trains at
+            ``lr * lr_decay ** k`` with a fresh optimizer, from the best weights of stage ``k - 1``.
+        time_decay: the original's per-step ``SGD(decay=1e-6)`` (inverse time decay within a stage).
+        max_epochs_per_stage: a stage also ends after this many epochs (100 in the original's ``fit``).
+        steps_per_epoch: ``None``: one pass over the training segments (clips x segments per clip / batch).
+        mixed_precision: ``off``, ``float16`` (with loss scaling) or ``bfloat16``.
+        distribute: ``none``, ``mirrored`` (all local GPUs) or ``multiworker`` (``TF_CONFIG``).
+        jit_compile: XLA-compile the train step (``auto``: on GPU only, where it pays off).
+        seed: seeds weights, shuffling and crops.
+    """
+
+    optimizer: str = "sgd"
+    lr: float = 0.01
+    momentum: float = 0.9
+    lr_decay: float = 0.2
+    num_stages: int = 5
+    patience: int = 2
+    time_decay: float = 1e-6
+    max_epochs_per_stage: int = 100
+    steps_per_epoch: int | None = None
+    mixed_precision: str = "off"
+    distribute: str = "none"
+    jit_compile: str = "auto"
+    seed: int = 0
+
+
+@dataclasses.dataclass
+class EvalConfig:
+    """How to evaluate: ``split`` to score and the decision ``threshold`` (``None``: the task's)."""
+
+    split: str = "test"
+    threshold: float | None = None
+    batch_size: int = 64
+
+
+@dataclasses.dataclass
+class ExperimentConfig:
+    name: str = "experiment"
+    data: DataConfig = dataclasses.field(default_factory=DataConfig)
+    model: ModelConfig = dataclasses.field(default_factory=ModelConfig)
+    train: TrainConfig = dataclasses.field(default_factory=TrainConfig)
+    eval: EvalConfig = dataclasses.field(default_factory=EvalConfig)
+    notes: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ExperimentConfig:
+        return cls(name=d.get("name", "experiment"), data=DataConfig(**d.get("data", {})),
+                   model=ModelConfig(**d.get("model", {})), train=TrainConfig(**d.get("train", {})),
+                   eval=EvalConfig(**d.get("eval", {})), notes=d.get("notes", ""))

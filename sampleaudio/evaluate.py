@@ -1,0 +1,78 @@
+"""Clip-level evaluation (Kim, Lee, Nam 2019 Sec. IV-C): average segment predictions per clip, then score.
+
+``sampleaudio evaluate RUN_DIR`` scores a run's best model on a split and writes ``metrics_<split>.json`` and
+``per_class_<split>.csv`` beside it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from sampleaudio.metrics import clip_metrics, per_class_scores
+from sampleaudio.pipeline import clip_average, eval_dataset
+from sampleaudio.records import read_manifest
+from sampleaudio.tasks import Task
+
+__all__ = ["predict_clips", "evaluate_model", "evaluate_run"]
+
+
+def predict_clips(model: keras.Model, data_dir: str, split: str, *, segment: int, batch_size: int = 64,
+                  mean: float | None = None, std: float | None = None, max_segments: int | None = None,
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """``(y_true, y_score)`` per clip of ``split``: model outputs averaged over each clip's segments."""
+    predict = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
+    scores, index, labels = [], [], {}
+    for x, y, i in eval_dataset(data_dir, split, segment=segment, batch_size=batch_size, mean=mean, std=std,
+                                max_segments=max_segments):
+        scores.append(np.asarray(predict(x), dtype=np.float64))
+        i = i.numpy()
+        index.append(i)
+        for k, row in zip(i, y.numpy()):
+            labels.setdefault(int(k), row)
+    if not scores:
+        raise ValueError(f"split '{split}' of '{data_dir}' holds no clips")
+    ids, clip_scores = clip_average(np.concatenate(scores), np.concatenate(index))
+    return np.stack([labels[int(k)] for k in ids]), clip_scores
+
+
+def evaluate_model(model: keras.Model, data_dir: str, task: Task, *, split: str = "test", segment: int | None = None,
+                   threshold: float | None = None, batch_size: int = 64, mean: float | None = None,
+                   std: float | None = None, max_segments: int | None = None):
+    """Clip metrics (dict) and per-class scores (DataFrame) of ``model`` on ``split``."""
+    threshold = task.threshold if threshold is None else threshold
+    y_true, y_score = predict_clips(model, data_dir, split, segment=segment or task.segment, batch_size=batch_size,
+                                    mean=mean, std=std, max_segments=max_segments)
+    labels = read_manifest(data_dir).labels
+    result = clip_metrics(y_true, y_score, threshold=threshold)
+    result["threshold"] = threshold
+    result["split"] = split
+    return result, per_class_scores(y_true, y_score, threshold, labels)
+
+
+def evaluate_run(run_dir: str, split: str = "test", data_dir: str | None = None) -> dict:
+    """Score a training run's best model on ``split`` (of its own store, or ``data_dir``) and save the results."""
+    from sampleaudio.train import load_run
+
+    model, config, task = load_run(run_dir)
+    data_dir = data_dir or config.data.data_dir
+    mean, std = _standardization(config, task)
+    result, per_class = evaluate_model(model, data_dir, task, split=split, segment=config.data.segment,
+                                       threshold=config.eval.threshold, batch_size=config.eval.batch_size,
+                                       mean=mean, std=std, max_segments=config.data.max_eval_segments)
+    with open(os.path.join(run_dir, f"metrics_{split}.json"), "w") as f:
+        json.dump(result, f, indent=2)
+    per_class.to_csv(os.path.join(run_dir, f"per_class_{split}.csv"), index=False)
+    return result
+
+
+def _standardization(config, task) -> tuple[float | None, float | None]:
+    if config.data.standardize == "paper":
+        return task.paper_mean, task.paper_std
+    if config.data.standardize != "manifest":
+        raise ValueError(f"standardize must be 'manifest' or 'paper'. Received: {config.data.standardize!r}")
+    return None, None

@@ -1,0 +1,286 @@
+"""Training with the papers' staged schedule, resumable at every epoch.
+
+Protocol (Kim, Lee, Nam, IEEE JSTSP 2019 Sec. IV-B; the authors' ``train.py``): SGD with Nesterov momentum 0.9
+and the original's per-step time decay (1e-6), batch 23, one random segment per clip and step; learning rate
+0.01, divided by 5 at each of up to 5 stages. A stage ends when the validation loss has not improved for 2
+epochs; the next stage reloads the stage's best weights and starts a fresh optimizer. As in the original, each
+stage keeps its own "best" (its checkpoint callback was recreated per stage).
+
+A run directory holds::
+
+    config.json  environment.json  history.csv  tensorboard/  state.json
+    checkpoints/last.keras   (model + optimizer, written after every epoch)
+    checkpoints/best.weights.h5   (the current stage's best)
+    best.keras  model_card.json  final_metrics.json  per_class_test.csv   (when finished)
+
+A run killed at any point and started again with the same arguments continues from the last finished epoch
+(stage, epoch, optimizer state and best-so-far) instead of starting over; a finished run is not retrained.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import json
+import math
+import os
+import platform
+import subprocess
+import time
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from sampleaudio.config import ExperimentConfig, ModelConfig
+from sampleaudio.errors import ParameterError
+from sampleaudio.evaluate import _standardization, evaluate_model
+from sampleaudio.pipeline import eval_dataset, train_dataset
+from sampleaudio.records import read_manifest
+from sampleaudio.tasks import Task, task_for
+
+__all__ = ["build_model", "train", "load_run", "environment", "run_is_finished"]
+
+_POLICIES = {"off": "float32", "float16": "mixed_float16", "bfloat16": "mixed_bfloat16"}
+
+
+def build_model(cfg: ModelConfig, task: Task) -> keras.Model:
+    """The network ``cfg`` names, sized for ``task``."""
+    from sampleaudio import models
+
+    common = {"num_classes": task.num_classes, "activation": task.activation, "dropout": cfg.dropout,
+              "init_features": cfg.init_features}
+    blocks = cfg.num_blocks or task.num_blocks
+    arch = cfg.architecture
+    if arch == "samplecnn":
+        return models.SampleCNN(block=cfg.block, multi=cfg.multi, num_blocks=blocks,
+                                amplifying_ratio=cfg.amplifying_ratio, **common)
+    if arch == "lee2017":
+        return models.SampleCNN(block="basic", multi=False, num_blocks=blocks, head="smc2017", **common)
+    if arch == "samplecnn_rnn":
+        rnn_blocks = models.RNN_BLOCKS.get(task.name, 4)
+        return models.SampleCNNWithRNN(rnn_blocks, block=cfg.block, num_blocks=blocks,
+                                       amplifying_ratio=cfg.amplifying_ratio, **common)
+    if arch == "mel":
+        return models.MelCNN(cfg.window, cfg.hop, block=cfg.block, multi=cfg.multi, num_blocks=blocks,
+                             amplifying_ratio=cfg.amplifying_ratio, **common)
+    if arch == "strided":
+        return models.StridedSampleCNN(cfg.window, cfg.hop, block=cfg.block, multi=cfg.multi, num_blocks=blocks,
+                                       amplifying_ratio=cfg.amplifying_ratio, **common)
+    if arch == "frame":
+        return models.FrameLevelCNN(cfg.window, segment=task.segment, **common)
+    raise ParameterError(f"unknown architecture {arch!r} (samplecnn, lee2017, samplecnn_rnn, mel, strided, frame)")
+
+
+def environment() -> dict:
+    """Versions and git commit recorded next to every result."""
+    import sklearn
+
+    import sampleaudio
+
+    try:
+        root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        commit = subprocess.run(["git", "-C", root, "rev-parse", "HEAD"], capture_output=True, text=True,
+                                timeout=10).stdout.strip() or "unknown"
+        dirty = bool(subprocess.run(["git", "-C", root, "status", "--porcelain", "--untracked-files=no"],
+                                    capture_output=True, text=True, timeout=10).stdout.strip())
+    except (OSError, subprocess.SubprocessError):
+        commit, dirty = "unknown", False
+    return {"sampleaudio": sampleaudio.__version__, "tensorflow": tf.__version__, "keras": keras.__version__,
+            "numpy": np.__version__, "scikit-learn": sklearn.__version__, "python": platform.python_version(),
+            "platform": platform.platform(), "git_commit": commit, "git_dirty": dirty,
+            "devices": [d.device_type for d in tf.config.list_physical_devices()]}
+
+
+def _atomic_json(path: str, obj) -> None:
+    tmp = f"{path}.tmp-{os.getpid()}"
+    with open(tmp, "w") as f:
+        json.dump(obj, f, indent=2, sort_keys=True)
+    os.replace(tmp, path)
+
+
+def _strategy(name: str) -> tf.distribute.Strategy:
+    if name == "none":
+        return tf.distribute.get_strategy()
+    if name == "mirrored":
+        return tf.distribute.MirroredStrategy()
+    if name == "multiworker":
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    raise ParameterError(f"distribute must be none, mirrored or multiworker. Received: {name!r}")
+
+
+def _is_chief() -> tuple[bool, int]:
+    cfg = json.loads(os.environ.get("TF_CONFIG", "{}") or "{}")
+    task = cfg.get("task", {})
+    kind, index = task.get("type", "chief"), int(task.get("index", 0))
+    chief = kind == "chief" or (kind == "worker" and index == 0 and "chief" not in cfg.get("cluster", {}))
+    return chief, index
+
+
+def _optimizer(cfg, stage: int):
+    lr = cfg.lr * cfg.lr_decay ** stage
+    if cfg.time_decay:
+        lr = keras.optimizers.schedules.InverseTimeDecay(lr, decay_steps=1, decay_rate=cfg.time_decay)
+    if cfg.optimizer == "sgd":
+        opt = keras.optimizers.SGD(lr, momentum=cfg.momentum, nesterov=True)
+    elif cfg.optimizer == "adam":
+        opt = keras.optimizers.Adam(lr)
+    else:
+        raise ParameterError(f"optimizer must be 'sgd' or 'adam'. Received: {cfg.optimizer!r}")
+    if cfg.mixed_precision == "float16":
+        opt = keras.optimizers.LossScaleOptimizer(opt)
+    return opt
+
+
+def _compile(model, config: ExperimentConfig, task: Task, stage: int) -> None:
+    jit = config.train.jit_compile
+    jit = bool(tf.config.list_physical_devices("GPU")) if jit == "auto" else jit in (True, "true", "on", "1")
+    model.compile(optimizer=_optimizer(config.train, stage), loss=task.loss, jit_compile=jit)
+
+
+def run_is_finished(run_dir: str) -> bool:
+    return os.path.exists(os.path.join(run_dir, "final_metrics.json"))
+
+
+def _steps_per_epoch(config: ExperimentConfig, manifest, segment: int) -> int:
+    if config.train.steps_per_epoch:
+        return int(config.train.steps_per_epoch)
+    info = manifest.splits["train"]
+    segments = max(info["clips"], int(info["seconds"] * manifest.sample_rate // segment))
+    return max(1, math.ceil(segments / config.data.batch_size))
+
+
+def train(config: ExperimentConfig, run_dir: str, *, verbose: int = 1) -> dict:
+    """Train ``config`` into ``run_dir`` (resuming what is there) and return the final test metrics."""
+    chief, worker_index = _is_chief()
+    if not chief and config.train.distribute == "multiworker":
+        run_dir = os.path.join(run_dir, f"worker-{worker_index}")  # only the chief writes the run itself
+    os.makedirs(os.path.join(run_dir, "checkpoints"), exist_ok=True)
+    config_path = os.path.join(run_dir, "config.json")
+    if os.path.exists(config_path):
+        with open(config_path) as f:
+            old = json.load(f)
+        if old != json.loads(config.to_json()):
+            raise ParameterError(f"'{run_dir}' holds a run of a different configuration; use another --run-dir")
+    else:
+        _atomic_json(config_path, config.to_dict())
+    if run_is_finished(run_dir):
+        with open(os.path.join(run_dir, "final_metrics.json")) as f:
+            return json.load(f)
+    _atomic_json(os.path.join(run_dir, "environment.json"), environment())
+
+    manifest = read_manifest(config.data.data_dir)
+    task = task_for(manifest.dataset, manifest.num_classes)
+    if task.multi_label != manifest.multi_label:
+        raise ParameterError(f"store '{config.data.data_dir}' is {'multi' if manifest.multi_label else 'single'}-"
+                             f"label but task '{task.name}' is not")
+    segment = config.data.segment or task.segment
+    mean, std = _standardization(config, task)
+    steps = _steps_per_epoch(config, manifest, segment)
+    previous_policy = keras.mixed_precision.global_policy().name
+    policy = _POLICIES.get(config.train.mixed_precision)
+    if policy is None:
+        raise ParameterError(f"mixed_precision must be off, float16 or bfloat16. "
+                             f"Received: {config.train.mixed_precision!r}")
+    keras.mixed_precision.set_global_policy(policy)
+    try:
+        return _train(config, run_dir, task, manifest, segment, mean, std, steps, verbose, chief)
+    finally:
+        keras.mixed_precision.set_global_policy(previous_policy)
+
+
+def _train(config, run_dir, task, manifest, segment, mean, std, steps, verbose, chief) -> dict:
+    tc = config.train
+    strategy = _strategy(tc.distribute)
+    state_path = os.path.join(run_dir, "state.json")
+    last_path = os.path.join(run_dir, "checkpoints", "last.keras")
+    best_path = os.path.join(run_dir, "checkpoints", "best.weights.h5")
+    state = {"stage": 0, "epoch": 0, "global_epoch": 0, "best_val_loss": None, "wait": 0, "stage_started": False}
+    if os.path.exists(state_path) and os.path.exists(last_path):
+        with open(state_path) as f:
+            state = json.load(f)
+    keras.utils.set_random_seed(tc.seed + 7919 * state["global_epoch"])
+
+    with strategy.scope():
+        if state["stage_started"]:
+            model = keras.saving.load_model(last_path)  # weights and optimizer state of the last epoch
+        else:
+            model = build_model(config.model, task)
+    val = eval_dataset(config.data.data_dir, "valid", segment=segment, batch_size=config.data.batch_size,
+                       mean=mean, std=std, max_segments=config.data.max_eval_segments)
+    val = val.map(lambda x, y, i: (x, y))
+    history_path = os.path.join(run_dir, "history.csv")
+    tensorboard = keras.callbacks.TensorBoard(os.path.join(run_dir, "tensorboard"), write_graph=False)
+
+    while state["stage"] < tc.num_stages:
+        stage = state["stage"]
+        if not state["stage_started"]:
+            with strategy.scope():
+                if stage > 0:
+                    model.load_weights(best_path)
+                _compile(model, config, task, stage)
+            state.update(epoch=0, wait=0, best_val_loss=None, stage_started=True)
+        while state["epoch"] < tc.max_epochs_per_stage and state["wait"] < tc.patience:
+            started = time.time()
+            ds = train_dataset(config.data.data_dir, segment=segment, batch_size=config.data.batch_size,
+                               seed=tc.seed * 100003 + state["global_epoch"], shuffle_buffer=config.data.shuffle_buffer,
+                               mean=mean, std=std, drop_remainder=tc.distribute != "none")
+            hist = model.fit(ds, epochs=state["global_epoch"] + 1, initial_epoch=state["global_epoch"],
+                             steps_per_epoch=steps, validation_data=val, verbose=verbose, callbacks=[tensorboard])
+            loss, val_loss = float(hist.history["loss"][-1]), float(hist.history["val_loss"][-1])
+            improved = state["best_val_loss"] is None or val_loss < state["best_val_loss"]
+            if improved:
+                state["best_val_loss"], state["wait"] = val_loss, 0
+                tmp = best_path.replace(".weights.h5", ".tmp.weights.h5")
+                model.save_weights(tmp)
+                os.replace(tmp, best_path)
+            else:
+                state["wait"] += 1
+            row = {"stage": stage, "epoch": state["epoch"], "global_epoch": state["global_epoch"],
+                   "lr": tc.lr * tc.lr_decay ** stage, "loss": loss, "val_loss": val_loss, "improved": improved,
+                   "seconds": round(time.time() - started, 2)}
+            new = not os.path.exists(history_path)
+            with open(history_path, "a", newline="") as f:
+                w = csv.DictWriter(f, fieldnames=list(row))
+                if new:
+                    w.writeheader()
+                w.writerow(row)
+            state["epoch"] += 1
+            state["global_epoch"] += 1
+            tmp = last_path.replace(".keras", ".tmp.keras")
+            model.save(tmp)
+            os.replace(tmp, last_path)
+            _atomic_json(state_path, state)
+        state.update(stage=stage + 1, stage_started=False)
+        _atomic_json(state_path, state)
+
+    model.load_weights(best_path)
+    if not chief:
+        return {}
+    model.save(os.path.join(run_dir, "best.keras"))
+    card = {"labels": read_manifest(config.data.data_dir).labels, "task": dataclasses.asdict(task),
+            "segment": segment, "mean": manifest.mean if mean is None else mean,
+            "std": manifest.std if std is None else std, "dataset": manifest.dataset,
+            "synthetic": "synthetic" in manifest.extra}
+    _atomic_json(os.path.join(run_dir, "model_card.json"), card)
+    result, per_class = evaluate_model(model, config.data.data_dir, task, split=config.eval.split, segment=segment,
+                                       threshold=config.eval.threshold, batch_size=config.eval.batch_size,
+                                       mean=mean, std=std, max_segments=config.data.max_eval_segments)
+    result["parameters"] = int(sum(np.prod(w.shape) for w in model.trainable_weights))
+    result["epochs"] = state["global_epoch"]
+    per_class.to_csv(os.path.join(run_dir, f"per_class_{config.eval.split}.csv"), index=False)
+    _atomic_json(os.path.join(run_dir, "final_metrics.json"), result)
+    return result
+
+
+def load_run(run_dir: str) -> tuple[keras.Model, ExperimentConfig, Task]:
+    """The best model of a finished run, its configuration and task."""
+    path = os.path.join(run_dir, "best.keras")
+    if not os.path.exists(path):
+        raise ParameterError(f"'{run_dir}' has no best.keras: the run has not finished (resume it with "
+                             "`sampleaudio train` and the same arguments)")
+    with open(os.path.join(run_dir, "config.json")) as f:
+        config = ExperimentConfig.from_dict(json.load(f))
+    with open(os.path.join(run_dir, "model_card.json")) as f:
+        card = json.load(f)
+    return keras.saving.load_model(path), config, Task(**card["task"])
