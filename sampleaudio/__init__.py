@@ -10,4 +10,19 @@ __version__ = "0.1.0"
 
 from sampleaudio.errors import AudioDecodeError, DatasetLayoutError, ParameterError, SampleAudioError
 
-__all__ = ["__version__", "SampleAudioError", "AudioDecodeError", "DatasetLayoutError", "ParameterError"]
+__all__ = ["__version__", "SampleAudioError", "AudioDecodeError", "DatasetLayoutError", "ParameterError", "tag",
+           "embed"]
+
+
+def tag(inputs, model, top_k=None, **kwargs):
+    """Tag audio files, folders, globs or arrays with a trained run; see :func:`sampleaudio.inference.tag`."""
+    from sampleaudio.inference import tag as _tag
+
+    return _tag(inputs, model, top_k=top_k, **kwargs)
+
+
+def embed(inputs, model, layer="penultimate", **kwargs):
+    """Embed audio with a trained run; see :func:`sampleaudio.inference.embed`."""
+    from sampleaudio.inference import embed as _embed
+
+    return _embed(inputs, model, layer=layer, **kwargs)

@@ -45,7 +45,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
     config = ExperimentConfig(
         name=os.path.basename(os.path.normpath(args.run_dir)),
         data=DataConfig(data_dir=os.path.abspath(args.data), segment=args.segment, batch_size=args.batch_size,
-                        standardize=args.standardize, max_eval_segments=args.max_eval_segments),
+                        standardize=args.standardize, max_eval_segments=args.max_eval_segments,
+                        max_valid_segments=args.max_valid_segments),
         model=ModelConfig(architecture=args.architecture, block=args.block, multi=args.multi,
                           num_blocks=args.num_blocks, amplifying_ratio=args.amplifying_ratio, dropout=args.dropout,
                           init_features=args.init_features, window=args.window, hop=args.hop),
@@ -93,7 +94,8 @@ def _add_train_parser(sub) -> None:
     g.add_argument("--batch-size", type=int, default=23)
     g.add_argument("--standardize", default="manifest", choices=["manifest", "paper"],
                    help="store's train mean/std, or the original's constants (real data)")
-    g.add_argument("--max-eval-segments", type=int, default=None, help="cap segments per clip in evaluation")
+    g.add_argument("--max-eval-segments", type=int, default=None, help="cap segments per clip in the final test")
+    g.add_argument("--max-valid-segments", type=int, default=None, help="cap segments per clip in validation")
     g = p.add_argument_group("optimisation")
     g.add_argument("--optimizer", default="sgd", choices=["sgd", "adam"])
     g.add_argument("--lr", type=float, default=0.01)
@@ -119,6 +121,78 @@ def _add_train_parser(sub) -> None:
     p.add_argument("--split", default="test", choices=["train", "valid", "test"])
     p.add_argument("--data", default=None, help="another store with the same labels (default: the run's)")
     p.set_defaults(func=_cmd_evaluate)
+
+
+def _cmd_tag(args: argparse.Namespace) -> int:
+    from sampleaudio.inference import Tagger, write_tags
+
+    tagger = Tagger.from_path(args.model, batch_size=args.batch_size)
+    results = tagger.tag(args.files, top_k=args.top_k, progress=not args.quiet)
+    for r in results:
+        if r.error:
+            print(f"{r.source}\tERROR: {r.error}", file=sys.stderr)
+        else:
+            print(f"{r.source}\t" + ", ".join(f"{t} ({s:.3f})" for t, s in r.top(args.top_k)))
+    if args.out:
+        write_tags(results, args.out, top_k=args.top_k)
+    return 1 if any(r.error for r in results) else 0
+
+
+def _cmd_embed(args: argparse.Namespace) -> int:
+    from sampleaudio.inference import Tagger, write_embeddings
+
+    tagger = Tagger.from_path(args.model, batch_size=args.batch_size)
+    results = tagger.embed(args.files, layer=args.layer, progress=not args.quiet)
+    for r in results:
+        if r.error:
+            print(f"{r.source}\tERROR: {r.error}", file=sys.stderr)
+    paths = write_embeddings(results, args.out)
+    print(f"wrote {len(paths)} embedding file(s) to {args.out}")
+    return 1 if any(r.error for r in results) else 0
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from sampleaudio.export import export_run
+
+    print(export_run(args.run_dir, args.out, overwrite=args.overwrite))
+    return 0
+
+
+def _add_inference_parsers(sub) -> None:
+    p = sub.add_parser("tag", help="tag audio files with a trained model",
+                       description="Clip-level tag probabilities (mean over every segment) for files, folders "
+                                   "(recursive) and globs, decoded in parallel and batched together. Prints the "
+                                   "top tags per file; --out writes CSV (a column per tag), JSON (top tags and the "
+                                   "tag-over-time matrix) or NPZ.")
+    p.add_argument("model", help="a finished `sampleaudio train` run folder")
+    p.add_argument("files", nargs="+", help="audio files, folders or glob patterns")
+    p.add_argument("--top-k", type=int, default=5, help="tags to print per file")
+    p.add_argument("--out", help="results file: .csv, .json or .npz")
+    p.add_argument("--batch-size", type=int, default=32, help="segments per forward pass")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_tag)
+
+    p = sub.add_parser("embed", help="embed audio files with a trained model",
+                       description="Clip embeddings (mean over segments) and per-segment embeddings, one .npz per "
+                                   "file in --out (keys: embedding, segment_embeddings, times, source).")
+    p.add_argument("model", help="a finished `sampleaudio train` run folder")
+    p.add_argument("files", nargs="+", help="audio files, folders or glob patterns")
+    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--layer", default="penultimate",
+                   help="penultimate (head's hidden layer), multi (multi-level features) or a layer name")
+    p.add_argument("--batch-size", type=int, default=32, help="segments per forward pass")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_embed)
+
+    p = sub.add_parser("export", help="export a run as a TF Serving SavedModel",
+                       description="Write a SavedModel whose serving_default signature takes a batch of "
+                                   "variable-length float32 waveforms at 22,050 Hz with their lengths, cuts "
+                                   "segments in the graph and returns clip-level probabilities and the tag "
+                                   "vocabulary (an asset); an `embed` signature returns clip embeddings.")
+    p.add_argument("run_dir", help="a finished `sampleaudio train` run folder")
+    p.add_argument("--out", required=True, help="version folder for TF Serving, e.g. models/tagger/1")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing export")
+    p.set_defaults(func=_cmd_export)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -157,6 +231,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_inspect)
 
     _add_train_parser(sub)
+    _add_inference_parsers(sub)
     return parser
 
 

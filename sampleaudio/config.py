@@ -26,7 +26,8 @@ class DataConfig:
         standardize: ``manifest`` (the store's training mean/std) or ``paper`` (the original's constants,
             meaningful for the real datasets only).
         shuffle_buffer: clips in the shuffle buffer.
-        max_eval_segments: cap on segments per clip in validation/evaluation (``None``: all).
+        max_eval_segments: cap on segments per clip in the final evaluation (``None``: all).
+        max_valid_segments: cap on segments per clip in the per-epoch validation (``None``: all).
     """
 
     data_dir: str = ""
@@ -35,6 +36,7 @@ class DataConfig:
     standardize: str = "manifest"
     shuffle_buffer: int = 2048
     max_eval_segments: int | None = None
+    max_valid_segments: int | None = None
 
 
 @dataclasses.dataclass

@@ -34,14 +34,15 @@ class Profile:
     steps_per_epoch: dict | None  # task -> steps; None: one pass over the training segments
     mixed_precision: str
     max_eval_segments: int | None = None
+    max_valid_segments: int | None = None
 
 
 PROFILES = {
     "paper": Profile("paper", False, "default", 128, 0.01, 5, 100, 2, None, "float16"),
-    "demo": Profile("demo", True, "default", 16, 0.05, 2, 4, 2,
-                    {"mtat": 15, "speech-commands": 30, "dcase2017": 30}, "off"),
+    "demo": Profile("demo", True, "default", 16, 0.05, 2, 3, 2,
+                    {"mtat": 10, "speech-commands": 25, "dcase2017": 25}, "off", max_valid_segments=1),
     "smoke": Profile("smoke", True, "small", 8, 0.05, 1, 2, 2, {"mtat": 2, "speech-commands": 3, "dcase2017": 3},
-                     "off", max_eval_segments=2),
+                     "off", max_eval_segments=2, max_valid_segments=1),
 }
 
 
@@ -55,7 +56,10 @@ def profile_description(name: str) -> str:
     return (f"{name} profile: SYNTHETIC proxies ({p.size} size), NOT comparable to published numbers; shrunk "
             f"from the paper: width {p.init_features} instead of 128, SGD lr {p.lr} instead of 0.01, "
             f"{p.num_stages} stage(s) of at most {p.max_epochs_per_stage} epochs instead of 5 unbounded stages, "
-            f"steps per epoch {steps} instead of a full pass; batch 23, Nesterov 0.9, patience {p.patience}")
+            f"steps per epoch {steps} instead of a full pass"
+            + (f", validation on {p.max_valid_segments} segment(s) per clip" if p.max_valid_segments else "")
+            + (f", test on {p.max_eval_segments} segment(s) per clip" if p.max_eval_segments else "")
+            + f"; batch 23, Nesterov 0.9, patience {p.patience}")
 
 
 def data_dir_for(task: str, profile: str, data_root: str | None = None, workers: int = 2) -> str:
@@ -79,7 +83,8 @@ def experiment(task: str, profile: str, data_dir: str, *, seed: int = 0, **model
     steps = p.steps_per_epoch.get(task) if p.steps_per_epoch else None
     return ExperimentConfig(
         name=f"{task}-{mcfg.signature}-{profile}",
-        data=DataConfig(data_dir=os.path.abspath(data_dir), max_eval_segments=p.max_eval_segments),
+        data=DataConfig(data_dir=os.path.abspath(data_dir), max_eval_segments=p.max_eval_segments,
+                        max_valid_segments=p.max_valid_segments),
         model=mcfg,
         train=TrainConfig(lr=p.lr, num_stages=p.num_stages, max_epochs_per_stage=p.max_epochs_per_stage,
                           patience=p.patience, steps_per_epoch=steps, mixed_precision=p.mixed_precision, seed=seed),

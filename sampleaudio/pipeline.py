@@ -24,6 +24,7 @@ __all__ = [
     "tile_pad",
     "segment_clip",
     "count_short_clips",
+    "count_eval_segments",
     "read_clips",
     "train_dataset",
     "eval_dataset",
@@ -59,6 +60,16 @@ def count_short_clips(data_dir: str | os.PathLike, split: str, segment: int) -> 
     """How many clips of ``split`` are shorter than ``segment`` samples (and so get tile-padded)."""
     index = read_index(data_dir)
     return int(((index["split"] == split) & (index["num_samples"] < segment)).sum())
+
+
+def count_eval_segments(data_dir: str | os.PathLike, split: str, segment: int,
+                        max_segments: int | None = None) -> int:
+    """How many segments :func:`eval_dataset` yields for ``split`` (from the store's index, without reading audio)."""
+    index = read_index(data_dir)
+    n = np.maximum(1, index.loc[index["split"] == split, "num_samples"].to_numpy() // segment)
+    if max_segments is not None:
+        n = np.minimum(n, max_segments)
+    return int(n.sum())
 
 
 def read_clips(data_dir: str | os.PathLike, split: str, *, shuffle_files: bool = False,

@@ -32,10 +32,11 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+import sampleaudio.models  # noqa: F401  (registers the custom layers and initialisers for load_model)
 from sampleaudio.config import ExperimentConfig, ModelConfig
 from sampleaudio.errors import ParameterError
 from sampleaudio.evaluate import _standardization, evaluate_model
-from sampleaudio.pipeline import eval_dataset, train_dataset
+from sampleaudio.pipeline import count_eval_segments, eval_dataset, train_dataset
 from sampleaudio.records import read_manifest
 from sampleaudio.tasks import Task, task_for
 
@@ -105,7 +106,11 @@ def _strategy(name: str) -> tf.distribute.Strategy:
     if name == "mirrored":
         return tf.distribute.MirroredStrategy()
     if name == "multiworker":
-        return tf.distribute.MultiWorkerMirroredStrategy()
+        # Keras 3's Model.fit fails on PerReplica values under this strategy (keras-team/keras#20585,
+        # tensorflow/tensorflow#72388, open upstream): refuse before any work rather than crash in fit.
+        raise ParameterError("distribute='multiworker' is not supported: Keras 3's Model.fit cannot run under "
+                             "tf.distribute.MultiWorkerMirroredStrategy (keras-team/keras#20585). Use 'mirrored' "
+                             "for all GPUs of one machine.")
     raise ParameterError(f"distribute must be none, mirrored or multiworker. Received: {name!r}")
 
 
@@ -207,8 +212,10 @@ def _train(config, run_dir, task, manifest, segment, mean, std, steps, verbose, 
         else:
             model = build_model(config.model, task)
     val = eval_dataset(config.data.data_dir, "valid", segment=segment, batch_size=config.data.batch_size,
-                       mean=mean, std=std, max_segments=config.data.max_eval_segments)
+                       mean=mean, std=std, max_segments=config.data.max_valid_segments)
     val = val.map(lambda x, y, i: (x, y))
+    val_steps = math.ceil(count_eval_segments(config.data.data_dir, "valid", segment, config.data.max_valid_segments)
+                          / config.data.batch_size)
     history_path = os.path.join(run_dir, "history.csv")
     tensorboard = keras.callbacks.TensorBoard(os.path.join(run_dir, "tensorboard"), write_graph=False)
 
@@ -226,7 +233,9 @@ def _train(config, run_dir, task, manifest, segment, mean, std, steps, verbose, 
                                seed=tc.seed * 100003 + state["global_epoch"], shuffle_buffer=config.data.shuffle_buffer,
                                mean=mean, std=std, drop_remainder=tc.distribute != "none")
             hist = model.fit(ds, epochs=state["global_epoch"] + 1, initial_epoch=state["global_epoch"],
-                             steps_per_epoch=steps, validation_data=val, verbose=verbose, callbacks=[tensorboard])
+                             steps_per_epoch=steps, validation_data=val, validation_steps=val_steps, verbose=verbose,
+                             shuffle=False,
+                             callbacks=[tensorboard])
             loss, val_loss = float(hist.history["loss"][-1]), float(hist.history["val_loss"][-1])
             improved = state["best_val_loss"] is None or val_loss < state["best_val_loss"]
             if improved:

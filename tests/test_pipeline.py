@@ -102,3 +102,5 @@ def test_eval_dataset_gives_every_segment_grouped_by_clip(store):
     base = 14 * 0.06 + np.arange(40) * 5e-5
     np.testing.assert_allclose(short_rows[0], base[np.arange(100) % 40], atol=1 / 32767)
     assert pipeline.count_short_clips(store, "test", 100) == 1
+    assert pipeline.count_eval_segments(store, "test", 100) == len(idx) == 29
+    assert pipeline.count_eval_segments(store, "test", 100, max_segments=2) == 7

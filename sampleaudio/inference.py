@@ -1,0 +1,285 @@
+"""Tag and embed audio with a trained model: ``sampleaudio.tag`` / ``sampleaudio.embed`` and their CLIs.
+
+Inputs may be file paths, folders (searched recursively for audio files), glob patterns, numpy arrays
+(mono, 22,050 Hz) or ``(array, sample_rate)`` pairs. Files are decoded in a thread pool and the segments of many
+files share batches (musicnn and openl3 users asked for exactly that: no batch of one, no one-file-at-a-time).
+Each clip is cut like in evaluation: every non-overlapping segment, short clips tiled; clip scores are the mean
+over segments, and the per-segment scores form the tag-over-time matrix (a "taggram").
+
+A file that cannot be decoded does not stop the others: its result carries the error.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import glob
+import json
+import os
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+
+import keras
+import numpy as np
+
+from sampleaudio.audio import SAMPLE_RATE, load
+from sampleaudio.errors import AudioDecodeError, ParameterError
+
+__all__ = ["Tagger", "TagResult", "EmbedResult", "tag", "embed", "expand_inputs", "write_tags", "write_embeddings"]
+
+AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3", ".opus", ".aiff", ".aif", ".au")
+
+
+@dataclasses.dataclass
+class TagResult:
+    """Tags of one input: clip-level ``scores`` [C], the ``taggram`` [segments, C] and segment start ``times``."""
+
+    source: str
+    labels: list[str]
+    scores: np.ndarray | None
+    taggram: np.ndarray | None
+    times: np.ndarray | None
+    error: str | None = None
+    top_k: int | None = None
+
+    def top(self, k: int | None = None) -> list[tuple[str, float]]:
+        """The ``k`` (default: the ``top_k`` asked for, else all) highest-scoring tags with their scores."""
+        if self.scores is None:
+            return []
+        order = np.argsort(-self.scores, kind="stable")[: k or self.top_k or len(self.labels)]
+        return [(self.labels[i], float(self.scores[i])) for i in order]
+
+
+@dataclasses.dataclass
+class EmbedResult:
+    """Embedding of one input: clip-level ``embedding`` [D], per-segment ``segment_embeddings`` and ``times``."""
+
+    source: str
+    embedding: np.ndarray | None
+    segment_embeddings: np.ndarray | None
+    times: np.ndarray | None
+    error: str | None = None
+
+
+def expand_inputs(inputs) -> list:
+    """Files, folders (recursive), globs, arrays and ``(array, sr)`` pairs -> a flat list of sources, in order."""
+    if isinstance(inputs, (str, os.PathLike, np.ndarray, tuple)):
+        inputs = [inputs]
+    out = []
+    for item in inputs:
+        if isinstance(item, (np.ndarray, tuple)):
+            out.append(item)
+            continue
+        item = os.fspath(item)
+        if os.path.isdir(item):
+            found = sorted(os.path.join(d, f) for d, _, files in os.walk(item) for f in files
+                           if f.lower().endswith(AUDIO_EXTENSIONS))
+            out.extend(found)
+        elif any(ch in item for ch in "*?["):
+            out.extend(sorted(glob.glob(item, recursive=True)))
+        else:
+            out.append(item)
+    return out
+
+
+def _name(source, k: int) -> str:
+    return source if isinstance(source, str) else f"array{k}"
+
+
+def _decode(source) -> np.ndarray:
+    if isinstance(source, str):
+        return load(source)
+    if isinstance(source, tuple):
+        audio, sr = source
+        audio = np.asarray(audio, dtype=np.float32)
+        if sr != SAMPLE_RATE:
+            import soxr
+
+            audio = soxr.resample(audio, sr, SAMPLE_RATE, quality="HQ")
+    else:
+        audio = np.asarray(source, dtype=np.float32)
+    if audio.ndim != 1:
+        raise AudioDecodeError("<array>", f"expected a mono 1-D waveform, got shape {audio.shape}")
+    if audio.shape[0] == 0 or not np.all(np.isfinite(audio)):
+        raise AudioDecodeError("<array>", "empty, or holds NaN/Inf")
+    return audio
+
+
+def _segments(audio: np.ndarray, segment: int) -> np.ndarray:
+    n = audio.shape[0]
+    if n < segment:
+        audio = audio[np.arange(segment) % n]  # tile, as the training and evaluation pipelines do
+    count = audio.shape[0] // segment
+    return audio[: count * segment].reshape(count, segment)
+
+
+class Tagger:
+    """A trained model with what it needs to tag raw audio (labels, segment length, standardisation).
+
+    Build it from a run directory (``best.keras`` + ``model_card.json``) with :meth:`from_path`.
+    """
+
+    def __init__(self, model: keras.Model, labels: Sequence[str], *, segment: int, mean: float, std: float,
+                 batch_size: int = 32, workers: int = 4):
+        self.model = model
+        self.labels = list(labels)
+        self.segment = int(segment)
+        self.mean, self.std = float(mean), float(std)
+        self.batch_size = int(batch_size)
+        self.workers = int(workers)
+        self._heads: dict[str, keras.Model] = {}
+
+    @classmethod
+    def from_path(cls, path: str, **kwargs) -> Tagger:
+        """From a training run folder, or a ``.keras`` file with ``model_card.json`` beside it."""
+        import sampleaudio.models  # noqa: F401  (custom objects for load_model)
+
+        folder, file = (path, os.path.join(path, "best.keras")) if os.path.isdir(path) else (
+            os.path.dirname(path), path)
+        card_path = os.path.join(folder, "model_card.json")
+        if not os.path.exists(file) or not os.path.exists(card_path):
+            raise ParameterError(f"'{path}' is not a finished sampleaudio run (needs best.keras and "
+                                 "model_card.json); for an exported SavedModel use TF Serving or tf.saved_model.load")
+        with open(card_path) as f:
+            card = json.load(f)
+        model = keras.saving.load_model(file)
+        return cls(model, card["labels"], segment=card["segment"], mean=card["mean"], std=card["std"], **kwargs)
+
+    def _head(self, layer: str) -> keras.Model:
+        from sampleaudio.export import embedding_layer_name
+
+        if layer not in self._heads:
+            name = embedding_layer_name(self.model) if layer == "penultimate" else layer
+            names = [la.name for la in self.model.layers]
+            if name not in names:
+                raise ParameterError(f"layer '{name}' is not in the model (multi-level features need a model "
+                                     f"trained with multi=True); layers: {names[-8:]}")
+            out = self.model.get_layer(name).output
+            if len(out.shape) == 3:
+                out = keras.layers.GlobalAveragePooling1D()(out)
+            self._heads[layer] = keras.Model(self.model.inputs, out)
+        return self._heads[layer]
+
+    def _run(self, sources: list, network: keras.Model, progress: bool):
+        """Segment outputs per source (or the error), batching segments across sources."""
+        import tensorflow as tf
+        from tqdm.auto import tqdm
+
+        predict = tf.function(lambda x: network(x, training=False), reduce_retracing=True)
+        outputs: list = [None] * len(sources)
+        pending: list[tuple[int, np.ndarray]] = []
+        pending_count = 0
+
+        def flush():
+            nonlocal pending, pending_count
+            if not pending:
+                return
+            x = np.concatenate([s for _, s in pending])
+            x = ((x - self.mean) / self.std)[..., None].astype(np.float32)
+            y = np.concatenate([np.asarray(predict(x[i:i + self.batch_size]))
+                                for i in range(0, x.shape[0], self.batch_size)])
+            start = 0
+            for k, segs in pending:
+                outputs[k] = y[start:start + segs.shape[0]]
+                start += segs.shape[0]
+            pending, pending_count = [], 0
+
+        def decode(source):
+            try:
+                return _segments(_decode(source), self.segment), None
+            except AudioDecodeError as exc:
+                return None, str(exc)
+
+        with ThreadPoolExecutor(max_workers=self.workers) as pool:
+            for k, (segs, error) in enumerate(tqdm(pool.map(decode, sources), total=len(sources), unit="file",
+                                                   disable=not progress, desc="audio")):
+                if error:
+                    outputs[k] = error
+                    continue
+                pending.append((k, segs))
+                pending_count += segs.shape[0]
+                if pending_count >= 4 * self.batch_size:
+                    flush()
+        flush()
+        return outputs
+
+    def tag(self, inputs, *, top_k: int | None = None, progress: bool = False) -> list[TagResult]:
+        """Clip-level tag scores and taggrams of every input (``top_k`` only limits :meth:`TagResult.top`)."""
+        sources = expand_inputs(inputs)
+        results = []
+        for k, (source, out) in enumerate(zip(sources, self._run(sources, self.model, progress))):
+            if isinstance(out, str):
+                results.append(TagResult(_name(source, k), self.labels, None, None, None, error=out, top_k=top_k))
+                continue
+            times = np.arange(out.shape[0]) * self.segment / SAMPLE_RATE
+            results.append(TagResult(_name(source, k), self.labels, out.mean(axis=0), out, times, top_k=top_k))
+        return results
+
+    def embed(self, inputs, *, layer: str = "penultimate", progress: bool = False) -> list[EmbedResult]:
+        """Clip and segment embeddings: ``penultimate`` (the head's hidden layer), ``multi`` (the multi-level
+        features) or any layer name (time-averaged when it has a time axis)."""
+        sources = expand_inputs(inputs)
+        results = []
+        for k, (source, out) in enumerate(zip(sources, self._run(sources, self._head(layer), progress))):
+            if isinstance(out, str):
+                results.append(EmbedResult(_name(source, k), None, None, None, error=out))
+                continue
+            times = np.arange(out.shape[0]) * self.segment / SAMPLE_RATE
+            results.append(EmbedResult(_name(source, k), out.mean(axis=0), out, times))
+        return results
+
+
+def _tagger(model) -> Tagger:
+    return model if isinstance(model, Tagger) else Tagger.from_path(os.fspath(model))
+
+
+def tag(inputs, model, top_k: int | None = None, **kwargs) -> list[TagResult]:
+    """Tag ``inputs`` (files, folders, globs, arrays) with ``model`` (a run folder or a :class:`Tagger`)."""
+    return _tagger(model).tag(inputs, top_k=top_k, **kwargs)
+
+
+def embed(inputs, model, layer: str = "penultimate", **kwargs) -> list[EmbedResult]:
+    """Embed ``inputs`` with ``model`` (a run folder or a :class:`Tagger`); see :meth:`Tagger.embed`."""
+    return _tagger(model).embed(inputs, layer=layer, **kwargs)
+
+
+def write_tags(results: Iterable[TagResult], path: str, top_k: int | None = None) -> None:
+    """Write tag results as CSV (one row per input, a column per tag), JSON (top tags and taggram) or NPZ."""
+    results = list(results)
+    ext = os.path.splitext(path)[1].lower()
+    labels = next((r.labels for r in results), [])
+    if ext == ".csv":
+        import pandas as pd
+
+        rows = [{"source": r.source, "error": r.error or "",
+                 **({lab: float(s) for lab, s in zip(labels, r.scores)} if r.scores is not None else {})}
+                for r in results]
+        pd.DataFrame(rows, columns=["source", "error", *labels]).to_csv(path, index=False)
+    elif ext == ".json":
+        with open(path, "w") as f:
+            json.dump([{"source": r.source, "error": r.error, "top_tags": r.top(top_k),
+                        "taggram": None if r.taggram is None else r.taggram.round(5).tolist(),
+                        "times": None if r.times is None else r.times.tolist()} for r in results], f, indent=1)
+    elif ext == ".npz":
+        ok = [r for r in results if r.scores is not None]
+        arrays = {"labels": np.array(labels), "sources": np.array([r.source for r in ok]),
+                  "scores": np.stack([r.scores for r in ok]) if ok else np.zeros((0, len(labels)))}
+        for i, r in enumerate(ok):
+            arrays[f"taggram_{i}"] = r.taggram
+        np.savez_compressed(path, **arrays)
+    else:
+        raise ParameterError(f"output must end in .csv, .json or .npz. Received: {path}")
+
+
+def write_embeddings(results: Iterable[EmbedResult], out_dir: str) -> list[str]:
+    """One ``.npz`` per input in ``out_dir`` (``embedding``, ``segment_embeddings``, ``times``), like openl3."""
+    os.makedirs(out_dir, exist_ok=True)
+    written = []
+    for i, r in enumerate(results):
+        if r.embedding is None:
+            continue
+        stem = os.path.splitext(os.path.basename(r.source))[0] if os.path.exists(r.source) else r.source
+        path = os.path.join(out_dir, f"{i:05d}_{stem}.npz")
+        np.savez(path, embedding=r.embedding, segment_embeddings=r.segment_embeddings, times=r.times,
+                 source=np.array(r.source))
+        written.append(path)
+    return written

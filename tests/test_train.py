@@ -1,0 +1,126 @@
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sampleaudio.cli import main as cli_main
+from sampleaudio.config import DataConfig, EvalConfig, ExperimentConfig, ModelConfig, TrainConfig
+from sampleaudio.train import load_run, train
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+@pytest.fixture(scope="module")
+def store(tone_store):
+    return tone_store
+
+
+def tiny(store, **train):
+    base = {"lr": 0.05, "num_stages": 2, "max_epochs_per_stage": 3, "patience": 2, "steps_per_epoch": 4}
+    base.update(train)
+    return ExperimentConfig(name="tiny", data=DataConfig(data_dir=store, segment=729, batch_size=8),
+                            model=ModelConfig(block="se", multi=True, num_blocks=3, init_features=4),
+                            train=TrainConfig(**base), eval=EvalConfig())
+
+
+def _cli_args(store, run_dir, extra=()):
+    return ["train", "--data", store, "--run-dir", str(run_dir), "--segment", "729", "--batch-size", "8",
+            "--num-blocks", "3", "--init-features", "4", "--block", "se", "--multi", "--lr", "0.05",
+            "--steps-per-epoch", "4", "--quiet", *extra]
+
+
+def test_stage_schedule_and_run_directory(store, tmp_path):
+    result = train(tiny(store), str(tmp_path), verbose=0)
+    hist = pd.read_csv(tmp_path / "history.csv")
+    assert list(hist.global_epoch) == list(range(len(hist)))
+    for stage, rows in hist.groupby("stage"):
+        assert list(rows.lr) == pytest.approx([0.05 * 0.2 ** stage] * len(rows))
+        # a stage ends at its epoch cap or after `patience` epochs without improvement
+        assert len(rows) == 3 or (not rows.improved.iloc[-1] and not rows.improved.iloc[-2])
+        assert rows.improved.iloc[0]  # each stage keeps its own best, as the original's callbacks did
+    assert set(hist.stage) == {0, 1}
+    for name in ("config.json", "environment.json", "best.keras", "model_card.json", "final_metrics.json",
+                 "per_class_test.csv", "tensorboard"):
+        assert (tmp_path / name).exists(), name
+    env = json.loads((tmp_path / "environment.json").read_text())
+    assert {"tensorflow", "keras", "git_commit", "numpy"} <= set(env)
+    assert result["clips"] == 12 and 0.0 <= result["accuracy"] <= 1.0
+    # a finished run is reused, not retrained
+    mtime = os.path.getmtime(tmp_path / "history.csv")
+    assert train(tiny(store), str(tmp_path), verbose=0) == result
+    assert os.path.getmtime(tmp_path / "history.csv") == mtime
+    # another configuration in the same folder is refused
+    with pytest.raises(Exception, match="different configuration"):
+        train(tiny(store, lr=0.1), str(tmp_path), verbose=0)
+    model, config, task = load_run(str(tmp_path))
+    assert model.output.shape[-1] == 2 and task.name == "speech-commands" and config.train.lr == 0.05
+
+
+def test_training_learns_the_tones(store, tmp_path):
+    result = train(tiny(store, num_stages=1, max_epochs_per_stage=6, patience=6, steps_per_epoch=8), str(tmp_path),
+                   verbose=0)
+    assert result["accuracy"] >= 0.75  # two tones an octave and a half apart: a real signal to learn
+
+
+def test_killed_run_resumes_where_it_was(store, tmp_path):
+    run = tmp_path / "run"
+    args = _cli_args(store, run, ["--num-stages", "2", "--max-epochs-per-stage", "4", "--patience", "9"])
+    cmd = [sys.executable, "-c", "import sys; from sampleaudio.cli import main; sys.exit(main(sys.argv[1:]))", *args]
+    env = dict(os.environ, PYTHONPATH=ROOT)
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 240
+    while time.time() < deadline:
+        try:
+            state = json.loads((run / "state.json").read_text())
+            if state["global_epoch"] >= 2:
+                break
+        except (OSError, ValueError):
+            pass
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert not (run / "final_metrics.json").exists()
+    before = pd.read_csv(run / "history.csv")
+    assert len(before) >= 2
+    assert subprocess.run(cmd, env=env, capture_output=True).returncode == 0
+    after = pd.read_csv(run / "history.csv")
+    # the first epochs are kept, the run went on from there, and it did the whole schedule once
+    pd.testing.assert_frame_equal(after.iloc[:len(before)], before)
+    assert list(after.global_epoch) == list(range(8))
+    assert list(after.stage) == [0] * 4 + [1] * 4
+    assert (run / "final_metrics.json").exists()
+
+
+def test_mixed_precision_training_run(store, tmp_path):
+    result = train(tiny(store, num_stages=1, max_epochs_per_stage=1, mixed_precision="bfloat16"), str(tmp_path),
+                   verbose=0)
+    assert np.isfinite(result["roc_auc"])
+    model, _, _ = load_run(str(tmp_path))
+    assert model.get_layer("block0_conv").compute_dtype == "bfloat16"
+    assert model.get_layer("pred").compute_dtype == "float32"
+
+
+def test_cli_train_and_evaluate(store, tmp_path, capsys):
+    run = tmp_path / "cli"
+    assert cli_main(_cli_args(store, run, ["--num-stages", "1", "--max-epochs-per-stage", "1"])) == 0
+    capsys.readouterr()
+    assert cli_main(["evaluate", str(run), "--split", "valid"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["split"] == "valid" and out["clips"] == 12
+    assert (run / "metrics_valid.json").exists() and (run / "per_class_valid.csv").exists()
+    assert cli_main(["evaluate", str(tmp_path / "nothing")]) == 1
+
+
+def test_mirrored_strategy_trains_and_multiworker_is_refused_clearly(store, tmp_path):
+    result = train(tiny(store, num_stages=1, max_epochs_per_stage=1, distribute="mirrored"), str(tmp_path / "m"),
+                   verbose=0)
+    assert np.isfinite(result["roc_auc"])
+    with pytest.raises(Exception, match="keras-team/keras#20585"):
+        train(tiny(store, num_stages=1, max_epochs_per_stage=1, distribute="multiworker"), str(tmp_path / "w"),
+              verbose=0)
