@@ -1,0 +1,52 @@
+"""The reproduction scripts' smoke profile, end to end (synthetic small sets, a few steps)."""
+
+import os
+import sys
+
+import pandas as pd
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "reproductions"))
+
+import kim2019_fig4  # noqa: E402
+import kim2019_table  # noqa: E402
+import lee2017_table  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory):
+    return str(tmp_path_factory.mktemp("proxies"))
+
+
+def test_kim2019_table_smoke_and_resume(cache, tmp_path, capsys):
+    args = ["--profile", "smoke", "--blocks", "rese2", "--multi", "yes", "--data-root", cache, "--out",
+            str(tmp_path)]
+    assert kim2019_table.main(args) == 0
+    out = capsys.readouterr().out
+    assert "SYNTHETIC" in out and "NOT comparable" in out
+    table = pd.read_csv(tmp_path / "kim2019_table" / "smoke" / "kim2019_table.csv")
+    assert not any("published" in c for c in table.columns)  # never beside synthetic numbers
+    assert list(table.block) == ["rese2"]
+    assert {"MTAT ROC-AUC", "SCD accuracy", "DCASE F-score"} <= set(table.columns)
+    assert table[["MTAT ROC-AUC", "SCD accuracy", "DCASE F-score"]].notna().all().all()
+    runs = pd.read_csv(tmp_path / "kim2019_table" / "smoke" / "kim2019_table_runs.csv")
+    assert len(runs) == 3
+    # a second invocation reuses every finished run
+    assert kim2019_table.main(args) == 0
+    assert capsys.readouterr().out.count("reused") == 3
+
+
+def test_lee2017_and_fig4_smoke(cache, tmp_path):
+    assert lee2017_table.main(["--profile", "smoke", "--data-root", cache, "--out", str(tmp_path)]) == 0
+    assert (tmp_path / "lee2017_table" / "smoke" / "lee2017_table.md").exists()
+    assert kim2019_fig4.main(["--profile", "smoke", "--data-root", cache, "--out", str(tmp_path)]) == 0
+    fig = tmp_path / "kim2019_fig4" / "smoke"
+    table = pd.read_csv(fig / "kim2019_fig4.csv")
+    assert set(table["front end"]) == {"mel-spectrogram", "raw waveform (strided conv)"}
+    assert (fig / "kim2019_fig4.png").stat().st_size > 1000
+
+
+def test_paper_profile_needs_real_data():
+    with pytest.raises(ValueError, match="data-root"):
+        kim2019_table.main(["--profile", "paper", "--tasks", "mtat"])
