@@ -17,7 +17,7 @@ import sys
 import pandas as pd
 
 from sampleaudio.experiments import PROFILES, data_dir_for, experiment, profile_description
-from sampleaudio.reporting import run_experiments, write_results
+from sampleaudio.reporting import profile_arguments, run_experiments, write_results
 
 SIZES = {"paper": [(729, 729), (729, 243), (243, 243), (243, 81), (81, 81), (81, 27), (27, 27), (27, 9), (9, 9),
                    (9, 3)],
@@ -28,10 +28,7 @@ SIZES = {"paper": [(729, 729), (729, 243), (243, 243), (243, 81), (81, 81), (81,
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--profile", default="demo", choices=list(PROFILES))
-    p.add_argument("--data-root", default=None, help="paper: converted stores; demo/smoke: proxy cache")
-    p.add_argument("--out", default="results")
-    p.add_argument("--seed", type=int, default=0)
+    profile_arguments(p)
     args = p.parse_args(argv)
     data_dir = data_dir_for("mtat", args.profile, args.data_root)
     configs = []

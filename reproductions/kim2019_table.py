@@ -19,7 +19,7 @@ import sys
 import pandas as pd
 
 from sampleaudio.experiments import PROFILES, data_dir_for, experiment, profile_description
-from sampleaudio.reporting import published_results, run_experiments, write_results
+from sampleaudio.reporting import profile_arguments, published_results, run_experiments, write_results
 
 BLOCKS = ["basic", "se", "res1", "res2", "rese1", "rese2"]
 TASKS = {"mtat": ("roc_auc", "MTAT ROC-AUC"), "speech-commands": ("accuracy", "SCD accuracy"),
@@ -29,18 +29,12 @@ TASKS = {"mtat": ("roc_auc", "MTAT ROC-AUC"), "speech-commands": ("accuracy", "S
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--profile", default="demo", choices=list(PROFILES),
-                   help="demo: synthetic benchmark on CPU (~30 min); smoke: tiny; paper: real data, full protocol")
+    profile_arguments(p)
     p.add_argument("--tasks", nargs="+", default=list(TASKS), choices=list(TASKS))
     p.add_argument("--blocks", nargs="+", default=None, choices=BLOCKS,
                    help="default: all six (smoke: basic and se)")
     p.add_argument("--multi", default="both", choices=["both", "yes", "no"], help="multi-level aggregation")
-    p.add_argument("--data-root", default=None,
-                   help="paper: folder of converted stores (mtat/, speech-commands/, dcase2017/); "
-                        "demo/smoke: where synthetic proxies are cached (default ~/.cache/sampleaudio)")
-    p.add_argument("--out", default="results", help="runs and tables are written under OUT/kim2019_table/")
     p.add_argument("--workers", type=int, default=2, help="processes generating the synthetic proxies")
-    p.add_argument("--seed", type=int, default=0)
     return p.parse_args(argv)
 
 

@@ -24,22 +24,22 @@ def _scorable(y_true: np.ndarray) -> np.ndarray:
     return (pos > 0) & (pos < y_true.shape[0])
 
 
-def roc_auc_macro(y_true, y_score) -> float:
-    """Macro ROC-AUC over the classes that have both positive and negative clips."""
+def _macro(score, y_true, y_score) -> float:
     y_true, y_score = np.asarray(y_true), np.asarray(y_score)
     keep = _scorable(y_true)
     if not keep.any():
         return float("nan")
-    return float(skm.roc_auc_score(y_true[:, keep], y_score[:, keep], average="macro"))
+    return float(score(y_true[:, keep], y_score[:, keep], average="macro"))
+
+
+def roc_auc_macro(y_true, y_score) -> float:
+    """Macro ROC-AUC over the classes that have both positive and negative clips."""
+    return _macro(skm.roc_auc_score, y_true, y_score)
 
 
 def pr_auc_macro(y_true, y_score) -> float:
     """Macro average precision (PR-AUC) over the classes that have both positive and negative clips."""
-    y_true, y_score = np.asarray(y_true), np.asarray(y_score)
-    keep = _scorable(y_true)
-    if not keep.any():
-        return float("nan")
-    return float(skm.average_precision_score(y_true[:, keep], y_score[:, keep], average="macro"))
+    return _macro(skm.average_precision_score, y_true, y_score)
 
 
 def argmax_accuracy(y_true, y_score) -> float:

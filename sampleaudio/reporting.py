@@ -14,10 +14,23 @@ import pandas as pd
 
 from sampleaudio.config import ExperimentConfig
 
-__all__ = ["run_experiments", "markdown_table", "published_results", "write_results"]
+__all__ = ["profile_arguments", "run_experiments", "markdown_table", "published_results", "write_results"]
 
 _PUBLISHED = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "reproductions",
                           "published_results.csv")
+
+
+def profile_arguments(parser) -> None:
+    """The options every reproduction script shares: profile, data root, output folder, seed."""
+    from sampleaudio.experiments import PROFILES
+
+    parser.add_argument("--profile", default="demo", choices=list(PROFILES),
+                        help="demo: synthetic benchmark on CPU; smoke: tiny; paper: real data, full protocol")
+    parser.add_argument("--data-root", default=None,
+                        help="paper: folder of converted stores (mtat/, speech-commands/, dcase2017/); "
+                             "demo/smoke: where synthetic proxies are cached (default ~/.cache/sampleaudio)")
+    parser.add_argument("--out", default="results", help="runs and tables are written under OUT/<script>/")
+    parser.add_argument("--seed", type=int, default=0)
 
 
 def run_experiments(configs: list[tuple[dict, ExperimentConfig]], root: str, *, verbose: int = 0) -> pd.DataFrame:

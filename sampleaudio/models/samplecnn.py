@@ -185,6 +185,14 @@ def _remaining_blocks(num_blocks: int, hop: int) -> int:
     return remaining
 
 
+def _trunk_and_head(inputs, x, remaining: int, *, block, multi, num_blocks, num_classes, activation,
+                    amplifying_ratio, dropout, init_features, name) -> keras.Model:
+    """The last ``remaining`` blocks of the ``num_blocks`` model (widths and names kept), pooling and head."""
+    outputs = _blocks(x, range(num_blocks - remaining, num_blocks), block_widths(num_blocks, init_features), block,
+                      amplifying_ratio, 0.0)
+    return keras.Model(inputs, _head(_pool(outputs, multi), num_classes, activation, dropout), name=name)
+
+
 def StridedSampleCNN(
     window: int,
     hop: int,
@@ -207,9 +215,9 @@ def StridedSampleCNN(
     remaining = _remaining_blocks(num_blocks, hop)
     inputs = keras.Input(shape=(None, 1), name="input")
     x = _conv_stem(inputs, init_features, window, hop, 0.0)
-    outputs = _blocks(x, range(num_blocks - remaining, num_blocks), block_widths(num_blocks, init_features), block,
-                      amplifying_ratio, 0.0)
-    return keras.Model(inputs, _head(_pool(outputs, multi), num_classes, activation, dropout), name=name)
+    return _trunk_and_head(inputs, x, remaining, block=block, multi=multi, num_blocks=num_blocks,
+                           num_classes=num_classes, activation=activation, amplifying_ratio=amplifying_ratio,
+                           dropout=dropout, init_features=init_features, name=name)
 
 
 def MelCNN(
@@ -238,9 +246,9 @@ def MelCNN(
     inputs = keras.Input(shape=(None, 1), name="input")
     x = MelSpectrogram(sample_rate=sample_rate, window=window, hop=hop, n_mels=n_mels, name="melspec")(inputs)
     x = layers.BatchNormalization(name="norm0")(x)
-    outputs = _blocks(x, range(num_blocks - remaining, num_blocks), block_widths(num_blocks, init_features), block,
-                      amplifying_ratio, 0.0)
-    return keras.Model(inputs, _head(_pool(outputs, multi), num_classes, activation, dropout), name=name)
+    return _trunk_and_head(inputs, x, remaining, block=block, multi=multi, num_blocks=num_blocks,
+                           num_classes=num_classes, activation=activation, amplifying_ratio=amplifying_ratio,
+                           dropout=dropout, init_features=init_features, name=name)
 
 
 def FrameLevelCNN(
