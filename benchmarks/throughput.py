@@ -104,9 +104,9 @@ def main(argv=None) -> int:
 
             results = {
                 "plain": _train_rate(build, task, data, args.batch_size, args.steps, plain=True),
-                "sampleaudio": _train_rate(build, task, data, args.batch_size, args.steps, spe=4),
-                "sampleaudio+xla": _train_rate(build, task, data, args.batch_size, args.steps, spe=4, jit=True),
-                "sampleaudio+bf16": _train_rate(build, task, data, args.batch_size, args.steps, spe=4,
+                "sampleaudio": _train_rate(build, task, data, args.batch_size, args.steps),
+                "sampleaudio+xla": _train_rate(build, task, data, args.batch_size, args.steps, jit=True),
+                "sampleaudio+bf16": _train_rate(build, task, data, args.batch_size, args.steps,
                                                 policy="mixed_bfloat16"),
             }
             model = build()
