@@ -18,7 +18,7 @@ import numpy as np
 import tensorflow as tf
 
 from sampleaudio.errors import ParameterError
-from sampleaudio.records import read_index, read_manifest, shard_paths
+from sampleaudio.records import parse_example, read_index, read_manifest, shard_paths
 
 __all__ = [
     "tile_pad",
@@ -83,13 +83,7 @@ def read_clips(data_dir: str | os.PathLike, split: str, *, shuffle_files: bool =
     ds = ds.interleave(tf.data.TFRecordDataset, cycle_length=min(4, len(files)), num_parallel_calls=AUTOTUNE,
                        deterministic=True if seed is not None or not shuffle_files else None)
     num_classes = manifest.num_classes
-    return ds.map(lambda s: _parse(s, num_classes), num_parallel_calls=AUTOTUNE, deterministic=True)
-
-
-def _parse(serialized, num_classes):
-    from sampleaudio.records import parse_example
-
-    return parse_example(serialized, num_classes)
+    return ds.map(lambda s: parse_example(s, num_classes), num_parallel_calls=AUTOTUNE, deterministic=True)
 
 
 def _stats(data_dir, mean, std):
