@@ -25,12 +25,17 @@ def cache_dir() -> str:
 
 def ensure(name: str, *, size: str = "default", seed: int = 0, root: str | None = None, workers: int = 2,
            progress: bool = True) -> str:
-    """Path of the generated proxy ``name``; generates it on first use (a half-made one is resumed)."""
+    """Path of the generated proxy ``name``; generates it on first use (a half-made one is resumed).
+
+    The folder is named by proxy, generator version, size and seed, so a store made by an older generator
+    is never mistaken for the current one.
+    """
     from data_prep import SYNTHETIC, get_converter
 
     if name not in SYNTHETIC:
         raise KeyError(f"unknown proxy '{name}'; known: {sorted(SYNTHETIC)}")
-    out = os.path.join(root or cache_dir(), f"{name}-{size}-seed{seed}")
+    converter = get_converter(name)
+    out = os.path.join(root or cache_dir(), f"{name}-v{converter.VERSION}-{size}-seed{seed}")
     if not os.path.exists(os.path.join(out, "manifest.json")):
-        get_converter(name).convert(out, size=size, seed=seed, workers=workers, progress=progress)
+        converter.convert(out, size=size, seed=seed, workers=workers, progress=progress)
     return out

@@ -58,12 +58,19 @@ def _private_copy() -> tuple[str, str]:
     return path, espeakng_loader.get_data_path()
 
 
-def synthesize(text: str, speaker: Speaker) -> tuple[np.ndarray, int]:
+@functools.lru_cache(maxsize=1)
+def _libc() -> ctypes.CDLL:
+    return ctypes.CDLL(None)
+
+
+def synthesize(text: str, speaker: Speaker, seed: int = 0) -> tuple[np.ndarray, int]:
     """Speak ``text`` with ``speaker``; return float32 samples in [-1, 1] and the sample rate (22,050 Hz).
 
     eSpeak NG keeps static state between utterances (the output of a word depends on what was spoken before,
     even across ``espeak_Terminate``/``espeak_Initialize``). To make every clip depend on its recipe alone, the
-    library is loaded afresh for each utterance (about 5 ms) and unloaded after it.
+    library is loaded afresh for each utterance (about 5 ms) and unloaded after it. The breathy and whispered
+    variants (``f2``, ``f3``, ``f5``, ``whisper``, ...) draw noise from the C library's ``rand()``, whose state
+    is the process's, not eSpeak's: ``seed`` seeds both eSpeak's generator and ``srand`` before synthesis.
     """
     import _ctypes
 
@@ -72,6 +79,7 @@ def synthesize(text: str, speaker: Speaker) -> tuple[np.ndarray, int]:
         lib = ctypes.CDLL(lib_path, mode=os.RTLD_LOCAL)
         try:
             lib.espeak_Initialize.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_char_p, ctypes.c_int]
+            lib.espeak_ng_SetRandSeed.argtypes = [ctypes.c_long]
             lib.espeak_SetVoiceByName.argtypes = [ctypes.c_char_p]
             lib.espeak_SetParameter.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int]
             lib.espeak_SetSynthCallback.argtypes = [_CALLBACK]
@@ -95,6 +103,8 @@ def synthesize(text: str, speaker: Speaker) -> tuple[np.ndarray, int]:
             lib.espeak_SetParameter(_ESPEAK_PITCH, speaker.pitch, 0)
             lib.espeak_SetParameter(_ESPEAK_RANGE, speaker.pitch_range, 0)
             lib.espeak_SetParameter(_ESPEAK_VOLUME, 100, 0)
+            lib.espeak_ng_SetRandSeed(seed)
+            _libc().srand(ctypes.c_uint(seed % 2 ** 32))
             data_bytes = text.encode("utf8") + b"\0"
             buf = ctypes.create_string_buffer(data_bytes)
             err = lib.espeak_Synth(buf, len(data_bytes), 0, 0, 0, _CHARS_UTF8, None, None)

@@ -31,7 +31,7 @@ from sampleaudio.records import Clip, Manifest, write_dataset
 __all__ = ["NAME", "VERSION", "SIZES", "plan", "MiniSpeechLoader", "colored_noise", "convert", "describe"]
 
 NAME = "mini-speech-commands"
-VERSION = "1.0"
+VERSION = "1.1"  # 1.1: breathy/whispered voices seeded per utterance (1.0 was order-dependent)
 #: speakers per size; every speaker says every word once
 SIZES = {"small": 6, "default": 64}
 SPLIT_FRACTIONS = (0.7, 0.1, 0.2)
@@ -92,7 +92,8 @@ class MiniSpeechLoader:
     def __call__(self, clip: Clip) -> np.ndarray:
         r = json.loads(clip.source)
         s = r["speaker"]
-        speech, sr = synthesize(r["word"], Speaker(s["voice"], s["variant"], r["pitch"], s["range"], r["rate"]))
+        speech, sr = synthesize(r["word"], Speaker(s["voice"], s["variant"], r["pitch"], s["range"], r["rate"]),
+                                 seed=r["seed"])
         if sr != SAMPLE_RATE:
             import soxr
 
