@@ -6,9 +6,27 @@ Reproduces SampleCNN (Lee et al., SMC 2017) and its SE / Res / ReSE block study 
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+import os as _os
+import sys as _sys
 
 from sampleaudio.errors import AudioDecodeError, DatasetLayoutError, ParameterError, SampleAudioError
+
+__version__ = "0.1.0"
+
+
+def _prefer_onednn() -> None:
+    """Ask TensorFlow for its oneDNN CPU kernels unless the user decided otherwise.
+
+    TensorFlow turns oneDNN on by default only on CPUs with AVX-512 VNNI/BF16 or AMX; on the AVX2 machines this
+    project trains on, a SampleCNN training step runs about 1.4x faster with it (``benchmarks/throughput.py``).
+    It must be set before TensorFlow is imported; an explicit ``TF_ENABLE_ONEDNN_OPTS`` (0 or 1), or
+    TensorFlow imported before sampleaudio, is left as it is.
+    """
+    if "tensorflow" not in _sys.modules:
+        _os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
+
+
+_prefer_onednn()
 
 __all__ = ["__version__", "SampleAudioError", "AudioDecodeError", "DatasetLayoutError", "ParameterError", "tag",
            "embed"]

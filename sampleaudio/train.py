@@ -106,11 +106,9 @@ def _strategy(name: str) -> tf.distribute.Strategy:
     if name == "mirrored":
         return tf.distribute.MirroredStrategy()
     if name == "multiworker":
-        # Keras 3's Model.fit fails on PerReplica values under this strategy (keras-team/keras#20585,
-        # tensorflow/tensorflow#72388, open upstream): refuse before any work rather than crash in fit.
-        raise ParameterError("distribute='multiworker' is not supported: Keras 3's Model.fit cannot run under "
-                             "tf.distribute.MultiWorkerMirroredStrategy (keras-team/keras#20585). Use 'mirrored' "
-                             "for all GPUs of one machine.")
+        # reads TF_CONFIG; must be made before TensorFlow runs any op in this process. Model.fit cannot run
+        # under it (keras-team/keras#20585), so these runs use sampleaudio.distributed.CustomLoop.
+        return tf.distribute.MultiWorkerMirroredStrategy()
     raise ParameterError(f"distribute must be none, mirrored or multiworker. Received: {name!r}")
 
 
@@ -143,6 +141,13 @@ def _compile(model, config: ExperimentConfig, task: Task, stage: int) -> None:
     model.compile(optimizer=_optimizer(config.train, stage), loss=task.loss, jit_compile=jit)
 
 
+def _log_scalars(folder: str, epoch: int, loss: float, val_loss: float) -> None:
+    """TensorBoard scalars for the custom loop (Model.fit's runs use the TensorBoard callback)."""
+    for split, value in (("train", loss), ("validation", val_loss)):
+        with tf.summary.create_file_writer(os.path.join(folder, split)).as_default():
+            tf.summary.scalar("epoch_loss", value, step=epoch)
+
+
 def run_is_finished(run_dir: str) -> bool:
     return os.path.exists(os.path.join(run_dir, "final_metrics.json"))
 
@@ -156,8 +161,14 @@ def _steps_per_epoch(config: ExperimentConfig, manifest, segment: int) -> int:
 
 
 def train(config: ExperimentConfig, run_dir: str, *, verbose: int = 1) -> dict:
-    """Train ``config`` into ``run_dir`` (resuming what is there) and return the final test metrics."""
+    """Train ``config`` into ``run_dir`` (resuming what is there) and return the final test metrics.
+
+    With ``distribute="multiworker"`` every worker runs this with the same arguments and its own ``TF_CONFIG``;
+    the chief writes ``run_dir`` and returns the metrics, the other workers keep their checkpoints in
+    ``run_dir/worker-<i>`` and return ``{}``.
+    """
     chief, worker_index = _is_chief()
+    strategy = _strategy(config.train.distribute)  # first: a multi-worker strategy must precede any op
     if not chief and config.train.distribute == "multiworker":
         run_dir = os.path.join(run_dir, f"worker-{worker_index}")  # only the chief writes the run itself
     os.makedirs(os.path.join(run_dir, "checkpoints"), exist_ok=True)
@@ -189,14 +200,18 @@ def train(config: ExperimentConfig, run_dir: str, *, verbose: int = 1) -> dict:
                              f"Received: {config.train.mixed_precision!r}")
     keras.mixed_precision.set_global_policy(policy)
     try:
-        return _train(config, run_dir, task, manifest, segment, mean, std, steps, verbose, chief)
+        return _train(config, run_dir, task, manifest, segment, mean, std, steps, verbose, chief, strategy)
     finally:
         keras.mixed_precision.set_global_policy(previous_policy)
 
 
-def _train(config, run_dir, task, manifest, segment, mean, std, steps, verbose, chief) -> dict:
+def _train(config, run_dir, task, manifest, segment, mean, std, steps, verbose, chief, strategy) -> dict:
     tc = config.train
-    strategy = _strategy(tc.distribute)
+    loop = None
+    if tc.distribute == "multiworker":
+        from sampleaudio.distributed import CustomLoop
+
+        loop = CustomLoop(strategy, task.loss, config.data.batch_size)
     state_path = os.path.join(run_dir, "state.json")
     last_path = os.path.join(run_dir, "checkpoints", "last.keras")
     best_path = os.path.join(run_dir, "checkpoints", "best.weights.h5")
@@ -232,11 +247,14 @@ def _train(config, run_dir, task, manifest, segment, mean, std, steps, verbose, 
             ds = train_dataset(config.data.data_dir, segment=segment, batch_size=config.data.batch_size,
                                seed=tc.seed * 100003 + state["global_epoch"], shuffle_buffer=config.data.shuffle_buffer,
                                mean=mean, std=std, drop_remainder=tc.distribute != "none")
-            hist = model.fit(ds, epochs=state["global_epoch"] + 1, initial_epoch=state["global_epoch"],
-                             steps_per_epoch=steps, validation_data=val, validation_steps=val_steps, verbose=verbose,
-                             shuffle=False,
-                             callbacks=[tensorboard])
-            loss, val_loss = float(hist.history["loss"][-1]), float(hist.history["val_loss"][-1])
+            if loop is None:
+                hist = model.fit(ds, epochs=state["global_epoch"] + 1, initial_epoch=state["global_epoch"],
+                                 steps_per_epoch=steps, validation_data=val, validation_steps=val_steps,
+                                 verbose=verbose, shuffle=False, callbacks=[tensorboard])
+                loss, val_loss = float(hist.history["loss"][-1]), float(hist.history["val_loss"][-1])
+            else:
+                loss, val_loss = loop.epoch(model, ds, steps, val, val_steps, verbose=verbose)
+                _log_scalars(os.path.join(run_dir, "tensorboard"), state["global_epoch"], loss, val_loss)
             improved = state["best_val_loss"] is None or val_loss < state["best_val_loss"]
             if improved:
                 state["best_val_loss"], state["wait"] = val_loss, 0
@@ -266,6 +284,9 @@ def _train(config, run_dir, task, manifest, segment, mean, std, steps, verbose, 
     model.load_weights(best_path)
     if not chief:
         return {}
+    if loop is not None:  # evaluate and save a plain copy: Keras' predict cannot run under the strategy either
+        trained, model = model, build_model(config.model, task)
+        model.set_weights(trained.get_weights())
     model.save(os.path.join(run_dir, "best.keras"))
     card = {"labels": read_manifest(config.data.data_dir).labels, "task": dataclasses.asdict(task),
             "segment": segment, "mean": manifest.mean if mean is None else mean,

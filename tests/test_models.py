@@ -201,6 +201,43 @@ def test_mixed_precision_builds_trains_and_outputs_float32(policy):
         keras.mixed_precision.set_global_policy("float32")
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float16"])
+def test_fused_batch_norm_matches_keras_batch_norm(dtype):
+    import tensorflow as tf
+
+    from sampleaudio.models import BatchNormalization
+
+    rng = np.random.default_rng(0)
+    x = tf.constant(rng.normal(2.0, 3.0, (4, 50, 8)), dtype=dtype)
+    ours, theirs = BatchNormalization(momentum=0.9), keras.layers.BatchNormalization(momentum=0.9)
+    for layer in (ours, theirs):
+        layer.build(x.shape)
+        layer.set_weights([rng.uniform(0.5, 2, 8), rng.normal(0, 1, 8), rng.normal(0, 1, 8), rng.uniform(1, 3, 8)]
+                          if layer is ours else ours.get_weights())
+
+    def step(layer):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = layer(x, training=True)
+            loss = tf.reduce_sum(tf.cast(y, "float32") * tf.range(8, dtype="float32"))
+        return y, tape.gradient(loss, [x, layer.gamma, layer.beta])
+
+    tol = {"float32": 1e-4, "float16": 2e-2}[dtype]
+    (y0, g0), (y1, g1) = step(ours), step(theirs)
+    assert y0.dtype == y1.dtype
+    np.testing.assert_allclose(np.asarray(y0, "float32"), np.asarray(y1, "float32"), atol=tol, rtol=tol)
+    for a, b in zip(g0, g1):
+        np.testing.assert_allclose(np.asarray(a, "float32"), np.asarray(b, "float32"), atol=tol, rtol=tol)
+    for a, b in zip(ours.get_weights(), theirs.get_weights()):  # moving statistics updated alike
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(np.asarray(ours(x, training=False), "float32"),
+                               np.asarray(theirs(x, training=False), "float32"), atol=tol, rtol=tol)
+    # the training pass really is TF's fused kernel, not the fallback
+    graph = tf.function(lambda t: ours(t, training=True)).get_concrete_function(x).graph
+    assert any(op.type.startswith("FusedBatchNorm") or "FusedBatchNorm" in op.type for op in graph.get_operations())
+    assert BatchNormalization.from_config(ours.get_config()).get_config() == ours.get_config()
+
+
 def _write_keras2_h5(model, path, whole_model=True):
     """Write ``model``'s weights in the Keras-2 HDF5 layout (as tf.keras 1.x/2.x ``model.save`` did)."""
     with h5py.File(path, "w") as f:

@@ -3,6 +3,7 @@
 from sampleaudio.models.blocks import BLOCKS, basic_block, rese_block, se_block, squeeze_excitation
 from sampleaudio.models.frontends import MelSpectrogram
 from sampleaudio.models.initializers import AudioVarianceScaling, taejun_uniform
+from sampleaudio.models.normalization import BatchNormalization
 from sampleaudio.models.presets import PRESETS, RNN_BLOCKS, from_preset, rnn_from_preset
 from sampleaudio.models.samplecnn import (
     FrameLevelCNN,
@@ -16,7 +17,7 @@ from sampleaudio.models.weights import LoadReport, load_keras2_weights, read_ker
 
 __all__ = [
     "BLOCKS", "basic_block", "se_block", "rese_block", "squeeze_excitation", "MelSpectrogram",
-    "AudioVarianceScaling", "taejun_uniform", "PRESETS", "RNN_BLOCKS", "from_preset", "rnn_from_preset",
+    "AudioVarianceScaling", "taejun_uniform", "BatchNormalization", "PRESETS", "RNN_BLOCKS", "from_preset", "rnn_from_preset",
     "SampleCNN", "StridedSampleCNN", "MelCNN", "FrameLevelCNN", "SampleCNNWithRNN", "block_widths",
     "LoadReport", "load_keras2_weights", "read_keras2_weights",
 ]

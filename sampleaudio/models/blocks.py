@@ -15,6 +15,7 @@ import keras
 from keras import layers
 
 from sampleaudio.models.initializers import AudioVarianceScaling
+from sampleaudio.models.normalization import BatchNormalization
 
 __all__ = ["BLOCKS", "squeeze_excitation", "basic_block", "se_block", "rese_block", "get_block"]
 
@@ -44,7 +45,7 @@ def squeeze_excitation(x, amplifying_ratio: float, name: str):
 def basic_block(x, filters: int, name: str, *, weight_decay: float = 0.0, **_):
     """Conv(3) -> BN -> ReLU -> MaxPool(3)."""
     x = _conv(filters, 3, f"{name}_conv", weight_decay, AudioVarianceScaling(2.0))(x)
-    x = layers.BatchNormalization(name=f"{name}_norm")(x)
+    x = BatchNormalization(name=f"{name}_norm")(x)
     x = layers.Activation("relu", name=f"{name}_relu")(x)
     return layers.MaxPooling1D(pool_size=3, name=f"{name}_pool")(x)
 
@@ -66,7 +67,7 @@ def rese_block(x, filters: int, name: str, *, num_convs: int = 1, amplifying_rat
         raise ValueError(f"num_convs must be 1 or 2. Received: num_convs={num_convs}")
     if filters != x.shape[-1]:
         shortcut = _conv(filters, 1, f"{name}_scut_conv", weight_decay, "glorot_uniform")(x)
-        shortcut = layers.BatchNormalization(name=f"{name}_scut_norm")(shortcut)
+        shortcut = BatchNormalization(name=f"{name}_scut_norm")(shortcut)
     else:
         shortcut = x
     for i in range(num_convs):
@@ -74,7 +75,7 @@ def rese_block(x, filters: int, name: str, *, num_convs: int = 1, amplifying_rat
             x = layers.Activation("relu", name=f"{name}_relu{i - 1}")(x)
             x = layers.Dropout(0.2, name=f"{name}_drop{i - 1}")(x)
         x = _conv(filters, 3, f"{name}_conv{i}", weight_decay, AudioVarianceScaling(2.0))(x)
-        x = layers.BatchNormalization(name=f"{name}_norm{i}")(x)
+        x = BatchNormalization(name=f"{name}_norm{i}")(x)
     if amplifying_ratio:
         x = layers.Multiply(name=f"{name}_scale")([x, squeeze_excitation(x, amplifying_ratio, name)])
     x = layers.Add(name=f"{name}_scut")([shortcut, x])

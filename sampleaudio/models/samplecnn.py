@@ -23,6 +23,7 @@ from keras import layers
 from sampleaudio.models.blocks import get_block
 from sampleaudio.models.frontends import MelSpectrogram
 from sampleaudio.models.initializers import AudioVarianceScaling
+from sampleaudio.models.normalization import BatchNormalization
 
 __all__ = [
     "block_widths",
@@ -68,7 +69,7 @@ def _conv_stem(x, filters: int, window: int, hop: int, weight_decay: float):
                       kernel_initializer=AudioVarianceScaling(1.0),
                       kernel_regularizer=keras.regularizers.L2(weight_decay) if weight_decay else None,
                       name="conv0")(x)
-    x = layers.BatchNormalization(name="norm0")(x)
+    x = BatchNormalization(name="norm0")(x)
     return layers.Activation("relu", name="relu0")(x)
 
 
@@ -93,7 +94,7 @@ def _pool(outputs, multi: bool):
 def _head(x, num_classes: int, activation: str, dropout: float):
     """The JSTSP head: Dense(width) -> BN -> ReLU -> Dropout -> Dense(num_classes) -> activation (float32)."""
     x = layers.Dense(x.shape[-1], kernel_initializer="glorot_uniform", name="final_fc")(x)
-    x = layers.BatchNormalization(name="final_norm")(x)
+    x = BatchNormalization(name="final_norm")(x)
     x = layers.Activation("relu", name="final_relu")(x)
     if dropout > 0:
         x = layers.Dropout(dropout, name="final_drop")(x)
@@ -108,7 +109,7 @@ def _smc2017_head(x, num_classes: int, activation: str, dropout: float):
     the input length free.
     """
     x = layers.Conv1D(512, 1, padding="same", use_bias=True, name="final_conv")(x)
-    x = layers.BatchNormalization(name="final_norm")(x)
+    x = BatchNormalization(name="final_norm")(x)
     x = layers.Activation("relu", name="final_relu")(x)
     if dropout > 0:
         x = layers.Dropout(dropout, name="final_drop")(x)
@@ -245,7 +246,7 @@ def MelCNN(
     remaining = _remaining_blocks(num_blocks, hop)
     inputs = keras.Input(shape=(None, 1), name="input")
     x = MelSpectrogram(sample_rate=sample_rate, window=window, hop=hop, n_mels=n_mels, name="melspec")(inputs)
-    x = layers.BatchNormalization(name="norm0")(x)
+    x = BatchNormalization(name="norm0")(x)
     return _trunk_and_head(inputs, x, remaining, block=block, multi=multi, num_blocks=num_blocks,
                            num_classes=num_classes, activation=activation, amplifying_ratio=amplifying_ratio,
                            dropout=dropout, init_features=init_features, name=name)

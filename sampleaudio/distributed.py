@@ -1,0 +1,89 @@
+"""A custom training loop for ``tf.distribute.MultiWorkerMirroredStrategy`` (``--distribute multiworker``).
+
+Keras 3's ``Model.fit`` cannot run under that strategy (it hands ``PerReplica`` values to ops that expect
+tensors: keras-team/keras#20585, tensorflow/tensorflow#72388), so multi-worker training steps are written out
+here, as in TensorFlow's "Custom training loop with MultiWorkerMirroredStrategy" tutorial: ``strategy.run`` of
+a ``GradientTape`` step per replica, the loss averaged over the *global* batch with
+``tf.nn.compute_average_loss``, gradients all-reduced by the optimizer, the input sharded by data. Everything
+around it (stages, patience, checkpoints, resuming, history) is :mod:`sampleaudio.train`'s, shared with the
+``Model.fit`` path.
+
+The validation loss, which decides when a stage ends, is computed by every worker on the whole validation set
+from its (identical, all-reduced) weights, so all workers take the same decisions without further
+communication.
+"""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+
+__all__ = ["CustomLoop"]
+
+
+class CustomLoop:
+    """Trains a compiled Keras model one epoch at a time under ``strategy`` (a multi-worker strategy).
+
+    Args:
+        strategy: the ``tf.distribute`` strategy the model was built under.
+        loss: the task's Keras loss name (``binary_crossentropy`` / ``categorical_crossentropy``).
+        global_batch_size: examples per step over all replicas (23 in the papers).
+    """
+
+    def __init__(self, strategy: tf.distribute.Strategy, loss: str, global_batch_size: int):
+        self.strategy = strategy
+        self.loss_fn = keras.losses.get(loss)
+        self.global_batch_size = int(global_batch_size)
+        self._compiled_for = None
+        self._train_step = None
+        self._val_step = None
+
+    def _build(self, model: keras.Model) -> None:
+        optimizer = model.optimizer
+        with self.strategy.scope():
+            optimizer.build(model.trainable_variables)  # variables made here, not inside a replica context
+        loss_fn, global_batch = self.loss_fn, self.global_batch_size
+
+        def replica_step(x, y):
+            with tf.GradientTape() as tape:
+                pred = model(x, training=True)
+                loss = tf.nn.compute_average_loss(tf.cast(loss_fn(y, pred), tf.float32),
+                                                  global_batch_size=global_batch)
+                if model.losses:
+                    loss += tf.nn.scale_regularization_loss(tf.add_n([tf.cast(v, tf.float32) for v in model.losses]))
+                scaled = optimizer.scale_loss(loss)  # loss scaling under mixed float16; identity otherwise
+            grads = tape.gradient(scaled, model.trainable_variables)
+            optimizer.apply_gradients(zip(grads, model.trainable_variables))
+            return loss
+
+        @tf.function
+        def train_step(iterator):
+            x, y = next(iterator)
+            per_replica = self.strategy.run(replica_step, args=(x, y))
+            return self.strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica, axis=None)
+
+        @tf.function
+        def val_step(x, y):
+            pred = model(x, training=False)
+            return tf.reduce_sum(tf.cast(loss_fn(y, pred), tf.float32)), tf.cast(tf.shape(x)[0], tf.float32)
+
+        self._train_step, self._val_step, self._compiled_for = train_step, val_step, optimizer
+
+    def epoch(self, model: keras.Model, dataset: tf.data.Dataset, steps: int, validation: tf.data.Dataset,
+              validation_steps: int, *, verbose: int = 0) -> tuple[float, float]:
+        """One epoch of ``steps`` global batches of ``dataset``; returns (mean training loss, validation loss)."""
+        if self._compiled_for is not model.optimizer:  # a new stage compiles a fresh optimizer
+            self._build(model)
+        options = tf.data.Options()
+        options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+        iterator = iter(self.strategy.experimental_distribute_dataset(dataset.with_options(options)))
+        progress = keras.utils.Progbar(steps, verbose=verbose, stateful_metrics=["loss"])
+        total = 0.0
+        for step in range(steps):
+            total += float(self._train_step(iterator))
+            progress.update(step + 1, [("loss", total / (step + 1))])
+        loss_sum, count = 0.0, 0.0
+        for x, y in validation.take(validation_steps):
+            s, n = self._val_step(x, y)
+            loss_sum, count = loss_sum + float(s), count + float(n)
+        return total / steps, loss_sum / max(count, 1.0)
