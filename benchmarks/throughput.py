@@ -24,6 +24,7 @@ dataset. Speed is measured here and reported in the README, never asserted in te
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import statistics
@@ -98,7 +99,7 @@ def _measure(arm: str, preset: str, data: str, width: int, block: str, batch: in
     """One arm in this (fresh) process; returns segments per second."""
     if arm == "plain":
         import tensorflow  # noqa: F401  (first: TensorFlow's own defaults, before sampleaudio's)
-    import sampleaudio  # noqa: F401  (before keras, so that sampleaudio's CPU setting applies to its arms)
+    importlib.import_module("sampleaudio")  # before keras, so that sampleaudio's CPU setting applies to its arms
     import keras
 
     from sampleaudio.models import from_preset

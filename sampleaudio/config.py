@@ -49,6 +49,9 @@ class ModelConfig:
         block, multi, amplifying_ratio, dropout, init_features: as :func:`sampleaudio.models.SampleCNN`.
         num_blocks: ``None``: the task's.
         window, hop: first-layer window and hop for ``mel``/``strided``/``frame``.
+        bn_momentum: momentum of every batch norm's moving statistics (``None``: Keras' 0.99, as the
+            original). Short schedules need less: after ``n`` steps the initial statistics still weigh
+            ``momentum ** n`` (0.99 ** 150 = 0.22), and evaluation uses those statistics.
     """
 
     architecture: str = "samplecnn"
@@ -60,6 +63,7 @@ class ModelConfig:
     init_features: int = 128
     window: int = 3
     hop: int = 3
+    bn_momentum: float | None = None
 
     @property
     def signature(self) -> str:

@@ -46,7 +46,16 @@ _POLICIES = {"off": "float32", "float16": "mixed_float16", "bfloat16": "mixed_bf
 
 
 def build_model(cfg: ModelConfig, task: Task) -> keras.Model:
-    """The network ``cfg`` names, sized for ``task``."""
+    """The network ``cfg`` names, sized for ``task`` (with ``cfg.bn_momentum`` applied to its batch norms)."""
+    model = _build_architecture(cfg, task)
+    if cfg.bn_momentum is not None:
+        for layer in model.layers:
+            if isinstance(layer, keras.layers.BatchNormalization):
+                layer.momentum = float(cfg.bn_momentum)  # read when the step is traced; kept in get_config
+    return model
+
+
+def _build_architecture(cfg: ModelConfig, task: Task) -> keras.Model:
     from sampleaudio import models
 
     common = {"num_classes": task.num_classes, "activation": task.activation, "dropout": cfg.dropout,
@@ -176,7 +185,7 @@ def train(config: ExperimentConfig, run_dir: str, *, verbose: int = 1) -> dict:
     if os.path.exists(config_path):
         with open(config_path) as f:
             old = json.load(f)
-        if old != json.loads(config.to_json()):
+        if ExperimentConfig.from_dict(old).to_dict() != json.loads(config.to_json()):  # fields added later: defaults
             raise ParameterError(f"'{run_dir}' holds a run of a different configuration; use another --run-dir")
     else:
         _atomic_json(config_path, config.to_dict())
