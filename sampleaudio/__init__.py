@@ -18,7 +18,7 @@ def _prefer_onednn() -> None:
     """Ask TensorFlow for its oneDNN CPU kernels unless the user decided otherwise.
 
     TensorFlow turns oneDNN on by default only on CPUs with AVX-512 VNNI/BF16 or AMX; on the AVX2 machines this
-    project trains on, a SampleCNN training step runs about 1.4x faster with it (``benchmarks/throughput.py``).
+    project trains on, a SampleCNN training step runs 1.4-1.8x faster with it (``benchmarks/throughput.py``).
     It must be set before TensorFlow is imported; an explicit ``TF_ENABLE_ONEDNN_OPTS`` (0 or 1), or
     TensorFlow imported before sampleaudio, is left as it is.
     """

@@ -107,7 +107,8 @@ def _add_train_parser(sub) -> None:
     g.add_argument("--steps-per-epoch", type=int, default=None, help="default: one pass over the segments")
     g.add_argument("--mixed-precision", default="off", choices=["off", "float16", "bfloat16"])
     g.add_argument("--distribute", default="none", choices=["none", "mirrored", "multiworker"],
-                   help="tf.distribute strategy (multiworker reads TF_CONFIG)")
+                   help="tf.distribute strategy: mirrored = all local GPUs; multiworker = one process per worker, "
+                        "each with its own TF_CONFIG and the same arguments (custom training loop)")
     g.add_argument("--seed", type=int, default=0)
     g.add_argument("--threshold", type=float, default=None, help="decision threshold (default: the task's)")
     p.add_argument("--quiet", action="store_true", help="no Keras progress bars")

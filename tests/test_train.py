@@ -161,3 +161,23 @@ def test_two_workers_on_localhost(store, tmp_path):
     assert (run / "best.keras").exists() and not (run / "worker-1" / "best.keras").exists()
     model, _, _ = load_run(str(run))
     assert model.output.shape[-1] == 2
+
+
+def test_bn_momentum_reaches_every_batch_norm_and_old_configs_still_resume(store, tmp_path):
+    import keras
+
+    from sampleaudio.tasks import TASKS
+    from sampleaudio.train import build_model
+
+    model = build_model(ModelConfig(block="rese2", multi=True, num_blocks=3, init_features=4, bn_momentum=0.9),
+                        TASKS["speech-commands"])
+    norms = [la for la in model.layers if isinstance(la, keras.layers.BatchNormalization)]
+    assert len(norms) >= 5 and {la.momentum for la in norms} == {0.9}
+    default = build_model(ModelConfig(num_blocks=3, init_features=4), TASKS["speech-commands"])
+    assert {la.momentum for la in default.layers if isinstance(la, keras.layers.BatchNormalization)} == {0.99}
+    # a run directory written before a config field existed is still recognised as the same configuration
+    config = tiny(store, num_stages=1, max_epochs_per_stage=1)
+    old = config.to_dict()
+    del old["model"]["bn_momentum"]
+    (tmp_path / "config.json").write_text(json.dumps(old))
+    assert np.isfinite(train(config, str(tmp_path), verbose=0)["roc_auc"])
