@@ -59,10 +59,11 @@ def profile_description(name: str) -> str:
         return ("paper profile: real datasets, width 128, SGD (Nesterov 0.9) lr 0.01 divided by 5 over 5 stages, "
                 "patience 2, batch 23, float16 mixed precision")
     steps = ", ".join(f"{k} {v}" for k, v in (p.steps_per_epoch or {}).items())
+    paper = PROFILES["paper"]
     return (f"{name} profile: SYNTHETIC proxies ({p.size} size), NOT comparable to published numbers; shrunk "
-            f"from the paper: width {p.init_features} instead of 128, SGD lr {p.lr} instead of 0.01, "
-            f"{p.num_stages} stage(s) of at most {p.max_epochs_per_stage} epochs instead of up to 5 stages of up to 100 "
-            f"epochs, "
+            f"from the paper: width {p.init_features} instead of {paper.init_features}, SGD lr {p.lr} instead of "
+            f"{paper.lr}, {p.num_stages} stage(s) of at most {p.max_epochs_per_stage} epochs instead of up to "
+            f"{paper.num_stages} stages of up to {paper.max_epochs_per_stage} epochs, "
             f"steps per epoch {steps} instead of a full pass"
             + (f", validation on {p.max_valid_segments} segment(s) per clip" if p.max_valid_segments else "")
             + (f", test on {p.max_eval_segments} segment(s) per clip" if p.max_eval_segments else "")

@@ -150,10 +150,10 @@ def _compile(model, config: ExperimentConfig, task: Task, stage: int) -> None:
     model.compile(optimizer=_optimizer(config.train, stage), loss=task.loss, jit_compile=jit)
 
 
-def _log_scalars(folder: str, epoch: int, loss: float, val_loss: float) -> None:
+def _log_scalars(writers: dict, epoch: int, loss: float, val_loss: float) -> None:
     """TensorBoard scalars for the custom loop (Model.fit's runs use the TensorBoard callback)."""
     for split, value in (("train", loss), ("validation", val_loss)):
-        with tf.summary.create_file_writer(os.path.join(folder, split)).as_default():
+        with writers[split].as_default():
             tf.summary.scalar("epoch_loss", value, step=epoch)
 
 
@@ -242,6 +242,9 @@ def _train(config, run_dir, task, manifest, segment, mean, std, steps, verbose, 
                           / config.data.batch_size)
     history_path = os.path.join(run_dir, "history.csv")
     tensorboard = keras.callbacks.TensorBoard(os.path.join(run_dir, "tensorboard"), write_graph=False)
+    if loop is not None:  # one event file per split for the whole run, as the callback writes
+        writers = {split: tf.summary.create_file_writer(os.path.join(run_dir, "tensorboard", split))
+                   for split in ("train", "validation")}
 
     while state["stage"] < tc.num_stages:
         stage = state["stage"]
@@ -263,7 +266,7 @@ def _train(config, run_dir, task, manifest, segment, mean, std, steps, verbose, 
                 loss, val_loss = float(hist.history["loss"][-1]), float(hist.history["val_loss"][-1])
             else:
                 loss, val_loss = loop.epoch(model, ds, steps, val, val_steps, verbose=verbose)
-                _log_scalars(os.path.join(run_dir, "tensorboard"), state["global_epoch"], loss, val_loss)
+                _log_scalars(writers, state["global_epoch"], loss, val_loss)
             improved = state["best_val_loss"] is None or val_loss < state["best_val_loss"]
             if improved:
                 state["best_val_loss"], state["wait"] = val_loss, 0

@@ -17,7 +17,8 @@ from sampleaudio.models.weights import LoadReport, load_keras2_weights, read_ker
 
 __all__ = [
     "BLOCKS", "basic_block", "se_block", "rese_block", "squeeze_excitation", "MelSpectrogram",
-    "AudioVarianceScaling", "taejun_uniform", "BatchNormalization", "PRESETS", "RNN_BLOCKS", "from_preset", "rnn_from_preset",
+    "AudioVarianceScaling", "taejun_uniform", "BatchNormalization", "PRESETS", "RNN_BLOCKS", "from_preset",
+    "rnn_from_preset",
     "SampleCNN", "StridedSampleCNN", "MelCNN", "FrameLevelCNN", "SampleCNNWithRNN", "block_widths",
     "LoadReport", "load_keras2_weights", "read_keras2_weights",
 ]
