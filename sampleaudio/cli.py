@@ -127,7 +127,7 @@ def _add_train_parser(sub) -> None:
 def _cmd_tag(args: argparse.Namespace) -> int:
     from sampleaudio.inference import Tagger, write_tags
 
-    tagger = Tagger.from_path(args.model, batch_size=args.batch_size)
+    tagger = Tagger.from_path(args.model, weights=args.weights, batch_size=args.batch_size)
     results = tagger.tag(args.files, top_k=args.top_k, progress=not args.quiet)
     for r in results:
         if r.error:
@@ -142,7 +142,7 @@ def _cmd_tag(args: argparse.Namespace) -> int:
 def _cmd_embed(args: argparse.Namespace) -> int:
     from sampleaudio.inference import Tagger, write_embeddings
 
-    tagger = Tagger.from_path(args.model, batch_size=args.batch_size)
+    tagger = Tagger.from_path(args.model, weights=args.weights, batch_size=args.batch_size)
     results = tagger.embed(args.files, layer=args.layer, progress=not args.quiet)
     for r in results:
         if r.error:
@@ -155,7 +155,7 @@ def _cmd_embed(args: argparse.Namespace) -> int:
 def _cmd_export(args: argparse.Namespace) -> int:
     from sampleaudio.export import export_run
 
-    print(export_run(args.run_dir, args.out, overwrite=args.overwrite))
+    print(export_run(args.run_dir, args.out, overwrite=args.overwrite, weights=args.weights))
     return 0
 
 
@@ -165,7 +165,8 @@ def _add_inference_parsers(sub) -> None:
                                    "(recursive) and globs, decoded in parallel and batched together. Prints the "
                                    "top tags per file; --out writes CSV (a column per tag), JSON (top tags and the "
                                    "tag-over-time matrix) or NPZ.")
-    p.add_argument("model", help="a finished `sampleaudio train` run folder")
+    p.add_argument("model", help="a finished `sampleaudio train` run folder, or a registered pretrained model name")
+    p.add_argument("--weights", help="weights file of a pretrained model whose weights the user supplies")
     p.add_argument("files", nargs="+", help="audio files, folders or glob patterns")
     p.add_argument("--top-k", type=int, default=5, help="tags to print per file")
     p.add_argument("--out", help="results file: .csv, .json or .npz")
@@ -176,7 +177,8 @@ def _add_inference_parsers(sub) -> None:
     p = sub.add_parser("embed", help="embed audio files with a trained model",
                        description="Clip embeddings (mean over segments) and per-segment embeddings, one .npz per "
                                    "file in --out (keys: embedding, segment_embeddings, times, source).")
-    p.add_argument("model", help="a finished `sampleaudio train` run folder")
+    p.add_argument("model", help="a finished `sampleaudio train` run folder, or a registered pretrained model name")
+    p.add_argument("--weights", help="weights file of a pretrained model whose weights the user supplies")
     p.add_argument("files", nargs="+", help="audio files, folders or glob patterns")
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--layer", default="penultimate",
@@ -190,7 +192,8 @@ def _add_inference_parsers(sub) -> None:
                                    "variable-length float32 waveforms at 22,050 Hz with their lengths, cuts "
                                    "segments in the graph and returns clip-level probabilities and the tag "
                                    "vocabulary (an asset); an `embed` signature returns clip embeddings.")
-    p.add_argument("run_dir", help="a finished `sampleaudio train` run folder")
+    p.add_argument("run_dir", help="a finished `sampleaudio train` run folder, or a registered pretrained model name")
+    p.add_argument("--weights", help="weights file of a pretrained model whose weights the user supplies")
     p.add_argument("--out", required=True, help="version folder for TF Serving, e.g. models/tagger/1")
     p.add_argument("--overwrite", action="store_true", help="replace an existing export")
     p.set_defaults(func=_cmd_export)

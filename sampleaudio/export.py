@@ -120,9 +120,15 @@ class ClipModel(tf.Module):
         return {"labels": self.labels_tensor()}
 
 
-def export_run(run_dir: str, out_dir: str, *, overwrite: bool = False) -> str:
-    """Export a finished training run's best model as a SavedModel at ``out_dir`` (e.g. ``models/tagger/1``)."""
+def export_run(run_dir: str, out_dir: str, *, overwrite: bool = False, weights: str | None = None) -> str:
+    """Export a finished training run's best model, or a registered pretrained model (``weights``: its file where
+    the user supplies one), as a SavedModel at ``out_dir`` (e.g. ``models/tagger/1``)."""
+    from sampleaudio.pretrained import is_pretrained, load_pretrained
     from sampleaudio.train import load_run
+
+    if is_pretrained(run_dir):
+        model, card = load_pretrained(run_dir, weights)
+        return export_model(model, card, out_dir, overwrite=overwrite)
 
     model, _, _ = load_run(run_dir)
     with open(os.path.join(run_dir, "model_card.json")) as f:
@@ -143,6 +149,7 @@ def export_model(model: keras.Model, card: dict, out_dir: str, *, overwrite: boo
     with open(labels_file, "w") as f:
         f.write("\n".join(card["labels"]) + "\n")
     module = ClipModel(model, card["labels"], segment=card["segment"], mean=card["mean"], std=card["std"],
+                       sample_rate=card.get("sample_rate", 22050),
                        labels_file=labels_file)
     export_dir = os.path.join(staging, "model")
     tf.saved_model.save(module, export_dir, signatures={"serving_default": module.serve, "embed": module.embed,

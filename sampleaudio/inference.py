@@ -85,16 +85,16 @@ def _name(source, k: int) -> str:
     return source if isinstance(source, str) else f"array{k}"
 
 
-def _decode(source) -> np.ndarray:
+def _decode(source, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
     if isinstance(source, str):
-        return load(source)
+        return load(source, sr=sample_rate)
     if isinstance(source, tuple):
         audio, sr = source
         audio = np.asarray(audio, dtype=np.float32)
-        if sr != SAMPLE_RATE:
+        if sr != sample_rate:
             import soxr
 
-            audio = soxr.resample(audio, sr, SAMPLE_RATE, quality="HQ")
+            audio = soxr.resample(audio, sr, sample_rate, quality="HQ")
     else:
         audio = np.asarray(source, dtype=np.float32)
     if audio.ndim != 1:
@@ -119,8 +119,9 @@ class Tagger:
     """
 
     def __init__(self, model: keras.Model, labels: Sequence[str], *, segment: int, mean: float, std: float,
-                 batch_size: int = 32, workers: int = 4):
+                 sample_rate: int = SAMPLE_RATE, batch_size: int = 32, workers: int = 4):
         self.model = model
+        self.sample_rate = int(sample_rate)
         self.labels = list(labels)
         self.segment = int(segment)
         self.mean, self.std = float(mean), float(std)
@@ -129,9 +130,21 @@ class Tagger:
         self._heads: dict[str, keras.Model] = {}
 
     @classmethod
-    def from_path(cls, path: str, **kwargs) -> Tagger:
-        """From a training run folder, or a ``.keras`` file with ``model_card.json`` beside it."""
+    def from_card(cls, model: keras.Model, card: dict, **kwargs) -> Tagger:
+        """From a model and its model card (``labels``, ``segment``, ``mean``, ``std``, ``sample_rate``)."""
+        return cls(model, card["labels"], segment=card["segment"], mean=card["mean"], std=card["std"],
+                   sample_rate=card.get("sample_rate", SAMPLE_RATE), **kwargs)
+
+    @classmethod
+    def from_path(cls, path: str, *, weights: str | None = None, **kwargs) -> Tagger:
+        """From a training run folder, a ``.keras`` file with ``model_card.json`` beside it, or the name of a
+        registered pretrained model (:mod:`sampleaudio.pretrained`; ``weights`` is its weights file, where the
+        user supplies one)."""
         import sampleaudio.models  # noqa: F401  (custom objects for load_model)
+        from sampleaudio.pretrained import is_pretrained, load_pretrained
+
+        if is_pretrained(path):
+            return cls.from_card(*load_pretrained(path, weights), **kwargs)
 
         folder, file = (path, os.path.join(path, "best.keras")) if os.path.isdir(path) else (
             os.path.dirname(path), path)
@@ -141,8 +154,7 @@ class Tagger:
                                  "model_card.json); for an exported SavedModel use TF Serving or tf.saved_model.load")
         with open(card_path) as f:
             card = json.load(f)
-        model = keras.saving.load_model(file)
-        return cls(model, card["labels"], segment=card["segment"], mean=card["mean"], std=card["std"], **kwargs)
+        return cls.from_card(keras.saving.load_model(file), card, **kwargs)
 
     def _head(self, layer: str) -> keras.Model:
         from sampleaudio.export import embedding_layer_name
@@ -185,7 +197,7 @@ class Tagger:
 
         def decode(source):
             try:
-                return _segments(_decode(source), self.segment), None
+                return _segments(_decode(source, self.sample_rate), self.segment), None
             except AudioDecodeError as exc:
                 return None, str(exc)
 
@@ -210,7 +222,7 @@ class Tagger:
             if isinstance(out, str):
                 results.append(TagResult(_name(source, k), self.labels, None, None, None, error=out, top_k=top_k))
                 continue
-            times = np.arange(out.shape[0]) * self.segment / SAMPLE_RATE
+            times = np.arange(out.shape[0]) * self.segment / self.sample_rate
             results.append(TagResult(_name(source, k), self.labels, out.mean(axis=0), out, times, top_k=top_k))
         return results
 
@@ -223,23 +235,25 @@ class Tagger:
             if isinstance(out, str):
                 results.append(EmbedResult(_name(source, k), None, None, None, error=out))
                 continue
-            times = np.arange(out.shape[0]) * self.segment / SAMPLE_RATE
+            times = np.arange(out.shape[0]) * self.segment / self.sample_rate
             results.append(EmbedResult(_name(source, k), out.mean(axis=0), out, times))
         return results
 
 
-def _tagger(model) -> Tagger:
-    return model if isinstance(model, Tagger) else Tagger.from_path(os.fspath(model))
+def _tagger(model, weights: str | None = None) -> Tagger:
+    return model if isinstance(model, Tagger) else Tagger.from_path(os.fspath(model), weights=weights)
 
 
-def tag(inputs, model, top_k: int | None = None, **kwargs) -> list[TagResult]:
-    """Tag ``inputs`` (files, folders, globs, arrays) with ``model`` (a run folder or a :class:`Tagger`)."""
-    return _tagger(model).tag(inputs, top_k=top_k, **kwargs)
+def tag(inputs, model, top_k: int | None = None, *, weights: str | None = None, **kwargs) -> list[TagResult]:
+    """Tag ``inputs`` (files, folders, globs, arrays) with ``model`` (a run folder, a registered pretrained model
+    name or a :class:`Tagger`)."""
+    return _tagger(model, weights).tag(inputs, top_k=top_k, **kwargs)
 
 
-def embed(inputs, model, layer: str = "penultimate", **kwargs) -> list[EmbedResult]:
-    """Embed ``inputs`` with ``model`` (a run folder or a :class:`Tagger`); see :meth:`Tagger.embed`."""
-    return _tagger(model).embed(inputs, layer=layer, **kwargs)
+def embed(inputs, model, layer: str = "penultimate", *, weights: str | None = None, **kwargs) -> list[EmbedResult]:
+    """Embed ``inputs`` with ``model`` (a run folder, a registered pretrained model name or a :class:`Tagger`);
+    see :meth:`Tagger.embed`."""
+    return _tagger(model, weights).embed(inputs, layer=layer, **kwargs)
 
 
 def write_tags(results: Iterable[TagResult], path: str, top_k: int | None = None) -> None:
