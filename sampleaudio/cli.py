@@ -26,6 +26,9 @@ def _cmd_prep(args: argparse.Namespace) -> int:
         conv.convert(args.src, args.out, workers=args.workers, progress=not args.quiet)
     else:
         assert args.dataset in SYNTHETIC
+        from data_prep.synthetic import require_synth
+
+        require_synth(args.dataset)
         conv.convert(args.out, size=args.size, seed=args.seed, workers=args.workers, progress=not args.quiet)
     print(summarize(args.out))
     return 0
@@ -49,9 +52,11 @@ def _cmd_train(args: argparse.Namespace) -> int:
                         max_valid_segments=args.max_valid_segments),
         model=ModelConfig(architecture=args.architecture, block=args.block, multi=args.multi,
                           num_blocks=args.num_blocks, amplifying_ratio=args.amplifying_ratio, dropout=args.dropout,
-                          init_features=args.init_features, window=args.window, hop=args.hop),
+                          init_features=args.init_features, window=args.window, hop=args.hop,
+                          bn_momentum=args.bn_momentum),
         train=TrainConfig(optimizer=args.optimizer, lr=args.lr, momentum=args.momentum, lr_decay=args.lr_decay,
-                          num_stages=args.num_stages, patience=args.patience,
+                          num_stages=args.num_stages, patience=args.patience, time_decay=args.time_decay,
+                          lr_schedule=args.lr_schedule, warmup_steps=args.warmup_steps,
                           max_epochs_per_stage=args.max_epochs_per_stage, steps_per_epoch=args.steps_per_epoch,
                           mixed_precision=args.mixed_precision, distribute=args.distribute, seed=args.seed),
         eval=EvalConfig(threshold=args.threshold))
@@ -89,6 +94,9 @@ def _add_train_parser(sub) -> None:
     g.add_argument("--dropout", type=float, default=0.5)
     g.add_argument("--window", type=int, default=3, help="first-layer window (mel/strided/frame)")
     g.add_argument("--hop", type=int, default=3, help="first-layer hop (mel/strided)")
+    g.add_argument("--bn-momentum", type=float, default=None,
+                   help="momentum of every batch norm's moving statistics (default: Keras' 0.99); short runs "
+                        "need less (0.9), since evaluation uses these statistics")
     g = p.add_argument_group("data")
     g.add_argument("--segment", type=int, default=None, help="input samples (default: the task's)")
     g.add_argument("--batch-size", type=int, default=23)
@@ -101,6 +109,12 @@ def _add_train_parser(sub) -> None:
     g.add_argument("--lr", type=float, default=0.01)
     g.add_argument("--momentum", type=float, default=0.9)
     g.add_argument("--lr-decay", type=float, default=0.2, help="factor between stages")
+    g.add_argument("--time-decay", type=float, default=1e-6,
+                   help="the original's per-step inverse time decay (SGD decay=1e-6) within a stage")
+    g.add_argument("--lr-schedule", default="constant", choices=["constant", "cosine"],
+                   help="within a stage: constant (the papers), or warm-up then cosine decay to 0 at the stage's "
+                        "last step (short fixed budgets, e.g. the demo)")
+    g.add_argument("--warmup-steps", type=int, default=0, help="linear warm-up steps of the cosine schedule")
     g.add_argument("--num-stages", type=int, default=5)
     g.add_argument("--patience", type=int, default=2, help="epochs without improvement that end a stage")
     g.add_argument("--max-epochs-per-stage", type=int, default=100)

@@ -81,6 +81,10 @@ class TrainConfig:
         lr, momentum, lr_decay, num_stages, patience: the staged schedule; stage ``k`` trains at
             ``lr * lr_decay ** k`` with a fresh optimizer, from the best weights of stage ``k - 1``.
         time_decay: the original's per-step ``SGD(decay=1e-6)`` (inverse time decay within a stage).
+        lr_schedule: within a stage, ``constant`` (the papers, apart from ``time_decay``) or ``cosine``: a
+            linear warm-up over ``warmup_steps`` from 0, then cosine decay to 0 at the stage's last possible
+            step (``max_epochs_per_stage * steps_per_epoch``); for short fixed budgets such as the demo.
+        warmup_steps: steps of linear warm-up of the ``cosine`` schedule.
         max_epochs_per_stage: a stage also ends after this many epochs (100 in the original's ``fit``).
         steps_per_epoch: ``None``: one pass over the training segments (clips x segments per clip / batch).
         mixed_precision: ``off``, ``float16`` (with loss scaling) or ``bfloat16``.
@@ -96,6 +100,8 @@ class TrainConfig:
     num_stages: int = 5
     patience: int = 2
     time_decay: float = 1e-6
+    lr_schedule: str = "constant"
+    warmup_steps: int = 0
     max_epochs_per_stage: int = 100
     steps_per_epoch: int | None = None
     mixed_precision: str = "off"

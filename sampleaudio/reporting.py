@@ -14,7 +14,8 @@ import pandas as pd
 
 from sampleaudio.config import ExperimentConfig
 
-__all__ = ["profile_arguments", "run_experiments", "markdown_table", "published_results", "write_results"]
+__all__ = ["profile_arguments", "run_experiments", "markdown_table", "published_results", "write_results",
+           "mean_std", "sign_agreement"]
 
 _PUBLISHED = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "reproductions",
                           "published_results.csv")
@@ -30,7 +31,9 @@ def profile_arguments(parser) -> None:
                         help="paper: folder of converted stores (mtat/, speech-commands/, dcase2017/); "
                              "demo/smoke: where synthetic proxies are cached (default ~/.cache/sampleaudio)")
     parser.add_argument("--out", default="results", help="runs and tables are written under OUT/<script>/")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=0, help="seed of the first run of every cell")
+    parser.add_argument("--seeds", type=int, default=1,
+                        help="runs per cell (seeds SEED, SEED+1, ...); cells then show mean ± std")
 
 
 def run_experiments(configs: list[tuple[dict, ExperimentConfig]], root: str, *, verbose: int = 0) -> pd.DataFrame:
@@ -51,6 +54,41 @@ def run_experiments(configs: list[tuple[dict, ExperimentConfig]], root: str, *, 
         rows.append({**keys, **{k: v for k, v in metrics.items() if not isinstance(v, str)},
                      "seconds": round(time.time() - started, 1), "run_dir": run_dir})
     return pd.DataFrame(rows)
+
+
+def mean_std(values, fmt: str = ".4f") -> float | str:
+    """One cell of a table: the value itself for one run, ``"mean ± std"`` (sample std) for several."""
+    import numpy as np
+
+    values = [float(v) for v in values if v == v]
+    if not values:
+        return float("nan")
+    if len(values) == 1:
+        return values[0]
+    return f"{np.mean(values):{fmt}} ± {np.std(values, ddof=1):{fmt}}"
+
+
+def sign_agreement(runs: pd.DataFrame, metric: str, groups: list[str], compare: str, seeds: tuple[int, int]
+                   ) -> tuple[int, int]:
+    """How many pairwise comparisons keep their sign between two seeds.
+
+    Within each group of ``groups`` (e.g. task and multi-level), every pair of values of ``compare`` (e.g.
+    the block) is compared by ``metric`` under both seeds; a comparison is kept when the difference has the
+    same non-zero sign under both. Returns ``(kept, total)``.
+    """
+    from itertools import combinations
+
+    kept = total = 0
+    for _, group in runs.groupby(groups):
+        by_seed = {s: dict(zip(g[compare], g[metric])) for s, g in group.groupby("seed")}
+        if not all(s in by_seed for s in seeds):
+            continue
+        a, b = by_seed[seeds[0]], by_seed[seeds[1]]
+        for x, y in combinations(sorted(set(a) & set(b), key=str), 2):
+            total += 1
+            da, db = a[x] - a[y], b[x] - b[y]
+            kept += int(da * db > 0)
+    return kept, total
 
 
 def markdown_table(df: pd.DataFrame, floatfmt: str = ".4f") -> str:

@@ -129,9 +129,15 @@ def _is_chief() -> tuple[bool, int]:
     return chief, index
 
 
-def _optimizer(cfg, stage: int):
+def _optimizer(cfg, stage: int, stage_steps: int):
     lr = cfg.lr * cfg.lr_decay ** stage
-    if cfg.time_decay:
+    if cfg.lr_schedule == "cosine":
+        warmup = min(int(cfg.warmup_steps), stage_steps - 1)
+        lr = keras.optimizers.schedules.CosineDecay(0.0 if warmup else lr, decay_steps=stage_steps - warmup,
+                                                    warmup_target=lr if warmup else None, warmup_steps=warmup)
+    elif cfg.lr_schedule != "constant":
+        raise ParameterError(f"lr_schedule must be 'constant' or 'cosine'. Received: {cfg.lr_schedule!r}")
+    elif cfg.time_decay:
         lr = keras.optimizers.schedules.InverseTimeDecay(lr, decay_steps=1, decay_rate=cfg.time_decay)
     if cfg.optimizer == "sgd":
         opt = keras.optimizers.SGD(lr, momentum=cfg.momentum, nesterov=True)
@@ -144,10 +150,11 @@ def _optimizer(cfg, stage: int):
     return opt
 
 
-def _compile(model, config: ExperimentConfig, task: Task, stage: int) -> None:
+def _compile(model, config: ExperimentConfig, task: Task, stage: int, steps: int) -> None:
     jit = config.train.jit_compile
     jit = bool(tf.config.list_physical_devices("GPU")) if jit == "auto" else jit in (True, "true", "on", "1")
-    model.compile(optimizer=_optimizer(config.train, stage), loss=task.loss, jit_compile=jit)
+    optimizer = _optimizer(config.train, stage, steps * config.train.max_epochs_per_stage)
+    model.compile(optimizer=optimizer, loss=task.loss, jit_compile=jit)
 
 
 def _log_scalars(writers: dict, epoch: int, loss: float, val_loss: float) -> None:
@@ -252,7 +259,7 @@ def _train(config, run_dir, task, manifest, segment, mean, std, steps, verbose, 
             with strategy.scope():
                 if stage > 0:
                     model.load_weights(best_path)
-                _compile(model, config, task, stage)
+                _compile(model, config, task, stage, steps)
             state.update(epoch=0, wait=0, best_val_loss=None, stage_started=True)
         while state["epoch"] < tc.max_epochs_per_stage and state["wait"] < tc.patience:
             started = time.time()

@@ -30,11 +30,38 @@ def test_kim2019_table_smoke_and_resume(cache, tmp_path, capsys):
     assert list(table.block) == ["rese2"]
     assert {"MTAT ROC-AUC", "SCD accuracy", "DCASE F-score"} <= set(table.columns)
     assert table[["MTAT ROC-AUC", "SCD accuracy", "DCASE F-score"]].notna().all().all()
+    # reference rows: chance and the MFCC baseline, on the same test splits
+    assert list(table.block[1:]) == ["chance (best constant)", "MFCC + logistic regression"]
+    chance = table.set_index("block").loc["chance (best constant)"]
+    assert chance["MTAT ROC-AUC"] == 0.5 and 0 < chance["SCD accuracy"] < 0.2
     runs = pd.read_csv(tmp_path / "kim2019_table" / "smoke" / "kim2019_table_runs.csv")
     assert len(runs) == 3
     # a second invocation reuses every finished run
     assert kim2019_table.main(args) == 0
     assert capsys.readouterr().out.count("reused") == 3
+
+
+def test_kim2019_table_several_seeds(cache, tmp_path, capsys):
+    args = ["--profile", "smoke", "--tasks", "speech-commands", "--blocks", "basic", "--multi", "no",
+            "--seeds", "2", "--no-baselines", "--data-root", cache, "--out", str(tmp_path)]
+    assert kim2019_table.main(args) == 0
+    out = capsys.readouterr().out
+    assert "2 runs per cell (seeds 0-1)" in out and "Ranking stability: 0 of 0" in out
+    table = pd.read_csv(tmp_path / "kim2019_table" / "smoke" / "kim2019_table.csv")
+    assert list(table.block) == ["basic"] and " ± " in table["SCD accuracy"][0]
+    runs = pd.read_csv(tmp_path / "kim2019_table" / "smoke" / "kim2019_table_runs.csv")
+    assert sorted(runs.seed) == [0, 1] and runs.run_dir.nunique() == 2
+
+
+def test_sign_agreement_and_mean_std():
+    from sampleaudio.reporting import mean_std, sign_agreement
+
+    runs = pd.DataFrame({"multi": [False] * 6, "seed": [0, 0, 0, 1, 1, 1], "block": ["a", "b", "c"] * 2,
+                         "m": [0.5, 0.6, 0.7, 0.55, 0.65, 0.6]})
+    # a<b kept, a<c kept, b<c flips (0.6 < 0.7 but 0.65 > 0.6)
+    assert sign_agreement(runs, "m", ["multi"], "block", (0, 1)) == (2, 3)
+    assert mean_std([0.5]) == 0.5
+    assert mean_std([0.5, 0.7]) == "0.6000 ± 0.1414"
 
 
 def test_lee2017_and_fig4_smoke(cache, tmp_path):

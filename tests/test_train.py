@@ -181,3 +181,29 @@ def test_bn_momentum_reaches_every_batch_norm_and_old_configs_still_resume(store
     del old["model"]["bn_momentum"]
     (tmp_path / "config.json").write_text(json.dumps(old))
     assert np.isfinite(train(config, str(tmp_path), verbose=0)["roc_auc"])
+
+
+def test_cosine_schedule_warms_up_then_decays_to_zero_at_the_stage_end():
+    from sampleaudio.train import _optimizer
+
+    opt = _optimizer(TrainConfig(optimizer="adam", lr=0.01, lr_schedule="cosine", warmup_steps=10), 0, 110)
+    schedule = opt._learning_rate
+    assert float(schedule(0)) == 0.0
+    assert float(schedule(5)) == pytest.approx(0.005)
+    assert float(schedule(10)) == pytest.approx(0.01)
+    assert float(schedule(60)) == pytest.approx(0.005, abs=1e-6)  # half way through the cosine
+    assert float(schedule(110)) == pytest.approx(0.0, abs=1e-9)
+    # the second stage decays from the stage's own (divided) rate
+    second = _optimizer(TrainConfig(optimizer="adam", lr=0.01, lr_schedule="cosine"), 1, 100)._learning_rate
+    assert float(second(0)) == pytest.approx(0.002)
+
+
+def test_cli_train_flags_reach_the_configuration(store, tmp_path):
+    run = tmp_path / "run"
+    assert cli_main(["train", "--data", store, "--run-dir", str(run), "--init-features", "4", "--num-blocks", "3",
+                     "--segment", "729", "--num-stages", "1", "--max-epochs-per-stage", "1", "--steps-per-epoch",
+                     "2", "--optimizer", "adam", "--lr-schedule", "cosine", "--warmup-steps", "1",
+                     "--bn-momentum", "0.9", "--time-decay", "0", "--quiet"]) == 0
+    cfg = json.loads((run / "config.json").read_text())
+    assert cfg["train"]["lr_schedule"] == "cosine" and cfg["train"]["warmup_steps"] == 1
+    assert cfg["model"]["bn_momentum"] == 0.9 and cfg["train"]["time_decay"] == 0

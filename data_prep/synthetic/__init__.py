@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 
-__all__ = ["PROXY_OF", "cache_dir", "ensure"]
+__all__ = ["PROXY_OF", "cache_dir", "ensure", "require_synth"]
 
 #: proxy -> the real dataset it mirrors
 PROXY_OF = {"mini-mtat": "mtat", "mini-speech-commands": "speech-commands", "mini-dcase": "dcase2017"}
@@ -21,6 +21,25 @@ PROXY_OF = {"mini-mtat": "mtat", "mini-speech-commands": "speech-commands", "min
 def cache_dir() -> str:
     """Where generated proxies are kept: ``$SAMPLEAUDIO_CACHE``, else ``~/.cache/sampleaudio``."""
     return os.environ.get("SAMPLEAUDIO_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "sampleaudio")
+
+
+#: proxy -> the modules its generator imports (all from the ``synth`` extra, tinysoundfont with --no-deps)
+_NEEDS = {"mini-mtat": ("music21", "pretty_midi", "tinysoundfont"), "mini-speech-commands": ("espeakng_loader",),
+          "mini-dcase": ("pretty_midi", "tinysoundfont")}
+
+
+def require_synth(name: str) -> None:
+    """Raise one clear :class:`~sampleaudio.errors.MissingDependencyError` when the generator of proxy ``name``
+    cannot import what it needs, naming the extra to install."""
+    import importlib.util
+
+    from sampleaudio.errors import MissingDependencyError
+
+    missing = [m for m in _NEEDS.get(name, ()) if importlib.util.find_spec(m) is None]
+    if missing:
+        raise MissingDependencyError(
+            f"generating the '{name}' proxy needs {', '.join(missing)}: pip install 'sampleaudio[synth]' && "
+            "pip install --no-deps tinysoundfont")
 
 
 def ensure(name: str, *, size: str = "default", seed: int = 0, root: str | None = None, workers: int = 2,
@@ -37,5 +56,6 @@ def ensure(name: str, *, size: str = "default", seed: int = 0, root: str | None 
     converter = get_converter(name)
     out = os.path.join(root or cache_dir(), f"{name}-v{converter.VERSION}-{size}-seed{seed}")
     if not os.path.exists(os.path.join(out, "manifest.json")):
+        require_synth(name)
         converter.convert(out, size=size, seed=seed, workers=workers, progress=progress)
     return out

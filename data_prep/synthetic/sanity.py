@@ -13,7 +13,7 @@ import json
 
 import numpy as np
 
-__all__ = ["features_of", "mfcc_baseline", "main"]
+__all__ = ["features_of", "mfcc_baseline", "chance_baseline", "baselines", "main"]
 
 
 def features_of(data_dir: str, split: str) -> tuple[np.ndarray, np.ndarray]:
@@ -57,6 +57,56 @@ def mfcc_baseline(data_dir: str, seed: int = 0) -> dict[str, float]:
     result = clip_metrics(y_test, scores, threshold=task.threshold)
     result["chance_accuracy"] = float(np.max(y_test.mean(0)))
     result["chance_roc_auc"] = 0.5
+    return result
+
+
+def chance_baseline(data_dir: str) -> dict[str, float]:
+    """Clip metrics of the best constant prediction, from the labels alone (no audio is read).
+
+    Two constants are scored on the test split and the better one kept per metric: the training label
+    frequencies (ROC-AUC 0.5; argmax accuracy = the test share of the most frequent training class) and
+    "every class" (all scores 1: what a thresholded metric such as DCASE's instance F gets for free).
+    """
+    from sampleaudio.metrics import clip_metrics
+    from sampleaudio.records import read_index, read_manifest
+    from sampleaudio.tasks import task_for
+
+    manifest = read_manifest(data_dir)
+    task = task_for(manifest.dataset, manifest.num_classes)
+    index = read_index(data_dir)
+
+    def targets(split):
+        rows = index.loc[index["split"] == split, "labels"]
+        y = np.zeros((len(rows), manifest.num_classes))
+        for i, cell in enumerate(rows):
+            y[i, [int(k) for k in str(cell).split()]] = 1
+        return y
+
+    y_train, y_test = targets("train"), targets("test")
+    prior = np.tile(y_train.mean(0), (len(y_test), 1))
+    candidates = [clip_metrics(y_test, prior, threshold=task.threshold),
+                  clip_metrics(y_test, np.ones_like(y_test), threshold=task.threshold)]
+    return {k: max(c[k] for c in candidates) for k in ("roc_auc", "pr_auc", "accuracy", "instance_f1")}
+
+
+def baselines(data_dir: str, cache_dir: str | None = None) -> dict[str, dict[str, float]]:
+    """``{"chance": ..., "mfcc": ...}`` clip metrics of a store, cached as JSON in ``cache_dir`` (the MFCC
+    baseline reads every clip: about half a minute per proxy on 2 cores)."""
+    import os
+
+    path = None
+    if cache_dir:
+        os.makedirs(cache_dir, exist_ok=True)
+        path = os.path.join(cache_dir, f"baselines-{os.path.basename(os.path.normpath(data_dir))}.json")
+        if os.path.exists(path):
+            with open(path) as f:
+                return json.load(f)
+    result = {"chance": chance_baseline(data_dir), "mfcc": mfcc_baseline(data_dir)}
+    if path:
+        tmp = f"{path}.tmp-{os.getpid()}"
+        with open(tmp, "w") as f:
+            json.dump(result, f, indent=2)
+        os.replace(tmp, path)
     return result
 
 
