@@ -7,7 +7,7 @@ bad input with a single ``except``; the subclasses say which kind of input was b
 
 from __future__ import annotations
 
-__all__ = ["SampleAudioError", "AudioDecodeError", "DatasetLayoutError", "ParameterError"]
+__all__ = ["SampleAudioError", "AudioDecodeError", "DatasetLayoutError", "ParameterError", "TrainingDivergedError"]
 
 
 class SampleAudioError(Exception):
@@ -37,3 +37,7 @@ class DatasetLayoutError(SampleAudioError):
 
 class ParameterError(SampleAudioError, ValueError):
     """An argument has an invalid value."""
+
+
+class TrainingDivergedError(SampleAudioError):
+    """Training produced a non-finite loss; the run keeps its last good checkpoint and writes no model."""
