@@ -56,7 +56,9 @@ def _read(src: str, which: str) -> pd.DataFrame:
         raise DatasetLayoutError(f"{path} is empty: the {which} set would have no clips") from exc
     except (UnicodeDecodeError, pd.errors.ParserError, ValueError) as exc:
         raise DatasetLayoutError(f"{path} is not the release's tab-separated label file ({exc})") from exc
-    if df.empty or df["file"].isna().any() or df["label"].isna().any():
+    if df.empty:
+        raise DatasetLayoutError(f"{path} is empty: the {which} set would have no clips")
+    if df["file"].isna().any() or df["label"].isna().any():
         raise DatasetLayoutError(f"{path} has no rows or rows without a file name or label: is it tab-separated?")
     unknown = sorted(set(df["label"]) - set(CLASSES))
     if unknown:

@@ -118,13 +118,13 @@ class ClipModel(tf.Module):
         waveform = tf.convert_to_tensor(waveform, tf.float32)
         length = tf.cast(length, tf.int64)
         with tf.control_dependencies([
-            tf.debugging.assert_rank(waveform, 2, message="waveform must be a [batch, samples] float32 matrix "
-                                                          "(one zero-padded clip per row)"),
-            tf.debugging.assert_rank(length, 1, message="length must be a [batch] int64 vector (each clip's "
-                                                        "number of samples)"),
-        ]):
-            waveform = tf.identity(waveform)
-            length = tf.identity(length)
+            tf.debugging.Assert(tf.equal(tf.rank(waveform), 2), ["waveform must be a [batch, samples] float32 "
+                                                                 "matrix (one zero-padded clip per row)"]),
+            tf.debugging.Assert(tf.equal(tf.rank(length), 1), ["length must be a [batch] int64 vector (each "
+                                                               "clip's number of samples)"]),
+        ]):  # static ranks for the network, after the checks above (tf.ensure_shape would fail first, cryptically)
+            waveform = tf.reshape(waveform, tf.stack([tf.shape(waveform)[0], -1]))
+            length = tf.reshape(length, [-1])
         width = tf.shape(waveform, out_type=tf.int64)[1]
         checks = [
             tf.debugging.assert_less_equal(tf.size(waveform, out_type=tf.int64),
