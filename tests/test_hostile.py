@@ -624,3 +624,34 @@ def test_every_cli_failure_is_one_line(tmp_path, capsys):
     assert "manifest.json" in one_line_error(capsys, ["inspect", str(garbage)])
     assert "best.keras" in one_line_error(capsys, ["tag", str(tmp_path), "x.wav", "--quiet"])
     assert issubclass(TrainingDivergedError, SampleAudioError)
+
+
+class _Killed(BaseException):
+    """Stands in for kill -9: nothing after it runs, no except clause catches it."""
+
+
+def test_a_kill_between_checkpoint_and_state_redoes_the_epoch_once(tone_store, tmp_path, monkeypatch):
+    from sampleaudio import train as train_module
+
+    config = tiny_config(tone_store, max_epochs_per_stage=2, patience=2)
+    real = train_module._atomic_json
+
+    def killed_at_first_commit(path, obj):
+        if path.endswith("state.json") and obj.get("global_epoch") == 1:
+            raise _Killed()  # epoch 0's checkpoint and history row are written, its state is not
+        real(path, obj)
+
+    monkeypatch.setattr(train_module, "_atomic_json", killed_at_first_commit)
+    with pytest.raises(_Killed):
+        train_module.train(config, str(tmp_path), verbose=0)
+    assert not (tmp_path / "state.json").exists() and (tmp_path / "checkpoints" / "last-0001.keras").exists()
+    assert "0,0,0," in (tmp_path / "history.csv").read_text()  # the uncommitted epoch's row is there ...
+
+    monkeypatch.setattr(train_module, "_atomic_json", real)
+    train_module.train(config, str(tmp_path), verbose=0)
+    import pandas as pd
+
+    history = pd.read_csv(tmp_path / "history.csv")
+    assert list(history.global_epoch) == [0, 1]  # ... and is redone once, not repeated on top of its weights
+    names = os.listdir(tmp_path / "checkpoints")
+    assert sum(n.startswith("last-") for n in names) == 1 and sum(n.startswith("best-") for n in names) == 1
