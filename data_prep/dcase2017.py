@@ -50,7 +50,16 @@ def _read(src: str, which: str) -> pd.DataFrame:
     path = os.path.join(src, csv)
     if not os.path.exists(path):
         raise DatasetLayoutError(f"'{src}' is not a DCASE 2017 Task 4 folder: {csv} is missing")
-    df = pd.read_csv(path, sep="\t", header=None, names=["file", "start", "end", "label"], dtype={"file": str})
+    try:
+        df = pd.read_csv(path, sep="\t", header=None, names=["file", "start", "end", "label"], dtype={"file": str})
+    except pd.errors.EmptyDataError as exc:
+        raise DatasetLayoutError(f"{path} is empty: the {which} set would have no clips") from exc
+    except (UnicodeDecodeError, pd.errors.ParserError, ValueError) as exc:
+        raise DatasetLayoutError(f"{path} is not the release's tab-separated label file ({exc})") from exc
+    if df.empty:
+        raise DatasetLayoutError(f"{path} is empty: the {which} set would have no clips")
+    if df["file"].isna().any() or df["label"].isna().any():
+        raise DatasetLayoutError(f"{path} has no rows or rows without a file name or label: is it tab-separated?")
     unknown = sorted(set(df["label"]) - set(CLASSES))
     if unknown:
         raise DatasetLayoutError(f"{path} has label(s) outside the 17 classes: {unknown[:3]}")

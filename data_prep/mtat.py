@@ -82,10 +82,20 @@ def list_clips(src: str, num_top: int = 50) -> tuple[list[Clip], list[dict[str, 
     csv = os.path.join(src, "annotations_final.csv")
     if not os.path.exists(csv):
         raise DatasetLayoutError(f"'{src}' is not a MagnaTagATune folder: {csv} is missing")
-    df = pd.read_csv(csv, sep="\t", dtype={"clip_id": str, "mp3_path": str})
+    try:
+        df = pd.read_csv(csv, sep="\t", dtype={"clip_id": str, "mp3_path": str})
+    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+        raise DatasetLayoutError(f"{csv} is not the release's tab-separated annotation file ({exc})") from exc
     missing = {"clip_id", "mp3_path"} - set(df.columns)
     if missing:
         raise DatasetLayoutError(f"{csv} lacks column(s) {sorted(missing)}: is it tab-separated?")
+    if df["clip_id"].isna().any() or df["mp3_path"].isna().any():
+        raise DatasetLayoutError(f"{csv} has rows without a clip_id or mp3_path")
+    tags = df.drop(columns=["clip_id", "mp3_path"])
+    if tags.empty or not all(pd.api.types.is_numeric_dtype(t) for t in tags.dtypes) or \
+            not tags.isin([0, 1]).all().all():
+        bad = next((c for c in tags.columns if not tags[c].isin([0, 1]).all()), "?")
+        raise DatasetLayoutError(f"{csv}: tag cells must be 0 or 1 (column '{bad}' holds other values)")
     vocab = top_tags(df, num_top)
     root = _audio_root(src)
     label_matrix = df[vocab].to_numpy()
@@ -94,6 +104,9 @@ def list_clips(src: str, num_top: int = 50) -> tuple[list[Clip], list[dict[str, 
         labels = tuple(int(i) for i in label_matrix[row].nonzero()[0])
         if not labels:
             continue  # clips with none of the top tags are dropped (as in the original)
+        parts = mp3.replace("\\", "/").split("/")
+        if os.path.isabs(mp3) or ".." in parts or "" in parts:
+            raise DatasetLayoutError(f"{csv}: mp3_path '{mp3}' (clip {clip_id}) points outside the audio folder")
         path = os.path.join(root, mp3)
         if mp3 in KNOWN_BROKEN:
             skipped.append({"clip_id": clip_id, "path": path, "reason": "known broken file of the MTAT release"})

@@ -39,8 +39,18 @@ def _read_list(path: str) -> set[str]:
     if not os.path.exists(path):
         raise DatasetLayoutError(f"'{os.path.dirname(path)}' is not a Speech Commands v0.02 folder: "
                                  f"{os.path.basename(path)} is missing")
-    with open(path) as f:
-        return {line.strip().replace("\\", "/") for line in f if line.strip()}
+    try:
+        # utf-8-sig: a byte-order mark written by an editor must not turn the first entry into another name
+        # (that clip would silently move to train and its speaker leak across splits)
+        with open(path, encoding="utf-8-sig") as f:
+            entries = {line.strip().replace("\\", "/") for line in f if line.strip()}
+    except UnicodeDecodeError as exc:
+        raise DatasetLayoutError(f"'{path}' is not UTF-8 text (byte {exc.start}): is it the release's list?") from exc
+    except OSError as exc:
+        raise DatasetLayoutError(f"'{path}' cannot be read ({exc.strerror})") from exc
+    if not entries:
+        raise DatasetLayoutError(f"'{path}' is empty: the release's list names thousands of clips")
+    return entries
 
 
 def list_clips(src: str) -> tuple[list[Clip], list[dict[str, str]], dict[str, list[str]]]:
@@ -64,7 +74,7 @@ def list_clips(src: str) -> tuple[list[Clip], list[dict[str, str]], dict[str, li
         if word not in index:
             continue
         for name in sorted(os.listdir(os.path.join(src, word))):
-            if not name.endswith(".wav"):
+            if not name.lower().endswith(".wav"):
                 continue
             rel = f"{word}/{name}"
             listed.add(rel)

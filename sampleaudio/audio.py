@@ -10,7 +10,11 @@ which names the file and the cause, so dataset converters can skip and report th
 
 from __future__ import annotations
 
+import errno
+import math
+import numbers
 import os
+import stat
 
 import numpy as np
 import soundfile as sf
@@ -18,14 +22,31 @@ import soxr
 
 from sampleaudio.errors import AudioDecodeError, ParameterError
 
-__all__ = ["SAMPLE_RATE", "load", "to_pcm16", "from_pcm16"]
+__all__ = ["SAMPLE_RATE", "MAX_SECONDS", "load", "to_pcm16", "from_pcm16"]
 
 #: The sample rate every model and TFRecord store of sampleaudio uses (Lee 2017; Kim 2019).
 SAMPLE_RATE = 22050
 
+#: Longest audio :func:`load` decodes by default, in seconds (one hour: 318 MB of mono float32 at 22,050 Hz).
+#: A longer file is refused with a per-file error before any sample is decoded; pass ``max_seconds`` (CLI:
+#: ``--max-seconds``) to raise the limit, or ``duration`` to read part of the file.
+MAX_SECONDS = 3600.0
+
 # A file whose decoder returns fewer frames than its header announces, by more than this fraction,
 # is treated as truncated (MP3 frame counts are estimates, so allow a little slack).
 _TRUNCATION_TOLERANCE = 0.02
+# Frames decoded (and downmixed and resampled) at a time: peak memory is the result plus one block, never the
+# whole file at its native rate and channel count.
+_BLOCK_FRAMES = 1 << 18
+
+
+def _check_number(name: str, value, *, allow_none: bool = False, minimum: float = 0.0, strict: bool = True):
+    if value is None and allow_none:
+        return
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) or \
+            (value <= minimum if strict else value < minimum):
+        raise ParameterError(f"{name} must be a finite number {'>' if strict else '>='} {minimum:g}"
+                             f"{' or None' if allow_none else ''}. Received: {name}={value!r}")
 
 
 def load(
@@ -34,8 +55,11 @@ def load(
     mono: bool = True,
     offset: float = 0.0,
     duration: float | None = None,
+    max_seconds: float | None = MAX_SECONDS,
 ) -> np.ndarray:
     """Decode an audio file to float32 samples in [-1, 1].
+
+    The file is decoded, downmixed and resampled block by block, so memory stays near the size of the result.
 
     Args:
         path: an audio file (WAV, FLAC, OGG, MP3, anything libsndfile reads).
@@ -43,69 +67,116 @@ def load(
         mono: average the channels; when False the result has shape ``(channels, samples)``.
         offset: start reading this many seconds into the file.
         duration: read at most this many seconds (``None``: to the end).
+        max_seconds: refuse to decode more than this many seconds (default :data:`MAX_SECONDS`; ``None``: no
+            limit). The limit applies to what would be read (after ``offset``/``duration``).
 
     Returns:
         ``float32`` array of shape ``(samples,)`` (mono) or ``(channels, samples)``.
 
     Raises:
-        AudioDecodeError: the file is missing, empty, truncated, corrupt, unsupported, holds no samples
-            in the requested range, or decodes to non-finite values.
-        ParameterError: ``sr``, ``offset`` or ``duration`` is invalid.
+        AudioDecodeError: the file is missing, unreadable, not a regular file, empty, truncated, corrupt,
+            unsupported, longer than ``max_seconds``, holds no samples in the requested range, or decodes to
+            non-finite values.
+        ParameterError: ``sr``, ``offset``, ``duration`` or ``max_seconds`` is invalid.
     """
-    if sr <= 0:
-        raise ParameterError(f"sr must be positive. Received: sr={sr}")
-    if offset < 0:
-        raise ParameterError(f"offset must be >= 0. Received: offset={offset}")
-    if duration is not None and duration <= 0:
-        raise ParameterError(f"duration must be positive or None. Received: duration={duration}")
+    if isinstance(sr, bool) or not isinstance(sr, numbers.Integral) or sr <= 0:
+        raise ParameterError(f"sr must be a positive integer. Received: sr={sr!r}")
+    _check_number("offset", offset, strict=False)
+    _check_number("duration", duration, allow_none=True)
+    _check_number("max_seconds", max_seconds, allow_none=True)
+    sr = int(sr)
 
     path = os.fspath(path)
-    if not os.path.exists(path):
-        raise AudioDecodeError(path, "file does not exist")
-    if os.path.isdir(path):
-        raise AudioDecodeError(path, "is a directory, not an audio file")
-    if os.path.getsize(path) == 0:
-        raise AudioDecodeError(path, "file is empty (0 bytes)")
-    _check_riff_complete(path)
-
+    _check_regular_file(path)
     try:
-        with sf.SoundFile(path) as f:
-            native_sr = f.samplerate
-            declared = f.frames
-            start = int(round(offset * native_sr))
-            if declared > 0 and start >= declared:
-                raise AudioDecodeError(path, f"offset {offset} s is beyond the end of the file "
-                                             f"({declared / native_sr:.3f} s)")
-            if start:
-                f.seek(start)
-            wanted = -1 if duration is None else int(round(duration * native_sr))
-            data = f.read(frames=wanted, dtype="float32", always_2d=True)
+        _check_riff_complete(path)
+        return _decode(path, sr, mono, offset, duration, max_seconds)
     except AudioDecodeError:
         raise
-    except (sf.LibsndfileError, RuntimeError, ValueError, TypeError) as exc:
+    except MemoryError as exc:
+        raise AudioDecodeError(path, "out of memory while decoding (lower max_seconds / --max-seconds)") from exc
+    except sf.LibsndfileError as exc:
+        text = str(exc.error_string if hasattr(exc, "error_string") else exc)
+        if "possibly a pipe" in text or "not a regular file" in text:
+            text = "libsndfile cannot parse it: truncated, corrupt, or not audio"
+        raise AudioDecodeError(path, f"unsupported or corrupt audio ({text})") from exc
+    except (RuntimeError, ValueError, TypeError) as exc:
         raise AudioDecodeError(path, f"unsupported or corrupt audio ({exc})") from exc
     except OSError as exc:
-        raise AudioDecodeError(path, f"cannot read file ({exc})") from exc
+        raise AudioDecodeError(path, f"cannot read file ({exc.strerror or exc})") from exc
 
-    got = data.shape[0]
+
+def _check_regular_file(path: str) -> None:
+    """Name what is wrong with ``path`` before anything opens it (opening a FIFO would block)."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError as exc:
+        if os.path.islink(path):
+            raise AudioDecodeError(path, "is a dangling symbolic link (its target does not exist)") from exc
+        raise AudioDecodeError(path, "file does not exist") from exc
+    except PermissionError as exc:
+        raise AudioDecodeError(path, "permission denied") from exc
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise AudioDecodeError(path, "is a symbolic link loop") from exc
+        raise AudioDecodeError(path, f"cannot read file ({exc.strerror or exc})") from exc
+    if stat.S_ISDIR(st.st_mode):
+        raise AudioDecodeError(path, "is a directory, not an audio file")
+    if not stat.S_ISREG(st.st_mode):
+        kind = "a FIFO (named pipe)" if stat.S_ISFIFO(st.st_mode) else "a socket" if stat.S_ISSOCK(st.st_mode) \
+            else "a device"
+        raise AudioDecodeError(path, f"is {kind}, not a regular audio file")
+    if st.st_size == 0:
+        raise AudioDecodeError(path, "file is empty (0 bytes)")
+    if not os.access(path, os.R_OK):
+        raise AudioDecodeError(path, "permission denied")
+
+
+def _decode(path: str, sr: int, mono: bool, offset: float, duration: float | None,
+            max_seconds: float | None) -> np.ndarray:
+    with sf.SoundFile(path) as f:
+        native_sr, declared, channels = f.samplerate, f.frames, f.channels
+        start = int(round(offset * native_sr))
+        if declared > 0 and start >= declared:
+            raise AudioDecodeError(path, f"offset {offset} s is beyond the end of the file "
+                                         f"({declared / native_sr:.3f} s)")
+        wanted = -1 if duration is None else max(1, int(round(duration * native_sr)))
+        expected = declared - start if wanted < 0 else min(wanted, declared - start)
+        limit = None if max_seconds is None else int(math.ceil(max_seconds * native_sr))
+        if limit is not None and declared > 0 and expected > limit:
+            raise AudioDecodeError(path, f"lasts {_clock(expected / native_sr)}, more than the limit of "
+                                         f"{max_seconds:g} s (raise max_seconds / --max-seconds to decode it)")
+        if start:
+            f.seek(start)
+        out_channels = 1 if mono else channels
+        stream = soxr.ResampleStream(native_sr, sr, out_channels, dtype="float32", quality="HQ") \
+            if native_sr != sr else None
+        parts, got = [], 0
+        for block in f.blocks(blocksize=_BLOCK_FRAMES, frames=wanted, dtype="float32", always_2d=True):
+            got += block.shape[0]
+            if limit is not None and got > limit:  # the header did not say how long the file is
+                raise AudioDecodeError(path, f"lasts more than the limit of {max_seconds:g} s "
+                                             "(raise max_seconds / --max-seconds to decode it)")
+            if not np.all(np.isfinite(block)):
+                raise AudioDecodeError(path, "decoded samples contain NaN or infinity")
+            block = block.mean(axis=1, keepdims=True) if mono else block
+            parts.append(stream.resample_chunk(block, last=False) if stream is not None else block.copy())
+        if stream is not None:
+            parts.append(stream.resample_chunk(np.zeros((0, out_channels), np.float32), last=True))
+
     if got == 0:
         raise AudioDecodeError(path, "contains no audio samples")
-    expected = declared - start if duration is None else min(wanted, declared - start)
     if declared > 0 and got < expected * (1.0 - _TRUNCATION_TOLERANCE) - 1:
         raise AudioDecodeError(path, f"truncated: header announces {expected} frames from the offset, "
                                      f"only {got} could be decoded")
-    if not np.all(np.isfinite(data)):
-        raise AudioDecodeError(path, "decoded samples contain NaN or infinity")
-
-    audio = data.T  # (channels, samples)
-    if mono:
-        audio = audio.mean(axis=0)
-    if native_sr != sr:
-        if mono:
-            audio = soxr.resample(audio, native_sr, sr, quality="HQ")
-        else:
-            audio = soxr.resample(audio.T, native_sr, sr, quality="HQ").T
+    audio = np.concatenate(parts, axis=0) if len(parts) > 1 else parts[0]
+    audio = audio[:, 0] if mono else audio.T
     return np.ascontiguousarray(audio, dtype=np.float32)
+
+
+def _clock(seconds: float) -> str:
+    h, rest = divmod(int(round(seconds)), 3600)
+    return f"{h}:{rest // 60:02d}:{rest % 60:02d} ({seconds:.0f} s)"
 
 
 def _check_riff_complete(path: str) -> None:

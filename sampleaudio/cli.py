@@ -13,6 +13,45 @@ import sys
 __all__ = ["main", "build_parser"]
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument error is one line (the usage block is what ``--help`` is for); exit code 2 as argparse's."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+
+
+# Argument types: every number is checked where it enters, so a bad one is one line from argparse naming the
+# option (exit code 2) instead of a hang, a silent default or a traceback later.
+def _number(kind, *, low=None, high=None, low_open=False, high_open=False):
+    def parse(text: str):
+        import math
+
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {'an integer' if kind is int else 'a number'}, "
+                                             f"got {text!r}") from None
+        if kind is float and not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+        if low is not None and (value <= low if low_open else value < low) or \
+                high is not None and (value >= high if high_open else value > high):
+            lo = "" if low is None else f"{'(' if low_open else '['}{low:g}"
+            hi = "" if high is None else f"{high:g}{')' if high_open else ']'}"
+            where = f"in {lo or '(-inf'}, {hi or 'inf)'}"
+            raise argparse.ArgumentTypeError(f"must be {where}, got {text}")
+        return value
+
+    parse.__name__ = "positive integer" if kind is int and low == 1 else kind.__name__
+    return parse
+
+
+_positive_int = _number(int, low=1)
+_non_negative_int = _number(int, low=0)
+_positive_float = _number(float, low=0, low_open=True)
+_unit_interval = _number(float, low=0, high=1)  # thresholds
+_fraction = _number(float, low=0, high=1, high_open=True)  # dropout, momentum
+
+
 def _cmd_prep(args: argparse.Namespace) -> int:
     from data_prep import REAL, SYNTHETIC, get_converter
     from sampleaudio.inspect_store import summarize
@@ -88,43 +127,44 @@ def _add_train_parser(sub) -> None:
                    choices=["samplecnn", "lee2017", "samplecnn_rnn", "mel", "strided", "frame"])
     g.add_argument("--block", default="se", choices=["basic", "se", "res1", "res2", "rese1", "rese2"])
     g.add_argument("--multi", action="store_true", help="multi-level aggregation of the last 3 blocks")
-    g.add_argument("--num-blocks", type=int, default=None, help="default: the task's (9 MTAT, 8 others)")
-    g.add_argument("--init-features", type=int, default=128, help="width of the first layers")
-    g.add_argument("--amplifying-ratio", type=float, default=0.125, help="SE hidden width / channels")
-    g.add_argument("--dropout", type=float, default=0.5)
-    g.add_argument("--window", type=int, default=3, help="first-layer window (mel/strided/frame)")
-    g.add_argument("--hop", type=int, default=3, help="first-layer hop (mel/strided)")
-    g.add_argument("--bn-momentum", type=float, default=None,
+    g.add_argument("--num-blocks", type=_positive_int, default=None, help="default: the task's (9 MTAT, 8 others)")
+    g.add_argument("--init-features", type=_positive_int, default=128, help="width of the first layers")
+    g.add_argument("--amplifying-ratio", type=_positive_float, default=0.125, help="SE hidden width / channels")
+    g.add_argument("--dropout", type=_fraction, default=0.5)
+    g.add_argument("--window", type=_positive_int, default=3, help="first-layer window (mel/strided/frame)")
+    g.add_argument("--hop", type=_positive_int, default=3, help="first-layer hop (mel/strided)")
+    g.add_argument("--bn-momentum", type=_fraction, default=None,
                    help="momentum of every batch norm's moving statistics (default: Keras' 0.99); short runs "
                         "need less (0.9), since evaluation uses these statistics")
     g = p.add_argument_group("data")
-    g.add_argument("--segment", type=int, default=None, help="input samples (default: the task's)")
-    g.add_argument("--batch-size", type=int, default=23)
+    g.add_argument("--segment", type=_positive_int, default=None, help="input samples (default: the task's)")
+    g.add_argument("--batch-size", type=_positive_int, default=23)
     g.add_argument("--standardize", default="manifest", choices=["manifest", "paper"],
                    help="store's train mean/std, or the original's constants (real data)")
-    g.add_argument("--max-eval-segments", type=int, default=None, help="cap segments per clip in the final test")
-    g.add_argument("--max-valid-segments", type=int, default=None, help="cap segments per clip in validation")
+    g.add_argument("--max-eval-segments", type=_positive_int, default=None, help="cap segments per clip in the final test")
+    g.add_argument("--max-valid-segments", type=_positive_int, default=None, help="cap segments per clip in validation")
     g = p.add_argument_group("optimisation")
     g.add_argument("--optimizer", default="sgd", choices=["sgd", "adam"])
-    g.add_argument("--lr", type=float, default=0.01)
-    g.add_argument("--momentum", type=float, default=0.9)
-    g.add_argument("--lr-decay", type=float, default=0.2, help="factor between stages")
-    g.add_argument("--time-decay", type=float, default=1e-6,
+    g.add_argument("--lr", type=_positive_float, default=0.01)
+    g.add_argument("--momentum", type=_fraction, default=0.9)
+    g.add_argument("--lr-decay", type=_number(float, low=0, high=1, low_open=True), default=0.2, help="factor between stages")
+    g.add_argument("--time-decay", type=_number(float, low=0), default=1e-6,
                    help="the original's per-step inverse time decay (SGD decay=1e-6) within a stage")
     g.add_argument("--lr-schedule", default="constant", choices=["constant", "cosine"],
                    help="within a stage: constant (the papers), or warm-up then cosine decay to 0 at the stage's "
                         "last step (short fixed budgets, e.g. the demo)")
-    g.add_argument("--warmup-steps", type=int, default=0, help="linear warm-up steps of the cosine schedule")
-    g.add_argument("--num-stages", type=int, default=5)
-    g.add_argument("--patience", type=int, default=2, help="epochs without improvement that end a stage")
-    g.add_argument("--max-epochs-per-stage", type=int, default=100)
-    g.add_argument("--steps-per-epoch", type=int, default=None, help="default: one pass over the segments")
+    g.add_argument("--warmup-steps", type=_non_negative_int, default=0,
+                   help="linear warm-up steps of the cosine schedule")
+    g.add_argument("--num-stages", type=_positive_int, default=5)
+    g.add_argument("--patience", type=_positive_int, default=2, help="epochs without improvement that end a stage")
+    g.add_argument("--max-epochs-per-stage", type=_positive_int, default=100)
+    g.add_argument("--steps-per-epoch", type=_positive_int, default=None, help="default: one pass over the segments")
     g.add_argument("--mixed-precision", default="off", choices=["off", "float16", "bfloat16"])
     g.add_argument("--distribute", default="none", choices=["none", "mirrored", "multiworker"],
                    help="tf.distribute strategy: mirrored = all local GPUs; multiworker = one process per worker, "
                         "each with its own TF_CONFIG and the same arguments (custom training loop)")
-    g.add_argument("--seed", type=int, default=0)
-    g.add_argument("--threshold", type=float, default=None, help="decision threshold (default: the task's)")
+    g.add_argument("--seed", type=_non_negative_int, default=0)
+    g.add_argument("--threshold", type=_unit_interval, default=None, help="decision threshold (default: the task's)")
     p.add_argument("--quiet", action="store_true", help="no Keras progress bars")
     p.set_defaults(func=_cmd_train)
 
@@ -141,7 +181,8 @@ def _add_train_parser(sub) -> None:
 def _cmd_tag(args: argparse.Namespace) -> int:
     from sampleaudio.inference import Tagger, write_tags
 
-    tagger = Tagger.from_path(args.model, weights=args.weights, batch_size=args.batch_size)
+    tagger = Tagger.from_path(args.model, weights=args.weights, batch_size=args.batch_size,
+                              max_seconds=args.max_seconds)
     results = tagger.tag(args.files, top_k=args.top_k, progress=not args.quiet)
     for r in results:
         if r.error:
@@ -156,7 +197,8 @@ def _cmd_tag(args: argparse.Namespace) -> int:
 def _cmd_embed(args: argparse.Namespace) -> int:
     from sampleaudio.inference import Tagger, write_embeddings
 
-    tagger = Tagger.from_path(args.model, weights=args.weights, batch_size=args.batch_size)
+    tagger = Tagger.from_path(args.model, weights=args.weights, batch_size=args.batch_size,
+                              max_seconds=args.max_seconds)
     results = tagger.embed(args.files, layer=args.layer, progress=not args.quiet)
     for r in results:
         if r.error:
@@ -169,7 +211,8 @@ def _cmd_embed(args: argparse.Namespace) -> int:
 def _cmd_export(args: argparse.Namespace) -> int:
     from sampleaudio.export import export_run
 
-    print(export_run(args.run_dir, args.out, overwrite=args.overwrite, weights=args.weights))
+    print(export_run(args.run_dir, args.out, overwrite=args.overwrite, weights=args.weights,
+                     max_request_seconds=args.max_request_seconds))
     return 0
 
 
@@ -182,9 +225,10 @@ def _add_inference_parsers(sub) -> None:
     p.add_argument("model", help="a finished `sampleaudio train` run folder, or a registered pretrained model name")
     p.add_argument("--weights", help="weights file of a pretrained model whose weights the user supplies")
     p.add_argument("files", nargs="+", help="audio files, folders or glob patterns")
-    p.add_argument("--top-k", type=int, default=5, help="tags to print per file")
+    p.add_argument("--top-k", type=_positive_int, default=5, help="tags to print per file")
     p.add_argument("--out", help="results file: .csv, .json or .npz")
-    p.add_argument("--batch-size", type=int, default=32, help="segments per forward pass")
+    p.add_argument("--batch-size", type=_positive_int, default=32, help="segments per forward pass")
+    _add_max_seconds(p)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_tag)
 
@@ -197,7 +241,8 @@ def _add_inference_parsers(sub) -> None:
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--layer", default="penultimate",
                    help="penultimate (head's hidden layer), multi (multi-level features) or a layer name")
-    p.add_argument("--batch-size", type=int, default=32, help="segments per forward pass")
+    p.add_argument("--batch-size", type=_positive_int, default=32, help="segments per forward pass")
+    _add_max_seconds(p)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_embed)
 
@@ -209,14 +254,23 @@ def _add_inference_parsers(sub) -> None:
     p.add_argument("run_dir", help="a finished `sampleaudio train` run folder, or a registered pretrained model name")
     p.add_argument("--weights", help="weights file of a pretrained model whose weights the user supplies")
     p.add_argument("--out", required=True, help="version folder for TF Serving, e.g. models/tagger/1")
-    p.add_argument("--overwrite", action="store_true", help="replace an existing export")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace an existing export (only a SavedModel sampleaudio wrote; never anything else)")
+    p.add_argument("--max-request-seconds", type=_positive_float, default=600.0,
+                   help="most audio one serving request may carry, all clips together (seconds)")
     p.set_defaults(func=_cmd_export)
+
+
+def _add_max_seconds(p) -> None:
+    p.add_argument("--max-seconds", type=_positive_float, default=3600.0,
+                   help="refuse (as that file's error) any file longer than this; memory per file in flight is "
+                        "about 88 kB per second of audio")
 
 
 def build_parser() -> argparse.ArgumentParser:
     from data_prep import CONVERTERS
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="sampleaudio",
         description="Sample-level CNNs (SampleCNN and its SE/Res/ReSE blocks) for audio classification from "
                     "raw waveforms: convert datasets, train, evaluate, tag, embed and export.")
@@ -233,11 +287,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="one of: " + ", ".join(CONVERTERS))
     p.add_argument("--src", help="the dataset's download folder (real datasets only)")
     p.add_argument("--out", required=True, help="output folder for shards and manifest.json")
-    p.add_argument("--workers", type=int, default=max(1, min(4, os.cpu_count() or 1)),
+    p.add_argument("--workers", type=_positive_int, default=max(1, min(4, os.cpu_count() or 1)),
                    help="decoding worker processes")
     p.add_argument("--size", choices=["small", "default"], default="default",
                    help="size of a synthetic proxy (small: for tests, seconds to build)")
-    p.add_argument("--seed", type=int, default=0, help="seed of a synthetic proxy")
+    p.add_argument("--seed", type=_non_negative_int, default=0, help="seed of a synthetic proxy")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_prep)
 
@@ -245,7 +299,7 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Print dataset, splits (clips, hours, shards), standardisation statistics, "
                                    "label frequencies and skipped files of a store made by `sampleaudio prep`.")
     p.add_argument("dir", help="a folder written by `sampleaudio prep`")
-    p.add_argument("--max-skipped", type=int, default=10, help="skipped files to list")
+    p.add_argument("--max-skipped", type=_non_negative_int, default=10, help="skipped files to list")
     p.set_defaults(func=_cmd_inspect)
 
     _add_train_parser(sub)
@@ -261,8 +315,19 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except SampleAudioError as exc:
-        print(f"sampleaudio {args.command}: error: {exc}", file=sys.stderr)
+        print(f"sampleaudio {args.command}: error: {_one_line(exc)}", file=sys.stderr)
         return 1
+    except OSError as exc:  # a file the user named: missing, unreadable, full disk
+        where = f" '{exc.filename}'" if exc.filename else ""
+        print(f"sampleaudio {args.command}: error:{where} {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"sampleaudio {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())
 
 
 if __name__ == "__main__":

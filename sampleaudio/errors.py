@@ -7,7 +7,8 @@ bad input with a single ``except``; the subclasses say which kind of input was b
 
 from __future__ import annotations
 
-__all__ = ["SampleAudioError", "AudioDecodeError", "DatasetLayoutError", "ParameterError", "MissingDependencyError"]
+__all__ = ["SampleAudioError", "AudioDecodeError", "DatasetLayoutError", "ParameterError", "MissingDependencyError",
+           "TrainingDivergedError"]
 
 
 class SampleAudioError(Exception):
@@ -41,3 +42,7 @@ class ParameterError(SampleAudioError, ValueError):
 
 class MissingDependencyError(SampleAudioError, ImportError):
     """An optional dependency is not installed; the message names the extra (or package) to install."""
+
+
+class TrainingDivergedError(SampleAudioError):
+    """Training produced a non-finite loss; the run keeps its last good checkpoint and writes no model."""

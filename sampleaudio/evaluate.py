@@ -13,6 +13,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from sampleaudio.errors import DatasetLayoutError
 from sampleaudio.metrics import clip_metrics, per_class_scores
 from sampleaudio.pipeline import clip_average, eval_dataset
 from sampleaudio.records import read_manifest
@@ -35,7 +36,7 @@ def predict_clips(model: keras.Model, data_dir: str, split: str, *, segment: int
         for k, row in zip(i, y.numpy()):
             labels.setdefault(int(k), row)
     if not scores:
-        raise ValueError(f"split '{split}' of '{data_dir}' holds no clips")
+        raise DatasetLayoutError(f"split '{split}' of '{data_dir}' holds no clips")
     ids, clip_scores = clip_average(np.concatenate(scores), np.concatenate(index))
     return np.stack([labels[int(k)] for k in ids]), clip_scores
 
@@ -59,6 +60,8 @@ def evaluate_run(run_dir: str, split: str = "test", data_dir: str | None = None)
     from sampleaudio.train import load_run
 
     model, config, task = load_run(run_dir)
+    if data_dir is not None:
+        _check_same_labels(run_dir, data_dir)
     data_dir = data_dir or config.data.data_dir
     mean, std = _standardization(config, task)
     result, per_class = evaluate_model(model, data_dir, task, split=split, segment=config.data.segment,
@@ -68,6 +71,22 @@ def evaluate_run(run_dir: str, split: str = "test", data_dir: str | None = None)
         json.dump(result, f, indent=2)
     per_class.to_csv(os.path.join(run_dir, f"per_class_{split}.csv"), index=False)
     return result
+
+
+def _check_same_labels(run_dir: str, data_dir: str) -> None:
+    """Refuse a store whose label vocabulary is not the run's, name for name and in order: scores would be
+    reported under the wrong names (or shapes would not even match)."""
+    from sampleaudio.records import verify_store
+
+    with open(os.path.join(run_dir, "model_card.json"), encoding="utf-8") as f:
+        ours = list(json.load(f)["labels"])
+    theirs = verify_store(data_dir, splits=(), checksum=False).labels
+    if theirs != ours:
+        diff = next((i for i, (a, b) in enumerate(zip(ours, theirs)) if a != b), min(len(ours), len(theirs)))
+        first = (f"label {diff}: run '{ours[diff] if diff < len(ours) else '-'}' vs store "
+                 f"'{theirs[diff] if diff < len(theirs) else '-'}'")
+        raise DatasetLayoutError(f"store '{data_dir}' has another label vocabulary than run '{run_dir}' "
+                                 f"({len(theirs)} vs {len(ours)} labels; first difference at {first})")
 
 
 def _standardization(config, task) -> tuple[float | None, float | None]:

@@ -12,25 +12,70 @@ with their true lengths):
 
 Segmentation happens inside the graph: a clip shorter than one segment is tiled (as in training), a remainder
 shorter than a segment is dropped, and every segment is standardised with the training mean/std before the
-network. Bad input fails with a clear message: lengths outside ``[min_samples, T]``, NaN/Inf samples; dtype and
-rank are enforced by the signature.
+network. Bad input fails with a clear message: lengths outside ``[min_samples, T]``, NaN/Inf samples, a waveform
+that is not a ``[batch, samples]`` matrix (rank is checked in the graph, so ``tf.saved_model.load`` users get the
+same message as TF Serving's), and a request holding more samples than ``max_request_seconds`` of audio (default
+:data:`MAX_REQUEST_SECONDS`; split longer audio over several requests). Dtype is enforced by the signature.
+
+``--overwrite`` only ever replaces a SavedModel that sampleaudio exported (a folder holding ``saved_model.pb`` and
+``sampleaudio.json`` and nothing else); it refuses any other folder or file, the run being exported and every
+folder that contains it. The new export is built in a private staging folder beside ``--out`` and moved in place
+when complete.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
+import tempfile
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from sampleaudio.errors import ParameterError
 
-__all__ = ["ClipModel", "export_run", "embedding_layer_name", "MIN_SECONDS"]
+__all__ = ["ClipModel", "export_run", "export_model", "embedding_layer_name", "check_card", "MIN_SECONDS",
+           "MAX_REQUEST_SECONDS"]
 
 #: Shortest clip accepted, in seconds: tiling anything shorter into a segment would be meaningless.
 MIN_SECONDS = 0.1
+#: Most audio one request may carry (all clips together), in seconds: the network runs on every segment at once.
+MAX_REQUEST_SECONDS = 600.0
+#: What a SavedModel exported by sampleaudio holds; only such a folder may be replaced by ``overwrite``.
+_EXPORT_ENTRIES = {"saved_model.pb", "variables", "assets", "assets.extra", "fingerprint.pb", "sampleaudio.json"}
+
+
+def check_card(card, model: keras.Model | None = None, where: str = "model card") -> dict:
+    """Refuse a model card that cannot describe ``model``: labels must be unique strings, one per model output;
+    segment a positive integer; mean and std finite with std > 0; sample_rate a positive integer."""
+    def bad(why: str) -> ParameterError:
+        return ParameterError(f"{where}: {why}")
+
+    if not isinstance(card, dict):
+        raise bad("is not a JSON object")
+    labels = card.get("labels")
+    if not isinstance(labels, list) or not labels or not all(isinstance(x, str) for x in labels):
+        raise bad("'labels' must be a non-empty list of strings")
+    if len(set(labels)) != len(labels):
+        raise bad("'labels' are not unique")
+    for key in ("segment", "sample_rate"):
+        value = card.get(key, 22050 if key == "sample_rate" else None)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise bad(f"'{key}' must be a positive integer, is {value!r}")
+    for key in ("mean", "std"):
+        value = card.get(key)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise bad(f"'{key}' must be a finite number, is {value!r}")
+    if card["std"] <= 0:
+        raise bad(f"'std' must be positive, is {card['std']}")
+    if model is not None:
+        outputs = model.output_shape[-1] if not isinstance(model.output_shape, list) else None
+        if outputs is not None and outputs != len(labels):
+            raise bad(f"names {len(labels)} labels but the model has {outputs} outputs")
+    return card
 
 
 def embedding_layer_name(model: keras.Model) -> str:
@@ -46,7 +91,8 @@ class ClipModel(tf.Module):
     """A Keras model wrapped with in-graph segmentation, standardisation and clip averaging."""
 
     def __init__(self, model: keras.Model, labels: list[str], *, segment: int, mean: float, std: float,
-                 sample_rate: int = 22050, labels_file: str | None = None):
+                 sample_rate: int = 22050, labels_file: str | None = None,
+                 max_request_seconds: float = MAX_REQUEST_SECONDS):
         super().__init__(name="sampleaudio_clip_model")
         layer = embedding_layer_name(model)
         embedder = keras.Model(model.inputs, [model.get_layer(layer).output, model.output], name="embedder")
@@ -61,6 +107,7 @@ class ClipModel(tf.Module):
         self.std = float(std)
         self.sample_rate = int(sample_rate)
         self.min_samples = int(MIN_SECONDS * sample_rate)
+        self.max_request_samples = int(max_request_seconds * sample_rate)
         self.num_labels = len(labels)
         if labels_file is not None:
             self.labels_asset = tf.saved_model.Asset(labels_file)
@@ -70,8 +117,21 @@ class ClipModel(tf.Module):
         """All segments of all clips, ``[S, segment, 1]``, and the clip of each, ``[S]``."""
         waveform = tf.convert_to_tensor(waveform, tf.float32)
         length = tf.cast(length, tf.int64)
+        with tf.control_dependencies([
+            tf.debugging.Assert(tf.equal(tf.rank(waveform), 2), ["waveform must be a [batch, samples] float32 "
+                                                                 "matrix (one zero-padded clip per row)"]),
+            tf.debugging.Assert(tf.equal(tf.rank(length), 1), ["length must be a [batch] int64 vector (each "
+                                                               "clip's number of samples)"]),
+        ]):  # static ranks for the network, after the checks above (tf.ensure_shape would fail first, cryptically)
+            waveform = tf.reshape(waveform, tf.stack([tf.shape(waveform)[0], -1]))
+            length = tf.reshape(length, [-1])
         width = tf.shape(waveform, out_type=tf.int64)[1]
         checks = [
+            tf.debugging.assert_less_equal(tf.size(waveform, out_type=tf.int64),
+                                           tf.constant(self.max_request_samples, tf.int64),
+                                           message=f"a request may hold at most {self.max_request_samples} samples "
+                                                   f"(batch x width; {self.max_request_samples / self.sample_rate:g}"
+                                                   " s of audio): split it over several requests"),
             tf.debugging.assert_equal(tf.shape(length, out_type=tf.int64)[0], tf.shape(waveform, out_type=tf.int64)[0],
                                       message="waveform and length must have the same batch size"),
             tf.debugging.assert_greater_equal(length, tf.constant(self.min_samples, tf.int64),
@@ -101,15 +161,17 @@ class ClipModel(tf.Module):
             return tf.strings.split(text, "\n")
         return tf.constant(self._labels_list)
 
-    @tf.function(input_signature=[tf.TensorSpec([None, None], tf.float32, name="waveform"),
-                                  tf.TensorSpec([None], tf.int64, name="length")])
+    # Unknown rank in the signature, so a wrong rank reaches the graph's own check and its message.
+    @tf.function(input_signature=[tf.TensorSpec(None, tf.float32, name="waveform"),
+                                  tf.TensorSpec(None, tf.int64, name="length")])
     def serve(self, waveform, length):
         x, rows, count = self._segments(waveform, length)
         probabilities = self._average(self.model(x, training=False), rows, count)
         return {"probabilities": probabilities, "labels": self.labels_tensor(), "num_segments": count}
 
-    @tf.function(input_signature=[tf.TensorSpec([None, None], tf.float32, name="waveform"),
-                                  tf.TensorSpec([None], tf.int64, name="length")])
+    # Unknown rank in the signature, so a wrong rank reaches the graph's own check and its message.
+    @tf.function(input_signature=[tf.TensorSpec(None, tf.float32, name="waveform"),
+                                  tf.TensorSpec(None, tf.int64, name="length")])
     def embed(self, waveform, length):
         x, rows, count = self._segments(waveform, length)
         features, _ = self.embedder(x, training=False)
@@ -120,7 +182,8 @@ class ClipModel(tf.Module):
         return {"labels": self.labels_tensor()}
 
 
-def export_run(run_dir: str, out_dir: str, *, overwrite: bool = False, weights: str | None = None) -> str:
+def export_run(run_dir: str, out_dir: str, *, overwrite: bool = False, weights: str | None = None,
+               max_request_seconds: float = MAX_REQUEST_SECONDS) -> str:
     """Export a finished training run's best model, or a registered pretrained model (``weights``: its file where
     the user supplies one), as a SavedModel at ``out_dir`` (e.g. ``models/tagger/1``)."""
     from sampleaudio.pretrained import is_pretrained, load_pretrained
@@ -128,34 +191,95 @@ def export_run(run_dir: str, out_dir: str, *, overwrite: bool = False, weights: 
 
     if is_pretrained(run_dir):
         model, card = load_pretrained(run_dir, weights)
-        return export_model(model, card, out_dir, overwrite=overwrite)
+        protect = [weights] if weights else []
+        return export_model(model, card, out_dir, overwrite=overwrite, protect=protect,
+                            max_request_seconds=max_request_seconds)
 
+    _refuse_unsafe_target(out_dir, [run_dir])  # before the (slow) model load
     model, _, _ = load_run(run_dir)
-    with open(os.path.join(run_dir, "model_card.json")) as f:
-        card = json.load(f)
-    return export_model(model, card, out_dir, overwrite=overwrite)
+    card = _read_card(os.path.join(run_dir, "model_card.json"))
+    return export_model(model, card, out_dir, overwrite=overwrite, protect=[run_dir],
+                        max_request_seconds=max_request_seconds)
 
 
-def export_model(model: keras.Model, card: dict, out_dir: str, *, overwrite: bool = False) -> str:
-    """Export ``model`` with the facts of its model card (labels, segment, mean, std)."""
-    if os.path.exists(out_dir):
+def _read_card(path: str) -> dict:
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except (OSError, ValueError) as exc:
+        raise ParameterError(f"'{path}' is missing or not a readable model card ({exc})") from exc
+
+
+def _is_export(path: str) -> bool:
+    """A folder sampleaudio exported: ``saved_model.pb`` and ``sampleaudio.json``, nothing foreign beside them."""
+    if os.path.islink(path) or not os.path.isdir(path):
+        return False
+    names = set(os.listdir(path))
+    return {"saved_model.pb", "sampleaudio.json"} <= names and names <= _EXPORT_ENTRIES
+
+
+def _refuse_unsafe_target(out_dir: str, protect) -> None:
+    """Refuse ``out_dir`` when it is, or contains, anything in ``protect`` (the run, the weights file)."""
+    target = os.path.realpath(out_dir)
+    for item in protect:
+        if not item:
+            continue
+        other = os.path.realpath(item)
+        if other == target or other.startswith(target.rstrip(os.sep) + os.sep):
+            raise ParameterError(f"--out '{out_dir}' is or contains '{item}', which is being exported; choose a "
+                                 "version folder elsewhere (TF Serving: .../<name>/<n>)")
+
+
+def export_model(model: keras.Model, card: dict, out_dir: str, *, overwrite: bool = False, protect=(),
+                 max_request_seconds: float = MAX_REQUEST_SECONDS) -> str:
+    """Export ``model`` with the facts of its model card (labels, segment, mean, std).
+
+    ``overwrite`` replaces an existing export (and only an export); ``protect`` lists paths that ``out_dir`` must
+    neither be nor contain.
+    """
+    out_dir = os.fspath(out_dir)
+    if not out_dir or os.path.realpath(out_dir) == os.path.realpath(os.sep):
+        raise ParameterError(f"--out '{out_dir}' cannot be an export folder")
+    if not max_request_seconds > 0:
+        raise ParameterError(f"max_request_seconds must be positive. Received: {max_request_seconds}")
+    _refuse_unsafe_target(out_dir, protect)
+    if os.path.lexists(out_dir):
         if not overwrite:
             raise ParameterError(f"'{out_dir}' exists; choose a new version folder (TF Serving: .../<name>/<n>)")
-        shutil.rmtree(out_dir)
-    staging = out_dir.rstrip("/") + ".staging"
-    shutil.rmtree(staging, ignore_errors=True)
-    os.makedirs(staging)
-    labels_file = os.path.join(staging, "labels.txt")
-    with open(labels_file, "w") as f:
-        f.write("\n".join(card["labels"]) + "\n")
-    module = ClipModel(model, card["labels"], segment=card["segment"], mean=card["mean"], std=card["std"],
-                       sample_rate=card.get("sample_rate", 22050),
-                       labels_file=labels_file)
-    export_dir = os.path.join(staging, "model")
-    tf.saved_model.save(module, export_dir, signatures={"serving_default": module.serve, "embed": module.embed,
-                                                        "labels": module.labels})
-    with open(os.path.join(export_dir, "sampleaudio.json"), "w") as f:
-        json.dump({k: v for k, v in card.items() if k != "labels"}, f, indent=2)
-    os.replace(export_dir, out_dir)  # complete SavedModels only appear under the version folder
-    shutil.rmtree(staging, ignore_errors=True)
+        if not _is_export(out_dir):
+            raise ParameterError(f"--overwrite refused: '{out_dir}' is not a SavedModel exported by sampleaudio "
+                                 "(only such a folder is ever replaced); remove it yourself or choose another --out")
+    check_card(card, model)
+    if not all(np.all(np.isfinite(w)) for w in model.get_weights()):
+        raise ParameterError("the model's weights hold NaN or Inf (did its training diverge?); refusing to export it")
+    parent = os.path.dirname(os.path.abspath(out_dir))
+    try:
+        os.makedirs(parent, exist_ok=True)
+    except OSError as exc:
+        raise ParameterError(f"cannot create the folder of --out '{out_dir}' ({exc.strerror})") from exc
+    # A private staging folder: nothing of the user's (a '<out>.staging' of theirs included) is ever removed.
+    staging = tempfile.mkdtemp(prefix=f".{os.path.basename(os.path.abspath(out_dir))}.staging-", dir=parent)
+    try:
+        labels_file = os.path.join(staging, "labels.txt")
+        with open(labels_file, "w") as f:
+            f.write("\n".join(card["labels"]) + "\n")
+        module = ClipModel(model, card["labels"], segment=card["segment"], mean=card["mean"], std=card["std"],
+                           sample_rate=card.get("sample_rate", 22050), labels_file=labels_file,
+                           max_request_seconds=max_request_seconds)
+        export_dir = os.path.join(staging, "model")
+        tf.saved_model.save(module, export_dir, signatures={"serving_default": module.serve, "embed": module.embed,
+                                                            "labels": module.labels})
+        with open(os.path.join(export_dir, "sampleaudio.json"), "w") as f:
+            json.dump({k: v for k, v in card.items() if k != "labels"}, f, indent=2)
+        previous = os.path.join(staging, "previous")
+        if os.path.lexists(out_dir):  # an earlier export (checked above): set aside, then replaced
+            os.replace(out_dir, previous)
+        try:
+            os.replace(export_dir, out_dir)  # complete SavedModels only appear under the version folder
+        except OSError:
+            if os.path.lexists(previous):
+                os.replace(previous, out_dir)
+            raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     return out_dir

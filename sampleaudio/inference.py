@@ -1,27 +1,32 @@
 """Tag and embed audio with a trained model: ``sampleaudio.tag`` / ``sampleaudio.embed`` and their CLIs.
 
 Inputs may be file paths, folders (searched recursively for audio files), glob patterns, numpy arrays
-(mono, 22,050 Hz) or ``(array, sample_rate)`` pairs. Files are decoded in a thread pool and the segments of many
-files share batches (musicnn and openl3 users asked for exactly that: no batch of one, no one-file-at-a-time).
+(mono, 22,050 Hz) or ``(array, sample_rate)`` pairs. An existing path is always a path (``Song [Live].wav`` is not
+a pattern); a pattern or folder that matches no file is an error. Files are decoded in a thread pool and the
+segments of many files share batches (musicnn and openl3 users asked for exactly that: no batch of one, no
+one-file-at-a-time). At most ``workers`` files are decoded ahead of the model (a bounded queue), and a file
+longer than ``max_seconds`` is refused, so memory does not grow with the number or length of the inputs.
 Each clip is cut like in evaluation: every non-overlapping segment, short clips tiled; clip scores are the mean
 over segments, and the per-segment scores form the tag-over-time matrix (a "taggram").
 
-A file that cannot be decoded does not stop the others: its result carries the error.
+A file that cannot be decoded (or anything else that goes wrong with one input, out-of-memory included, or a model
+output that is NaN) does not stop the others: its result carries the error.
 """
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import glob
 import json
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import keras
 import numpy as np
 
-from sampleaudio.audio import SAMPLE_RATE, load
+from sampleaudio.audio import MAX_SECONDS, SAMPLE_RATE, load
 from sampleaudio.errors import AudioDecodeError, ParameterError
 
 __all__ = ["Tagger", "TagResult", "EmbedResult", "tag", "embed", "expand_inputs", "write_tags", "write_embeddings"]
@@ -61,7 +66,14 @@ class EmbedResult:
 
 
 def expand_inputs(inputs) -> list:
-    """Files, folders (recursive), globs, arrays and ``(array, sr)`` pairs -> a flat list of sources, in order."""
+    """Files, folders (recursive), globs, arrays and ``(array, sr)`` pairs -> a flat list of sources, in order.
+
+    An existing path is taken as it is, even when its name holds ``*?[``; a non-existing file stays in the list
+    (its result will say it does not exist).
+
+    Raises:
+        ParameterError: a folder holds no audio file, or a glob pattern matches nothing.
+    """
     if isinstance(inputs, (str, os.PathLike, np.ndarray, tuple)):
         inputs = [inputs]
     out = []
@@ -69,13 +81,22 @@ def expand_inputs(inputs) -> list:
         if isinstance(item, (np.ndarray, tuple)):
             out.append(item)
             continue
-        item = os.fspath(item)
+        try:
+            item = os.fspath(item)
+        except TypeError as exc:
+            raise ParameterError(f"an input must be a path, an array or an (array, sample_rate) pair. "
+                                 f"Received: {type(item).__name__}") from exc
         if os.path.isdir(item):
             found = sorted(os.path.join(d, f) for d, _, files in os.walk(item) for f in files
                            if f.lower().endswith(AUDIO_EXTENSIONS))
+            if not found:
+                raise ParameterError(f"folder '{item}' holds no audio file ({', '.join(AUDIO_EXTENSIONS)})")
             out.extend(found)
-        elif any(ch in item for ch in "*?["):
-            out.extend(sorted(glob.glob(item, recursive=True)))
+        elif not os.path.lexists(item) and any(ch in item for ch in "*?["):
+            found = sorted(p for p in glob.glob(item, recursive=True) if not os.path.isdir(p))
+            if not found:
+                raise ParameterError(f"pattern '{item}' matches no file")
+            out.extend(found)
         else:
             out.append(item)
     return out
@@ -85,11 +106,15 @@ def _name(source, k: int) -> str:
     return source if isinstance(source, str) else f"array{k}"
 
 
-def _decode(source, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
+def _decode(source, sample_rate: int = SAMPLE_RATE, max_seconds: float | None = MAX_SECONDS) -> np.ndarray:
     if isinstance(source, str):
-        return load(source, sr=sample_rate)
+        return load(source, sr=sample_rate, max_seconds=max_seconds)
     if isinstance(source, tuple):
+        if len(source) != 2:
+            raise AudioDecodeError("<array>", "expected an (array, sample_rate) pair")
         audio, sr = source
+        if isinstance(sr, bool) or not isinstance(sr, (int, np.integer)) or sr <= 0:
+            raise AudioDecodeError("<array>", f"sample rate must be a positive integer, got {sr!r}")
         audio = np.asarray(audio, dtype=np.float32)
         if sr != sample_rate:
             import soxr
@@ -119,7 +144,18 @@ class Tagger:
     """
 
     def __init__(self, model: keras.Model, labels: Sequence[str], *, segment: int, mean: float, std: float,
-                 sample_rate: int = SAMPLE_RATE, batch_size: int = 32, workers: int = 4):
+                 sample_rate: int = SAMPLE_RATE, batch_size: int = 32, workers: int = 4,
+                 max_seconds: float | None = MAX_SECONDS):
+        from sampleaudio.export import check_card
+
+        check_card({"labels": list(labels), "segment": segment, "mean": mean, "std": std,
+                    "sample_rate": sample_rate}, model, where="tagger")
+        for name, value in (("batch_size", batch_size), ("workers", workers)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ParameterError(f"{name} must be a positive integer. Received: {name}={value!r}")
+        if max_seconds is not None and not max_seconds > 0:
+            raise ParameterError(f"max_seconds must be positive or None. Received: max_seconds={max_seconds!r}")
+        self.max_seconds = max_seconds
         self.model = model
         self.sample_rate = int(sample_rate)
         self.labels = list(labels)
@@ -132,6 +168,9 @@ class Tagger:
     @classmethod
     def from_card(cls, model: keras.Model, card: dict, **kwargs) -> Tagger:
         """From a model and its model card (``labels``, ``segment``, ``mean``, ``std``, ``sample_rate``)."""
+        from sampleaudio.export import check_card
+
+        check_card(card, model)
         return cls(model, card["labels"], segment=card["segment"], mean=card["mean"], std=card["std"],
                    sample_rate=card.get("sample_rate", SAMPLE_RATE), **kwargs)
 
@@ -141,6 +180,7 @@ class Tagger:
         registered pretrained model (:mod:`sampleaudio.pretrained`; ``weights`` is its weights file, where the
         user supplies one)."""
         import sampleaudio.models  # noqa: F401  (custom objects for load_model)
+        from sampleaudio.export import check_card
         from sampleaudio.pretrained import is_pretrained, load_pretrained
 
         if is_pretrained(path):
@@ -152,9 +192,17 @@ class Tagger:
         if not os.path.exists(file) or not os.path.exists(card_path):
             raise ParameterError(f"'{path}' is not a finished sampleaudio run (needs best.keras and "
                                  "model_card.json); for an exported SavedModel use TF Serving or tf.saved_model.load")
-        with open(card_path) as f:
-            card = json.load(f)
-        return cls.from_card(keras.saving.load_model(file), card, **kwargs)
+        try:
+            with open(card_path, encoding="utf-8") as f:
+                card = json.load(f)
+        except (OSError, ValueError) as exc:
+            raise ParameterError(f"'{card_path}' is not a readable model card ({exc})") from exc
+        check_card(card, where=card_path)
+        try:
+            model = keras.saving.load_model(file)
+        except (OSError, ValueError, TypeError, KeyError) as exc:
+            raise ParameterError(f"'{file}' cannot be loaded as a Keras model ({exc})") from exc
+        return cls.from_card(model, card, **kwargs)
 
     def _head(self, layer: str) -> keras.Model:
         from sampleaudio.export import embedding_layer_name
@@ -170,6 +218,33 @@ class Tagger:
                 out = keras.layers.GlobalAveragePooling1D()(out)
             self._heads[layer] = keras.Model(self.model.inputs, out)
         return self._heads[layer]
+
+    def _decoded(self, sources: list) -> Iterator[tuple[np.ndarray | None, str | None]]:
+        """``(segments, None)`` or ``(None, error)`` per source, in order, decoded in a thread pool with at most
+        ``workers`` files ahead of the consumer (a bounded queue: memory does not depend on ``len(sources)``)."""
+        def decode(source):
+            try:
+                return _segments(_decode(source, self.sample_rate, self.max_seconds), self.segment), None
+            except AudioDecodeError as exc:
+                return None, str(exc)
+            except MemoryError:
+                return None, f"'{_name(source, 0)}': out of memory while decoding (lower --max-seconds)"
+            except Exception as exc:  # any per-file failure is that file's error, never the batch's
+                return None, f"'{_name(source, 0)}': {type(exc).__name__}: {exc}"
+
+        with ThreadPoolExecutor(max_workers=self.workers) as pool:
+            queue: collections.deque = collections.deque()
+            rest = iter(sources)
+            for source in rest:
+                queue.append(pool.submit(decode, source))
+                if len(queue) >= self.workers:
+                    break
+            while queue:
+                result = queue.popleft().result()
+                for source in rest:  # refill one: decoding stays `workers` files ahead
+                    queue.append(pool.submit(decode, source))
+                    break
+                yield result
 
     def _run(self, sources: list, network: keras.Model, progress: bool):
         """Segment outputs per source (or the error), batching segments across sources."""
@@ -191,26 +266,21 @@ class Tagger:
                                 for i in range(0, x.shape[0], self.batch_size)])
             start = 0
             for k, segs in pending:
-                outputs[k] = y[start:start + segs.shape[0]]
+                out = y[start:start + segs.shape[0]]
+                outputs[k] = out if np.all(np.isfinite(out)) else \
+                    "the model's output is NaN or Inf for this input (a diverged or broken model?)"
                 start += segs.shape[0]
             pending, pending_count = [], 0
 
-        def decode(source):
-            try:
-                return _segments(_decode(source, self.sample_rate), self.segment), None
-            except AudioDecodeError as exc:
-                return None, str(exc)
-
-        with ThreadPoolExecutor(max_workers=self.workers) as pool:
-            for k, (segs, error) in enumerate(tqdm(pool.map(decode, sources), total=len(sources), unit="file",
-                                                   disable=not progress, desc="audio")):
-                if error:
-                    outputs[k] = error
-                    continue
-                pending.append((k, segs))
-                pending_count += segs.shape[0]
-                if pending_count >= 4 * self.batch_size:
-                    flush()
+        for k, (segs, error) in enumerate(tqdm(self._decoded(sources), total=len(sources), unit="file",
+                                               disable=not progress, desc="audio")):
+            if error:
+                outputs[k] = error
+                continue
+            pending.append((k, segs))
+            pending_count += segs.shape[0]
+            if pending_count >= 4 * self.batch_size:
+                flush()
         flush()
         return outputs
 
@@ -261,6 +331,11 @@ def write_tags(results: Iterable[TagResult], path: str, top_k: int | None = None
     results = list(results)
     ext = os.path.splitext(path)[1].lower()
     labels = next((r.labels for r in results), [])
+    if ext not in (".csv", ".json", ".npz"):
+        raise ParameterError(f"output must end in .csv, .json or .npz. Received: {path}")
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise ParameterError(f"--out '{path}': folder '{folder}' does not exist")
     if ext == ".csv":
         import pandas as pd
 

@@ -14,18 +14,28 @@ Each clip is stored whole, as 16-bit PCM at 22,050 Hz; segmenting happens in tf.
 (:mod:`sampleaudio.pipeline`), so one store serves every segment length (the original code cut
 segments on disk, which ties a store to one model).
 
-Every shard is written to a temporary name and renamed when complete; its sidecar is renamed last, so
-a shard counts as done only when its sidecar exists. A conversion killed at any point and started again
-skips the complete shards, rewrites the others and produces the same bytes as an uninterrupted run.
+Every shard is written to a temporary name, flushed to disk (``fsync``) and renamed when complete; its sidecar
+(with the shard's size and SHA-256) is renamed last, so a shard counts as done only when its sidecar exists. A
+conversion killed at any point and started again skips the complete shards, rewrites the others and produces
+the same bytes as an uninterrupted run. Only the converter's own temporaries (a known output name followed by
+``.tmp-<pid>``) are ever removed; a lock file keeps two conversions out of one folder.
+
+The manifest records every shard's clip count, size and SHA-256 (as tensorflow-datasets records checksums):
+:func:`shard_paths` refuses a store whose shards are missing or have another size than recorded, and
+:func:`verify_store` also checks the checksums (training does so before it starts).
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
+import math
 import multiprocessing
 import os
+import re
+import stat
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -47,6 +57,7 @@ __all__ = [
     "read_manifest",
     "read_index",
     "shard_paths",
+    "verify_store",
 ]
 
 #: The three splits every store has, in this order.
@@ -54,7 +65,10 @@ SPLITS = ("train", "valid", "test")
 MANIFEST = "manifest.json"
 PLAN = "plan.json"
 INDEX = "clips.csv"
-_FORMAT_VERSION = 1
+LOCK = ".sampleaudio-prep.lock"
+#: 2: the manifest records each shard's clip count, byte size and SHA-256 (``shards``). Version-1 stores
+#: (without them) are still read; only their shard sizes and checksums cannot be checked.
+_FORMAT_VERSION = 2
 
 
 @dataclasses.dataclass(frozen=True)
@@ -107,6 +121,7 @@ class Manifest:
     converter_version: str
     format_version: int = _FORMAT_VERSION
     extra: dict[str, Any] = dataclasses.field(default_factory=dict)
+    shards: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
 
     @property
     def num_classes(self) -> int:
@@ -188,13 +203,73 @@ def parse_example(serialized, num_classes: int) -> dict:
 # --------------------------------------------------------------------------------------------- writing
 
 
+def _tmp_name(path: str) -> str:
+    """The temporary name of an output file while it is written (the only names :func:`_remove_own_temporaries`
+    ever deletes)."""
+    return f"{path}.tmp-{os.getpid()}"
+
+
+def _fsync_dir(path: str) -> None:
+    with contextlib.suppress(OSError):  # not every platform/file system can open a folder
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
 def _atomic_write_text(path: str, text: str) -> None:
-    tmp = f"{path}.tmp-{os.getpid()}"
+    tmp = _tmp_name(path)
     with open(tmp, "w") as f:
         f.write(text)
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)
+    _fsync_dir(os.path.dirname(path) or ".")
+
+
+def _remove_own_temporaries(out_dir: str, outputs: Iterable[str]) -> list[str]:
+    """Delete the leftovers of a killed run: files named exactly ``<one of outputs>.tmp-<digits>``. Nothing else
+    in ``out_dir`` is touched (a user's ``notes.tmp-1`` stays)."""
+    own = re.compile("^(?:" + "|".join(re.escape(n) for n in sorted(outputs)) + r")\.tmp-[0-9]+$")
+    removed = []
+    for name in os.listdir(out_dir):
+        path = os.path.join(out_dir, name)
+        if own.match(name) and os.path.isfile(path) and not os.path.islink(path):
+            os.remove(path)
+            removed.append(name)
+    return removed
+
+
+def _file_digest(path: str) -> tuple[int, str]:
+    """``(size in bytes, SHA-256 hex)`` of a file, read in 1 MiB blocks."""
+    h, size = hashlib.sha256(), 0
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+            size += len(block)
+    return size, h.hexdigest()
+
+
+@contextlib.contextmanager
+def _conversion_lock(out_dir: str):
+    """Hold an exclusive lock on ``out_dir`` for one conversion (released by the OS if the process dies)."""
+    try:
+        import fcntl
+    except ImportError:  # no advisory locks on this platform
+        yield
+        return
+    path = os.path.join(out_dir, LOCK)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            raise DatasetLayoutError(f"'{out_dir}' is in use by another conversion (it holds {LOCK}); wait for it "
+                                     "to finish or choose another --out") from exc
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
 
 
 def _shard_name(split: str, index: int, count: int) -> str:
@@ -238,7 +313,7 @@ def write_shard(path: str, clips: Sequence[Clip], loader: Callable[[Clip], np.nd
     """
     import tensorflow as tf
 
-    tmp = f"{path}.tmp-{os.getpid()}"
+    tmp = _tmp_name(path)
     stats = {"clips": [], "skipped": [], "sum": 0.0, "sumsq": 0.0, "count": 0}
     with tf.io.TFRecordWriter(tmp) as writer:
         for clip in clips:
@@ -249,6 +324,10 @@ def write_shard(path: str, clips: Sequence[Clip], loader: Callable[[Clip], np.nd
             except AudioDecodeError as exc:
                 stats["skipped"].append({"clip_id": clip.clip_id, "path": exc.path, "reason": exc.reason})
                 continue
+            except MemoryError:  # one huge file must not end the conversion of the others
+                stats["skipped"].append({"clip_id": clip.clip_id, "path": clip.source,
+                                         "reason": "out of memory while decoding"})
+                continue
             pcm = to_pcm16(audio)
             writer.write(encode_example(clip, pcm, sample_rate))
             x = from_pcm16(pcm).astype(np.float64)
@@ -256,6 +335,9 @@ def write_shard(path: str, clips: Sequence[Clip], loader: Callable[[Clip], np.nd
             stats["sumsq"] += float(np.square(x).sum())
             stats["count"] += int(x.shape[0])
             stats["clips"].append([clip.clip_id, clip.split, int(pcm.shape[0]), list(clip.labels)])
+    with open(tmp, "rb") as f:  # on disk before the rename: a power cut cannot leave a "complete" short shard
+        os.fsync(f.fileno())
+    stats["bytes"], stats["sha256"] = _file_digest(tmp)
     os.replace(tmp, path)
     _atomic_write_text(path + ".json", json.dumps(stats, sort_keys=True))
     return stats
@@ -304,10 +386,9 @@ def write_dataset(
 
     Raises:
         ParameterError: duplicate clip ids, an unknown split, or a label index out of range.
-        DatasetLayoutError: ``out_dir`` already holds a conversion of a different clip list.
+        DatasetLayoutError: ``out_dir`` already holds a conversion of a different clip list, holds store files
+            without a plan, is not a folder, or another conversion is writing into it.
     """
-    from tqdm.auto import tqdm
-
     if clips_per_shard < 1:
         raise ParameterError(f"clips_per_shard must be >= 1. Received: clips_per_shard={clips_per_shard}")
     if workers < 1:
@@ -329,27 +410,51 @@ def write_dataset(
     extra = dict(extra or {})
 
     out_dir = os.fspath(out_dir)
-    os.makedirs(out_dir, exist_ok=True)
+    try:
+        os.makedirs(out_dir, exist_ok=True)
+    except (FileExistsError, NotADirectoryError) as exc:
+        raise DatasetLayoutError(f"--out '{out_dir}' is not a folder") from exc
     plan = _plan_shards(clips, clips_per_shard, seed)
+    with _conversion_lock(out_dir):
+        return _write_planned(plan, out_dir, dataset=dataset, labels=labels, multi_label=multi_label,
+                              converter=converter, converter_version=converter_version, loader=loader,
+                              workers=workers, seed=seed, skipped=skipped, extra=extra, progress=progress)
+
+
+def _write_planned(plan: dict[str, list[Clip]], out_dir: str, *, dataset: str, labels: list[str],
+                   multi_label: bool, converter: str, converter_version: str,
+                   loader: Callable[[Clip], np.ndarray], workers: int, seed: int,
+                   skipped: Sequence[dict[str, str]], extra: dict[str, Any], progress: bool) -> Manifest:
+    from tqdm.auto import tqdm
+
     digest = _plan_digest(plan, {"dataset": dataset, "labels": labels, "seed": seed,
                                  "converter_version": converter_version})
     plan_path = os.path.join(out_dir, PLAN)
     if os.path.exists(plan_path):
-        with open(plan_path) as f:
-            old = json.load(f)
+        try:
+            with open(plan_path) as f:
+                old = json.load(f)
+            if not isinstance(old, dict):
+                raise ValueError("not a JSON object")
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise DatasetLayoutError(f"'{plan_path}' is corrupt ({exc}); convert into an empty folder") from exc
         if old.get("digest") != digest:
             raise DatasetLayoutError(
                 f"'{out_dir}' already holds a conversion of a different clip list or settings "
-                f"(plan digest {old.get('digest', '?')[:12]} != {digest[:12]}); convert into an empty folder")
+                f"(plan digest {str(old.get('digest', '?'))[:12]} != {digest[:12]}); convert into an empty folder")
     else:
+        foreign = sorted(n for n in os.listdir(out_dir)
+                         if n in (MANIFEST, INDEX) or n.endswith((".tfrecord", ".tfrecord.json")))
+        if foreign:
+            raise DatasetLayoutError(
+                f"'{out_dir}' holds store files ({', '.join(foreign[:3])}) but no {PLAN}: they are not a "
+                "resumable conversion of this dataset; convert into an empty folder")
         _atomic_write_text(plan_path, json.dumps(
             {"digest": digest, "dataset": dataset, "shards": {k: [c.clip_id for c in v] for k, v in plan.items()}},
             indent=1, sort_keys=True))
 
-    # Leftovers of a killed run: temporary files, and shards whose sidecar never appeared.
-    for name in os.listdir(out_dir):
-        if ".tmp-" in name:
-            os.remove(os.path.join(out_dir, name))
+    # Leftovers of a killed run: our own temporary files (by exact name), and shards whose sidecar never appeared.
+    _remove_own_temporaries(out_dir, [*plan, *(n + ".json" for n in plan), PLAN, MANIFEST, INDEX])
     todo = [name for name in plan if not _shard_done(os.path.join(out_dir, name))]
 
     bar = tqdm(total=sum(len(plan[n]) for n in todo), unit="clip", desc=f"prep {dataset}",
@@ -381,6 +486,7 @@ def _finalise(out_dir: str, plan: dict[str, list[Clip]], *, dataset: str, labels
     import pandas as pd
 
     rows, skipped = [], list(pre_skipped)
+    shards: dict[str, dict[str, Any]] = {}
     total = {"sum": 0.0, "sumsq": 0.0, "count": 0}
     splits: dict[str, dict[str, Any]] = {}
     for name in sorted(plan):
@@ -392,6 +498,7 @@ def _finalise(out_dir: str, plan: dict[str, list[Clip]], *, dataset: str, labels
         info["clips"] += len(st["clips"])
         info["seconds"] += sum(n for _, _, n, _ in st["clips"]) / SAMPLE_RATE
         skipped.extend(st["skipped"])
+        shards[name] = {"clips": len(st["clips"]), "bytes": st.get("bytes"), "sha256": st.get("sha256")}
         for clip_id, sp, n, lab in st["clips"]:
             rows.append({"clip_id": clip_id, "split": sp, "shard": name, "num_samples": n,
                          "labels": " ".join(map(str, lab))})
@@ -409,9 +516,9 @@ def _finalise(out_dir: str, plan: dict[str, list[Clip]], *, dataset: str, labels
         std = 1.0
     manifest = Manifest(dataset=dataset, labels=labels, multi_label=multi_label, sample_rate=SAMPLE_RATE,
                         splits=splits, mean=float(mean), std=std, skipped=skipped, converter=converter,
-                        converter_version=converter_version, extra=extra)
+                        converter_version=converter_version, extra=extra, shards=shards)
     index = pd.DataFrame(rows, columns=["clip_id", "split", "shard", "num_samples", "labels"])
-    tmp = os.path.join(out_dir, f"{INDEX}.tmp-{os.getpid()}")
+    tmp = _tmp_name(os.path.join(out_dir, INDEX))
     index.to_csv(tmp, index=False)
     os.replace(tmp, os.path.join(out_dir, INDEX))
     _atomic_write_text(os.path.join(out_dir, MANIFEST), manifest.to_json())
@@ -422,26 +529,128 @@ def _finalise(out_dir: str, plan: dict[str, list[Clip]], *, dataset: str, labels
 
 
 def read_manifest(data_dir: str | os.PathLike) -> Manifest:
-    """Read ``manifest.json`` of a converted store, with a clear error when it is not one."""
+    """Read ``manifest.json`` of a converted store, with a clear error when it is not one (missing, corrupt,
+    written by a newer format, or inconsistent)."""
     path = os.path.join(os.fspath(data_dir), MANIFEST)
     if not os.path.exists(path):
         raise DatasetLayoutError(f"'{data_dir}' is not a converted sampleaudio store: no {MANIFEST} "
                                  "(run `sampleaudio prep` first, or the conversion did not finish)")
-    with open(path) as f:
-        return Manifest.from_dict(json.load(f))
+    try:
+        with open(path, encoding="utf-8") as f:
+            raw = json.load(f)
+        if not isinstance(raw, dict):
+            raise ValueError("not a JSON object")
+        manifest = Manifest.from_dict(raw)
+    except (ValueError, TypeError, UnicodeDecodeError, OSError) as exc:
+        raise DatasetLayoutError(f"'{path}' is not a readable sampleaudio manifest ({exc})") from exc
+    _check_manifest(manifest, path)
+    return manifest
+
+
+def _check_manifest(m: Manifest, path: str) -> None:
+    def bad(why: str) -> DatasetLayoutError:
+        return DatasetLayoutError(f"'{path}' is corrupt: {why}")
+
+    if not isinstance(m.format_version, int) or m.format_version < 1:
+        raise bad(f"format_version {m.format_version!r}")
+    if m.format_version > _FORMAT_VERSION:
+        raise DatasetLayoutError(f"'{path}' has format_version {m.format_version}, newer than this sampleaudio "
+                                 f"reads ({_FORMAT_VERSION}); upgrade sampleaudio or convert again")
+    if not isinstance(m.labels, list) or not m.labels or not all(isinstance(x, str) for x in m.labels):
+        raise bad("labels must be a non-empty list of strings")
+    if len(set(m.labels)) != len(m.labels):
+        raise bad("labels are not unique")
+    for name, value in (("mean", m.mean), ("std", m.std)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise bad(f"{name} is {value!r}")
+    if m.std <= 0:
+        raise bad(f"std must be positive, is {m.std}")
+    if m.sample_rate != SAMPLE_RATE:
+        raise bad(f"sample_rate {m.sample_rate!r} (stores are {SAMPLE_RATE} Hz)")
+    if not isinstance(m.splits, dict) or not set(m.splits) <= set(SPLITS):
+        raise bad(f"splits must be a subset of {SPLITS}")
+    for split, info in m.splits.items():
+        if not isinstance(info, dict) or not isinstance(info.get("shards"), list) or \
+                not isinstance(info.get("clips"), int) or info["clips"] < 0:
+            raise bad(f"split '{split}' needs a list of shards and a clip count")
+        for name in info["shards"]:
+            if not isinstance(name, str) or os.path.basename(name) != name or name in ("", ".", "..") or \
+                    not name.startswith(f"{split}-"):
+                raise bad(f"shard name {name!r} of split '{split}'")
+        if m.shards:
+            recorded = [m.shards.get(n) for n in info["shards"]]
+            if any(not isinstance(r, dict) for r in recorded):
+                raise bad(f"split '{split}' names shards without a recorded size and checksum")
+            if sum(int(r.get("clips", -1)) for r in recorded) != info["clips"]:
+                raise bad(f"split '{split}' counts {info['clips']} clips, its shards {sum(r['clips'] for r in recorded)}")
 
 
 def read_index(data_dir: str | os.PathLike):
     """The per-clip index (``clips.csv``) as a pandas DataFrame."""
     import pandas as pd
 
-    return pd.read_csv(os.path.join(os.fspath(data_dir), INDEX), dtype={"clip_id": str, "labels": str},
-                       keep_default_na=False)
+    path = os.path.join(os.fspath(data_dir), INDEX)
+    try:
+        index = pd.read_csv(path, dtype={"clip_id": str, "labels": str}, keep_default_na=False)
+    except (OSError, ValueError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise DatasetLayoutError(f"'{path}' is missing or not a readable clip index ({exc})") from exc
+    missing = {"clip_id", "split", "shard", "num_samples", "labels"} - set(index.columns)
+    if missing or not pd.api.types.is_integer_dtype(index["num_samples"]):
+        raise DatasetLayoutError(f"'{path}' is not a sampleaudio clip index (columns {sorted(index.columns)})")
+    return index
 
 
 def shard_paths(data_dir: str | os.PathLike, split: str) -> list[str]:
-    """Paths of one split's shards, in order."""
+    """Paths of one split's shards, in order, after checking that each is there with its recorded size."""
     manifest = read_manifest(data_dir)
     if split not in manifest.splits:
         raise DatasetLayoutError(f"'{data_dir}' has no '{split}' split (it has {sorted(manifest.splits)})")
-    return [os.path.join(os.fspath(data_dir), n) for n in manifest.splits[split]["shards"]]
+    paths = []
+    for name in manifest.splits[split]["shards"]:
+        path = os.path.join(os.fspath(data_dir), name)
+        _check_shard(path, manifest.shards.get(name), checksum=False)
+        paths.append(path)
+    return paths
+
+
+def _check_shard(path: str, recorded: dict[str, Any] | None, *, checksum: bool) -> None:
+    try:
+        st = os.stat(path)
+    except OSError as exc:
+        raise DatasetLayoutError(f"shard '{path}' named by the manifest is missing or unreadable ({exc.strerror})") \
+            from exc
+    if not stat.S_ISREG(st.st_mode):
+        raise DatasetLayoutError(f"shard '{path}' is not a regular file")
+    if not recorded or recorded.get("bytes") is None:
+        return  # a format-1 store: nothing recorded to compare with
+    if st.st_size != recorded["bytes"]:
+        raise DatasetLayoutError(f"shard '{path}' has {st.st_size} bytes, the manifest recorded {recorded['bytes']}: "
+                                 "it is truncated or was replaced; convert the store again")
+    if checksum:
+        try:
+            _, digest = _file_digest(path)
+        except OSError as exc:
+            raise DatasetLayoutError(f"shard '{path}' cannot be read ({exc.strerror})") from exc
+        if digest != recorded.get("sha256"):
+            raise DatasetLayoutError(f"shard '{path}' does not match the SHA-256 recorded in the manifest: it is "
+                                     "corrupt or was replaced; convert the store again")
+
+
+def verify_store(data_dir: str | os.PathLike, splits: Sequence[str] = SPLITS, *, checksum: bool = True,
+                 require: Sequence[str] = ()) -> Manifest:
+    """Check a store before it is used: a readable manifest, every shard of ``splits`` present with its recorded
+    size (and SHA-256 when ``checksum``), and each split of ``require`` present with at least one clip.
+
+    Raises:
+        DatasetLayoutError: naming the store, the shard or the split and what is wrong.
+    """
+    manifest = read_manifest(data_dir)
+    for split in require:
+        if manifest.splits.get(split, {}).get("clips", 0) < 1:
+            counts = ", ".join(f"{k}: {v['clips']}" for k, v in manifest.splits.items())
+            raise DatasetLayoutError(f"store '{data_dir}' has no clips in its '{split}' split, which this task needs "
+                                     f"(it has {counts or 'no splits'})")
+    for split in splits:
+        for name in manifest.splits.get(split, {}).get("shards", []):
+            _check_shard(os.path.join(os.fspath(data_dir), name), manifest.shards.get(name), checksum=checksum)
+    return manifest

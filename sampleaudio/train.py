@@ -9,12 +9,15 @@ stage keeps its own "best" (its checkpoint callback was recreated per stage).
 A run directory holds::
 
     config.json  environment.json  history.csv  tensorboard/  state.json
-    checkpoints/last.keras   (model + optimizer, written after every epoch)
-    checkpoints/best.weights.h5   (the current stage's best)
+    checkpoints/last-<epoch>.keras   (model + optimizer, written after every epoch)
+    checkpoints/best-<epoch>.weights.h5   (the current stage's best)
     best.keras  model_card.json  final_metrics.json  per_class_test.csv   (when finished)
 
 A run killed at any point and started again with the same arguments continues from the last finished epoch
 (stage, epoch, optimizer state and best-so-far) instead of starting over; a finished run is not retrained.
+Writing ``state.json`` (which names the epoch's checkpoint pair) is the one step that commits an epoch, so a kill
+between the checkpoint and the state redoes that epoch instead of training on top of it. A loss that turns NaN or
+Inf stops the run with :class:`~sampleaudio.errors.TrainingDivergedError` before anything of that epoch is saved.
 """
 
 from __future__ import annotations
@@ -33,11 +36,12 @@ import numpy as np
 import tensorflow as tf
 
 import sampleaudio.models  # noqa: F401  (registers the custom layers and initialisers for load_model)
+from sampleaudio.checks import check_config, config_differences, config_from_file_dict
 from sampleaudio.config import ExperimentConfig, ModelConfig
-from sampleaudio.errors import ParameterError
+from sampleaudio.errors import DatasetLayoutError, ParameterError, TrainingDivergedError
 from sampleaudio.evaluate import _standardization, evaluate_model
 from sampleaudio.pipeline import count_eval_segments, eval_dataset, train_dataset
-from sampleaudio.records import read_manifest
+from sampleaudio.records import read_manifest, verify_store
 from sampleaudio.tasks import Task, task_for
 
 __all__ = ["build_model", "train", "load_run", "environment", "run_is_finished"]
@@ -106,7 +110,36 @@ def _atomic_json(path: str, obj) -> None:
     tmp = f"{path}.tmp-{os.getpid()}"
     with open(tmp, "w") as f:
         json.dump(obj, f, indent=2, sort_keys=True)
+        f.flush()
+        os.fsync(f.fileno())
     os.replace(tmp, path)
+
+
+def _drop_uncommitted_history(path: str, committed_epochs: int) -> None:
+    """Remove history rows of epochs a kill interrupted before their state was written (they are redone)."""
+    if not os.path.exists(path):
+        return
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    keep = [r for r in rows if int(r["global_epoch"]) < committed_epochs]
+    if len(keep) != len(rows) and rows:
+        with open(path + ".tmp", "w", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=list(rows[0]))
+            w.writeheader()
+            w.writerows(keep)
+        os.replace(path + ".tmp", path)
+
+
+def _read_config(path: str) -> ExperimentConfig:
+    try:
+        with open(path, encoding="utf-8") as f:
+            raw = json.load(f)
+    except (OSError, ValueError) as exc:
+        raise ParameterError(f"'{path}' is not a readable run configuration ({exc})") from exc
+    try:
+        return config_from_file_dict(raw)
+    except ParameterError as exc:
+        raise ParameterError(f"'{path}': {exc}") from exc
 
 
 def _strategy(name: str) -> tf.distribute.Strategy:
@@ -187,25 +220,34 @@ def train(config: ExperimentConfig, run_dir: str, *, verbose: int = 1) -> dict:
     strategy = _strategy(config.train.distribute)  # first: a multi-worker strategy must precede any op
     if not chief and config.train.distribute == "multiworker":
         run_dir = os.path.join(run_dir, f"worker-{worker_index}")  # only the chief writes the run itself
-    os.makedirs(os.path.join(run_dir, "checkpoints"), exist_ok=True)
+    check_config(config)
     config_path = os.path.join(run_dir, "config.json")
-    if os.path.exists(config_path):
-        with open(config_path) as f:
-            old = json.load(f)
-        if ExperimentConfig.from_dict(old).to_dict() != json.loads(config.to_json()):  # fields added later: defaults
-            raise ParameterError(f"'{run_dir}' holds a run of a different configuration; use another --run-dir")
-    else:
+    old = _read_config(config_path) if os.path.exists(config_path) else None
+    if old is not None:
+        differ = config_differences(old.to_dict(), json.loads(config.to_json()))  # fields added later: defaults
+        if differ:
+            raise ParameterError(f"'{run_dir}' holds a run of a different configuration ({'; '.join(differ[:4])}); "
+                                 "use another --run-dir")
+        if run_is_finished(run_dir):
+            with open(os.path.join(run_dir, "final_metrics.json")) as f:
+                return json.load(f)
+    # the store is checked (shards, checksums, the splits training needs) before the run folder is written
+    manifest = verify_store(config.data.data_dir, require=sorted({"train", "valid", config.eval.split}))
+    try:
+        task = task_for(manifest.dataset, manifest.num_classes)
+    except KeyError as exc:
+        raise DatasetLayoutError(f"store '{config.data.data_dir}' holds dataset '{manifest.dataset}', which has no "
+                                 "task (mtat, speech-commands, dcase2017 or their mini-* proxies)") from exc
+    if task.multi_label != manifest.multi_label:
+        raise ParameterError(f"store '{config.data.data_dir}' is {'multi' if manifest.multi_label else 'single'}-"
+                             f"label but task '{task.name}' is not")
+    os.makedirs(os.path.join(run_dir, "checkpoints"), exist_ok=True)
+    if old is None:
         _atomic_json(config_path, config.to_dict())
     if run_is_finished(run_dir):
         with open(os.path.join(run_dir, "final_metrics.json")) as f:
             return json.load(f)
     _atomic_json(os.path.join(run_dir, "environment.json"), environment())
-
-    manifest = read_manifest(config.data.data_dir)
-    task = task_for(manifest.dataset, manifest.num_classes)
-    if task.multi_label != manifest.multi_label:
-        raise ParameterError(f"store '{config.data.data_dir}' is {'multi' if manifest.multi_label else 'single'}-"
-                             f"label but task '{task.name}' is not")
     segment = config.data.segment or task.segment
     mean, std = _standardization(config, task)
     steps = _steps_per_epoch(config, manifest, segment)
@@ -229,12 +271,19 @@ def _train(config, run_dir, task, manifest, segment, mean, std, steps, verbose, 
 
         loop = CustomLoop(strategy, task.loss, config.data.batch_size)
     state_path = os.path.join(run_dir, "state.json")
-    last_path = os.path.join(run_dir, "checkpoints", "last.keras")
-    best_path = os.path.join(run_dir, "checkpoints", "best.weights.h5")
-    state = {"stage": 0, "epoch": 0, "global_epoch": 0, "best_val_loss": None, "wait": 0, "stage_started": False}
-    if os.path.exists(state_path) and os.path.exists(last_path):
+    checkpoints = os.path.join(run_dir, "checkpoints")
+    # Checkpoints carry their epoch in their names and state.json names the pair it belongs to, so writing the
+    # state is the one step that commits an epoch: a kill before it redoes the epoch from the previous pair.
+    state = {"stage": 0, "epoch": 0, "global_epoch": 0, "best_val_loss": None, "wait": 0, "stage_started": False,
+             "last": "last.keras", "best": "best.weights.h5"}
+    if os.path.exists(state_path):
         with open(state_path) as f:
-            state = json.load(f)
+            saved = {**state, **json.load(f)}
+        if os.path.exists(os.path.join(checkpoints, saved["last"])):
+            state = saved
+    _drop_uncommitted_history(os.path.join(run_dir, "history.csv"), state["global_epoch"])
+    last_path = os.path.join(checkpoints, state["last"])
+    best_path = os.path.join(checkpoints, state["best"])
     keras.utils.set_random_seed(tc.seed + 7919 * state["global_epoch"])
 
     with strategy.scope():
@@ -274,9 +323,16 @@ def _train(config, run_dir, task, manifest, segment, mean, std, steps, verbose, 
             else:
                 loss, val_loss = loop.epoch(model, ds, steps, val, val_steps, verbose=verbose)
                 _log_scalars(writers, state["global_epoch"], loss, val_loss)
+            if not (math.isfinite(loss) and math.isfinite(val_loss)):
+                raise TrainingDivergedError(
+                    f"training diverged at stage {stage}, epoch {state['epoch']} (loss {loss}, validation loss "
+                    f"{val_loss}); nothing of this epoch was saved, the last good checkpoint in '{checkpoints}' is "
+                    "kept and no model is written: lower --lr (or change the configuration) in a new --run-dir")
             improved = state["best_val_loss"] is None or val_loss < state["best_val_loss"]
             if improved:
                 state["best_val_loss"], state["wait"] = val_loss, 0
+                previous_best, state["best"] = best_path, f"best-{state['global_epoch']:04d}.weights.h5"
+                best_path = os.path.join(checkpoints, state["best"])
                 tmp = best_path.replace(".weights.h5", ".tmp.weights.h5")
                 model.save_weights(tmp)
                 os.replace(tmp, best_path)
@@ -293,10 +349,15 @@ def _train(config, run_dir, task, manifest, segment, mean, std, steps, verbose, 
                 w.writerow(row)
             state["epoch"] += 1
             state["global_epoch"] += 1
+            previous_last, state["last"] = last_path, f"last-{state['global_epoch']:04d}.keras"
+            last_path = os.path.join(checkpoints, state["last"])
             tmp = last_path.replace(".keras", ".tmp.keras")
             model.save(tmp)
             os.replace(tmp, last_path)
-            _atomic_json(state_path, state)
+            _atomic_json(state_path, state)  # commits the epoch
+            for old_file in {previous_last, previous_best if improved else best_path} - {last_path, best_path}:
+                if os.path.exists(old_file):
+                    os.remove(old_file)
         state.update(stage=stage + 1, stage_started=False)
         _atomic_json(state_path, state)
 
@@ -328,8 +389,16 @@ def load_run(run_dir: str) -> tuple[keras.Model, ExperimentConfig, Task]:
     if not os.path.exists(path):
         raise ParameterError(f"'{run_dir}' has no best.keras: the run has not finished (resume it with "
                              "`sampleaudio train` and the same arguments)")
-    with open(os.path.join(run_dir, "config.json")) as f:
-        config = ExperimentConfig.from_dict(json.load(f))
-    with open(os.path.join(run_dir, "model_card.json")) as f:
-        card = json.load(f)
-    return keras.saving.load_model(path), config, Task(**card["task"])
+    config = _read_config(os.path.join(run_dir, "config.json"))
+    card_path = os.path.join(run_dir, "model_card.json")
+    try:
+        with open(card_path, encoding="utf-8") as f:
+            card = json.load(f)
+        task = Task(**card["task"])
+    except (OSError, ValueError, TypeError, KeyError) as exc:
+        raise ParameterError(f"'{card_path}' is missing or not a model card with a task ({exc})") from exc
+    try:
+        model = keras.saving.load_model(path)
+    except (OSError, ValueError, TypeError, KeyError) as exc:
+        raise ParameterError(f"'{path}' cannot be loaded as a Keras model ({exc})") from exc
+    return model, config, task

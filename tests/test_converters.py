@@ -208,12 +208,17 @@ def test_killed_conversion_resumes_to_identical_shards(tmp_path):
     assert "manifest.json" not in names, "the run was killed before it finished"
     finished = sum(n.endswith(".tfrecord.json") for n in names)
     assert 2 <= finished < len(json.load(open(killed / "plan.json"))["shards"])
-    # a torn write of the shard that was in progress: it must be replaced, not trusted
-    with open(killed / "train-00005-of-00005.tfrecord.tmp-999", "wb") as f:
+    # a torn write of a shard that was in progress: it must be replaced, not trusted
+    unfinished = sorted(n for n in json.load(open(killed / "plan.json"))["shards"] if n + ".json" not in names)
+    with open(killed / f"{unfinished[0]}.tmp-999", "wb") as f:
         f.write(b"partial")
+    # a user's file whose name merely contains ".tmp-" is not the converter's to delete
+    (killed / "notes.tmp-1").write_bytes(b"mine")
     mtimes = {n: os.path.getmtime(killed / n) for n in names if n.endswith(".tfrecord.json")}
 
     assert _run_convert(src, killed, env).wait(timeout=300) == 0
+    assert (killed / "notes.tmp-1").read_bytes() == b"mine"
+    (killed / "notes.tmp-1").unlink()
     assert _tree(killed) == _tree(whole)
     for n, t in mtimes.items():  # complete shards were not redone
         assert os.path.getmtime(killed / n) == t
