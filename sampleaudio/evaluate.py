@@ -73,6 +73,8 @@ def evaluate_run(run_dir: str, split: str = "test", data_dir: str | None = None)
 def _standardization(config, task) -> tuple[float | None, float | None]:
     if config.data.standardize == "paper":
         return task.paper_mean, task.paper_std
+    if config.data.standardize == "none":  # the SMC 2017 code fed the raw waveform
+        return 0.0, 1.0
     if config.data.standardize != "manifest":
-        raise ValueError(f"standardize must be 'manifest' or 'paper'. Received: {config.data.standardize!r}")
+        raise ValueError(f"standardize must be 'manifest', 'paper' or 'none'. Received: {config.data.standardize!r}")
     return None, None

@@ -14,7 +14,8 @@ import os
 
 from sampleaudio.config import DataConfig, EvalConfig, ExperimentConfig, ModelConfig, TrainConfig
 
-__all__ = ["PROFILES", "Profile", "profile_description", "data_dir_for", "experiment", "TASK_DATASETS"]
+__all__ = ["PROFILES", "Profile", "profile_description", "data_dir_for", "experiment", "TASK_DATASETS",
+           "PROTOCOLS", "protocol_description"]
 
 #: task -> (real dataset name under --data-root, synthetic proxy)
 TASK_DATASETS = {"mtat": ("mtat", "mini-mtat"), "speech-commands": ("speech-commands", "mini-speech-commands"),
@@ -36,10 +37,16 @@ class Profile:
     max_eval_segments: int | None = None
     max_valid_segments: int | None = None
     bn_momentum: float | None = None  # None: the architecture's (0.99)
+    train_examples: str = "fixed"  # the papers' fixed segments; "random_crop" is an augmentation
+    loss: str = "keras"  # "clipped": the original's cross-entropy (sampleaudio.clipped_losses)
+    shuffle_buffer: int | None = None  # None: DataConfig's default
 
 
 PROFILES = {
-    "paper": Profile("paper", False, "default", 128, 0.01, 5, 100, 2, None, "float16"),
+    # the authors' protocol unchanged: fixed segments, segment-level shuffle buffer 10,000 (lib/data/batch.py),
+    # one pass per epoch, the clipped cross-entropy of TF 1.10 Keras
+    "paper": Profile("paper", False, "default", 128, 0.01, 5, 100, 2, None, "float16", train_examples="fixed",
+                     loss="clipped", shuffle_buffer=10000),
     # 36 runs in about 35 s each on 2 cores. One stage: a second costs a retrace (~7 s a run). Three epochs:
     # each costs ~2 s besides its steps (validation, checkpoint, refilling the shuffle buffer). Batch-norm
     # momentum 0.9: with 0.99, after 50-120 steps the statistics used at evaluation still weigh their initial
@@ -71,6 +78,38 @@ def profile_description(name: str) -> str:
             + f"; batch 23, Nesterov 0.9, patience {p.patience}")
 
 
+#: The three original code bases' protocols, as departures from the profile (which is the JSTSP one).
+#: ``model``: ModelConfig fields; ``data``: DataConfig fields; ``paper_patience``: the paper profile's patience
+#: in this package's semantics (a stage ends after that many epochs without improvement).
+PROTOCOLS = {
+    # IEEE JSTSP 2019, tae-jun/sampleaudio (TF 1.10 tf.keras, EarlyStopping(patience=2): 2 epochs)
+    "jstsp2019": {"model": {}, "data": {}, "paper_patience": 2},
+    # ICASSP 2018, tae-jun/resemul (Keras 2.0.5): SE amplifying ratio 16 (--alpha 16), he_uniform convs,
+    # EarlyStopping(patience=2) with Keras 2.0.5's check-before-increment: 3 epochs without improvement
+    "icassp2018": {"model": {"amplifying_ratio": 16.0, "initializer": "he_uniform"}, "data": {}, "paper_patience": 3},
+    # SMC 2017, jongpillee/sampleCNN (Keras 1.1 / Theano): he_uniform everywhere (the lee2017 architecture),
+    # raw waveform input, EarlyStopping(patience=3) with Keras 1's semantics: 4 epochs without improvement
+    "smc2017": {"model": {"architecture": "lee2017", "block": "basic", "multi": False},
+                "data": {"standardize": "none"}, "paper_patience": 4},
+}
+
+
+def protocol_description(config: ExperimentConfig) -> str:
+    """One line stating the protocol a run configuration follows (printed in every table header)."""
+    d, t, m = config.data, config.train, config.model
+    examples = ("training examples: each clip's fixed non-overlapping segments, shuffled at segment level, each "
+                "used once per epoch (the authors' protocol)" if d.train_examples == "fixed" else
+                "training examples: one RANDOM CROP per clip and pass (an augmentation, NOT the authors' protocol)")
+    steps = (f"{t.steps_per_epoch} steps per epoch" if t.steps_per_epoch else "steps per epoch = segments / batch")
+    loss = ("cross-entropy on probabilities clipped to [1e-7, 1-1e-7] (the original's TF 1.10 Keras loss)"
+            if t.loss == "clipped" else "Keras 3 cross-entropy from logits (unclipped, unlike the original's)")
+    init = "he_uniform" if m.architecture == "lee2017" else m.initializer
+    std = {"manifest": "store's training mean/std", "paper": "the original's constants",
+           "none": "none (raw waveform)"}[d.standardize]
+    return (f"Protocol: {examples}; {steps}; {loss}; conv initialiser {init}; input standardisation {std}; "
+            f"a stage ends after {t.patience} epochs without validation-loss improvement.")
+
+
 def data_dir_for(task: str, profile: str, data_root: str | None = None, workers: int = 2) -> str:
     """The store a task uses under a profile; synthetic proxies are generated on first use."""
     real, proxy = TASK_DATASETS[task]
@@ -85,17 +124,32 @@ def data_dir_for(task: str, profile: str, data_root: str | None = None, workers:
     return os.path.join(data_root, real)
 
 
-def experiment(task: str, profile: str, data_dir: str, *, seed: int = 0, **model) -> ExperimentConfig:
-    """The configuration of one run: ``model`` holds :class:`ModelConfig` fields (block, multi, ...)."""
-    p = PROFILES[profile]
-    mcfg = ModelConfig(init_features=p.init_features, bn_momentum=p.bn_momentum, **model)
+def experiment(task: str, profile: str, data_dir: str, *, seed: int = 0, protocol: str = "jstsp2019",
+               **model) -> ExperimentConfig:
+    """The configuration of one run: ``model`` holds :class:`ModelConfig` fields (block, multi, ...).
+
+    ``protocol`` (:data:`PROTOCOLS`) applies one original code base's departures from the JSTSP 2019 protocol:
+    ``icassp2018`` (SE ratio 16, he_uniform) or ``smc2017`` (the lee2017 model, raw input). Their early-stopping
+    patience (Keras 2.0.5 / Keras 1 semantics) replaces the profile's in the ``paper`` profile only: the other
+    profiles cap a stage at a few epochs anyway.
+    """
+    if protocol not in PROTOCOLS:
+        raise ValueError(f"protocol must be one of {sorted(PROTOCOLS)}. Received: {protocol!r}")
+    p, proto = PROFILES[profile], PROTOCOLS[protocol]
+    mcfg = ModelConfig(init_features=p.init_features, bn_momentum=p.bn_momentum, **{**proto["model"], **model})
     steps = p.steps_per_epoch.get(task) if p.steps_per_epoch else None
+    data = {"train_examples": p.train_examples, **proto["data"]}
+    if p.shuffle_buffer:
+        data["shuffle_buffer"] = p.shuffle_buffer
+    patience = proto["paper_patience"] if profile == "paper" else p.patience
+    suffix = "" if protocol == "jstsp2019" else f"-{protocol}"
     return ExperimentConfig(
-        name=f"{task}-{mcfg.signature}-{profile}",
+        name=f"{task}-{mcfg.signature}{suffix}-{profile}",
         data=DataConfig(data_dir=os.path.abspath(data_dir), max_eval_segments=p.max_eval_segments,
-                        max_valid_segments=p.max_valid_segments),
+                        max_valid_segments=p.max_valid_segments, **data),
         model=mcfg,
         train=TrainConfig(lr=p.lr, num_stages=p.num_stages, max_epochs_per_stage=p.max_epochs_per_stage,
-                          patience=p.patience, steps_per_epoch=steps, mixed_precision=p.mixed_precision, seed=seed),
+                          patience=patience, steps_per_epoch=steps, mixed_precision=p.mixed_precision, seed=seed,
+                          loss=p.loss),
         eval=EvalConfig(),
         notes=profile_description(profile))
