@@ -100,7 +100,8 @@ def protocol_description(config: ExperimentConfig) -> str:
     examples = ("training examples: each clip's fixed non-overlapping segments, shuffled at segment level, each "
                 "used once per epoch (the authors' protocol)" if d.train_examples == "fixed" else
                 "training examples: one RANDOM CROP per clip and pass (an augmentation, NOT the authors' protocol)")
-    steps = (f"{t.steps_per_epoch} steps per epoch" if t.steps_per_epoch else "steps per epoch = segments / batch")
+    steps = ("a set number of steps per epoch (not a full pass)" if t.steps_per_epoch
+             else "steps per epoch = segments / batch (one pass)")
     loss = ("cross-entropy on probabilities clipped to [1e-7, 1-1e-7] (the original's TF 1.10 Keras loss)"
             if t.loss == "clipped" else "Keras 3 cross-entropy from logits (unclipped, unlike the original's)")
     init = "he_uniform" if m.architecture == "lee2017" else m.initializer
