@@ -49,7 +49,9 @@ def main(argv=None) -> int:
     stds.to_csv(os.path.join(root, "kim2019_fig8_std.csv"), index=False)
     louds.to_csv(os.path.join(root, "kim2019_fig8_loudness.csv"), index=False)
     for name, g in louds.groupby("dataset", sort=False):
-        print(f"{name}: first-block excitation vs loudness, Pearson r = {_pearson(g):.3f} over {len(g)} segments")
+        r = _pearson(g)
+        print(f"{name}: first-block excitation vs loudness over {len(g)} segments: "
+              + (f"Pearson r = {r:.3f}" if r == r else "Pearson r undefined (the excitation does not vary)"))
     _plot(stds, louds, os.path.join(root, "kim2019_fig8.png"), args.profile)
     print(f"written: {root}/kim2019_fig8.png, kim2019_fig8_std.csv, kim2019_fig8_loudness.csv")
     return 0
