@@ -64,7 +64,7 @@ def maximize_activations(model: keras.Model, layer: str, *, length: int, steps: 
     """
     if length < 1 or steps < 0:
         raise ParameterError(f"length must be >= 1 and steps >= 0. Received: length={length}, steps={steps}")
-    sub = keras.Model(model.inputs, model.get_layer(layer).output)
+    sub = keras.Model(model.input, model.get_layer(layer).output)
     channels = int(sub.output.shape[-1])
     filters = list(range(channels)) if filters is None else list(filters)
     if any(not 0 <= f < channels for f in filters):
@@ -166,7 +166,7 @@ def excitation_layers(model: keras.Model) -> list[str]:
 def _segments(model, data_dir, split, segment, mean, std, max_clips, batch_size):
     """Yield (excitations list [B, C] per block, labels [B, K], clip index [B], raw segments [B, segment])."""
     names = excitation_layers(model)
-    sub = keras.Model(model.inputs, [model.get_layer(n).output for n in names])
+    sub = keras.Model(model.input, [model.get_layer(n).output for n in names])
     run = tf.function(lambda x: sub(x, training=False), reduce_retracing=True)
     manifest = read_manifest(data_dir)
     m = manifest.mean if mean is None else mean  # to undo the standardisation for the loudness

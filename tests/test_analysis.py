@@ -51,7 +51,7 @@ def test_gradient_ascent_raises_each_filters_activation():
     assert layers == ["block0_pool", "block1_pool"]
     start = analysis.maximize_activations(model, layers[1], length=243, steps=0, seed=1)
     ascended = analysis.maximize_activations(model, layers[1], length=243, steps=10, seed=1)
-    sub = keras.Model(model.inputs, model.get_layer(layers[1]).output)
+    sub = keras.Model(model.input, model.get_layer(layers[1]).output)
 
     def own(x):  # each row's mean activation of its own filter
         act = np.asarray(sub(x[..., None], training=False)).mean(axis=1)
@@ -84,7 +84,6 @@ def test_excitation_analyses_on_a_tiny_store(tone_store):
         analysis.excitation_layers(SampleCNN(block="basic", num_blocks=2, init_features=4))
 
 
-@pytest.mark.slow  # about a minute on two busy cores: tracing each block's gradient ascent dominates
 def test_fig7_and_fig8_scripts_on_a_run(run, tmp_path):
     import kim2019_fig7
     import kim2019_fig8
