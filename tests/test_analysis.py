@@ -46,6 +46,7 @@ def test_spectra_peaks_mel_curve():
 def test_gradient_ascent_raises_each_filters_activation():
     import keras
 
+    keras.utils.set_random_seed(4)
     model = SampleCNN(block="basic", num_blocks=2, num_classes=3, init_features=4)
     layers = analysis.block_output_layers(model)
     assert layers == ["block0_pool", "block1_pool"]
@@ -59,7 +60,8 @@ def test_gradient_ascent_raises_each_filters_activation():
 
     assert start.shape == ascended.shape == (8, 243)  # the last block doubles the width
     before, after = own(start), own(ascended)
-    assert (after >= before).all() and (after > before).sum() >= 6  # a filter dead on all inputs stays at 0
+    alive = before > 0  # a filter dead on all inputs has no gradient and stays at 0
+    assert (after >= before).all() and alive.sum() >= 4 and (after[alive] > 2 * before[alive]).all()
     with pytest.raises(Exception, match="filters"):
         analysis.maximize_activations(model, layers[1], length=243, filters=[9])
 
