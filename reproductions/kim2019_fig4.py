@@ -16,7 +16,13 @@ import sys
 
 import pandas as pd
 
-from sampleaudio.experiments import PROFILES, data_dir_for, experiment, profile_description
+from sampleaudio.experiments import (
+    PROFILES,
+    data_dir_for,
+    experiment,
+    profile_description,
+    protocol_description,
+)
 from sampleaudio.reporting import profile_arguments, run_experiments, write_results
 
 SIZES = {"paper": [(729, 729), (729, 243), (243, 243), (243, 81), (81, 81), (81, 27), (27, 27), (27, 9), (9, 9),
@@ -44,7 +50,7 @@ def main(argv=None) -> int:
     table = runs[["front end", "window", "hop", "roc_auc", "pr_auc", "parameters"]].rename(
         columns={"roc_auc": "ROC-AUC", "pr_auc": "PR-AUC"})
     header = [f"# Kim, Lee, Nam (2019) Fig. 4: mel-spectrogram vs raw waveform front ends — {args.profile}", "",
-              f"> {profile_description(args.profile)}"]
+              f"> {profile_description(args.profile)}", f"> {protocol_description(configs[0][1])}"]
     print("\n" + write_results(root, "kim2019_fig4", table, header, runs))
     _plot(table, os.path.join(root, "kim2019_fig4.png"), args.profile)
     return 0

@@ -8,6 +8,20 @@ Each task reports the paper's metric: MTAT macro ROC-AUC, Speech Commands argmax
 F-score at threshold 0.1. Finished runs are reused, so an interrupted table resumes. With ``--profile paper`` the
 published MTAT numbers (ICASSP 2018 poster, same block study) are printed beside ours with their source; the
 JSTSP Speech Commands and DCASE tables were not found in any reachable source and stay empty.
+
+Protocols: ``--protocol jstsp2019`` (default) is the JSTSP code's setup (``tae-jun/sampleaudio``: SE amplifying
+ratio 0.125, its variance-scaling initialiser); ``--protocol icassp2018`` is the ICASSP 2018 code's
+(``tae-jun/resemul``: ratio 16, ``he_uniform``, Keras 2.0.5 early stopping), which produced the published MTAT
+column, so that comparison is like for like. ``--amplifying-ratio`` / ``--initializer`` override either.
+
+Baseline rows (``--baselines``; all of them by default in the paper profile, none in demo/smoke): SampleCNN
+"with RNN" (Table I: the first 4 / 4 / 5 blocks for MTAT / SCD / DCASE, then an LSTM), a frame-level raw-waveform
+CNN (Dieleman 2014, 243-sample frames) and a mel-spectrogram CNN (window 729, hop 243, 128 bands).
+
+Reference rows (``--reference-rows``; on by default for the synthetic profiles): chance (the best constant
+prediction) and the store's MFCC + logistic-regression sanity baseline, so a reader sees where the models stand.
+``--seeds N`` trains every cell N times (seeds SEED, SEED+1, ...): cells show mean ± std and the header says how
+many pairwise comparisons keep their sign between the first two seeds.
 """
 
 from __future__ import annotations
@@ -18,7 +32,14 @@ import sys
 
 import pandas as pd
 
-from sampleaudio.experiments import PROFILES, data_dir_for, experiment, profile_description
+from sampleaudio.experiments import (
+    PROFILES,
+    PROTOCOLS,
+    data_dir_for,
+    experiment,
+    profile_description,
+    protocol_description,
+)
 from sampleaudio.reporting import (
     mean_std,
     profile_arguments,
@@ -31,6 +52,14 @@ from sampleaudio.reporting import (
 BLOCKS = ["basic", "se", "res1", "res2", "rese1", "rese2"]
 TASKS = {"mtat": ("roc_auc", "MTAT ROC-AUC"), "speech-commands": ("accuracy", "SCD accuracy"),
          "dcase2017": ("instance_f1", "DCASE F-score")}
+#: baseline rows: name -> (row label, ModelConfig fields)
+BASELINES = {
+    "rnn": ("SampleCNN with RNN (4/4/5 blocks + LSTM)", {"architecture": "samplecnn_rnn", "block": "basic"}),
+    "frame": ("frame-level CNN (243-sample frames)", {"architecture": "frame", "window": 243, "block": "basic"}),
+    "mel": ("mel-spectrogram CNN (window 729, hop 243)", {"architecture": "mel", "window": 729, "hop": 243,
+                                                         "block": "basic"}),
+}
+SETUPS = {"jstsp2019": "JSTSP 2019 code (tae-jun/sampleaudio)", "icassp2018": "ICASSP 2018 code (tae-jun/resemul)"}
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -42,7 +71,15 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="default: all six (smoke: basic and se)")
     p.add_argument("--multi", default="both", choices=["both", "yes", "no"], help="multi-level aggregation")
     p.add_argument("--workers", type=int, default=2, help="processes generating the synthetic proxies")
-    p.add_argument("--baselines", default=None, action=argparse.BooleanOptionalAction,
+    p.add_argument("--protocol", default="jstsp2019", choices=list(SETUPS),
+                   help="jstsp2019: the JSTSP code's setup; icassp2018: the code behind the published MTAT column "
+                        "(SE ratio 16, he_uniform, Keras 2.0.5 patience)")
+    p.add_argument("--amplifying-ratio", type=float, default=None, help="SE ratio (default: the protocol's)")
+    p.add_argument("--initializer", default=None, choices=["jstsp", "he_uniform"],
+                   help="conv initialiser (default: the protocol's)")
+    p.add_argument("--baselines", nargs="*", default=None, choices=list(BASELINES),
+                   help="baseline rows (default: all in the paper profile, none otherwise)")
+    p.add_argument("--reference-rows", default=None, action=argparse.BooleanOptionalAction,
                    help="rows for chance (best constant prediction) and the MFCC + logistic-regression "
                         "baseline of each store (default: on for synthetic profiles)")
     return p.parse_args(argv)
@@ -52,74 +89,100 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     blocks = args.blocks or (["basic", "se"] if args.profile == "smoke" else BLOCKS)
     multis = {"both": [False, True], "yes": [True], "no": [False]}[args.multi]
+    baselines = args.baselines if args.baselines is not None else (list(BASELINES) if args.profile == "paper" else [])
+    overrides = {k: v for k, v in (("amplifying_ratio", args.amplifying_ratio), ("initializer", args.initializer))
+                 if v is not None}
+    rows = [("SampleCNN", {"block": b, "multi": m}) for b in blocks for m in multis]
+    rows += [BASELINES[b] for b in baselines]
     seeds = [args.seed + k for k in range(args.seeds)]
     configs, stores = [], {}
     for task in args.tasks:
         stores[task] = data_dir = data_dir_for(task, args.profile, args.data_root, workers=args.workers)
-        for block in blocks:
-            for multi in multis:
-                for seed in seeds:
-                    cfg = experiment(task, args.profile, data_dir, seed=seed, block=block, multi=multi)
-                    if seed != 0:
-                        cfg.name += f"-seed{seed}"
-                    configs.append(({"task": task, "block": block, "multi": multi, "seed": seed}, cfg))
-    root = os.path.join(args.out, "kim2019_table", args.profile)
+        for label, fields in rows:
+            for seed in seeds:
+                cfg = experiment(task, args.profile, data_dir, seed=seed, protocol=args.protocol,
+                                 **{**fields, **overrides})
+                if overrides:  # not the protocol's setup: a run folder of its own
+                    cfg.name += "".join(f"-{k}{v}" for k, v in sorted(overrides.items()))
+                if seed != 0:
+                    cfg.name += f"-seed{seed}"
+                configs.append(({"task": task, "model": label, "block": fields["block"],
+                                 "multi": fields.get("multi", False), "seed": seed}, cfg))
+    root = os.path.join(args.out, "kim2019_table",
+                        args.profile + ("" if args.protocol == "jstsp2019" else f"-{args.protocol}"))
     runs = run_experiments(configs, os.path.join(root, "runs"))
 
-    table = pd.DataFrame({"block": [b for b in blocks for _ in multis], "multi-level": [m for _ in blocks for m in multis]})
+    table = pd.DataFrame({"model": [label for label, _ in rows], "block": [f["block"] for _, f in rows],
+                          "multi-level": [f.get("multi", False) for _, f in rows]})
     for task in args.tasks:
         metric, title = TASKS[task]
-        cells = runs[runs.task == task].groupby(["block", "multi"])[metric].apply(list)
-        table[title] = [mean_std(cells.get((b, m), [])) for b, m in zip(table["block"], table["multi-level"])]
+        cells = runs[runs.task == task].groupby(["model", "block", "multi"])[metric].apply(list)
+        table[title] = [mean_std(cells.get((lab, b, m), []))
+                        for lab, b, m in zip(table["model"], table["block"], table["multi-level"])]
         if args.profile == "paper" and task == "mtat":
             pub = published_results()
             pub = pub[(pub.paper == "kim2018") & (pub.dataset == "MTAT") & (pub.metric == "ROC-AUC")]
             values = dict(zip(pub.variant, pub.value))
             sources = sorted(set(pub.source))
-            table["MTAT ROC-AUC (published)"] = [values.get(b + ("+multi" if m else ""), float("nan"))
-                                                 for b, m in zip(table["block"], table["multi-level"])]
+            table["MTAT ROC-AUC (published)"] = [
+                values.get(b + ("+multi" if m else ""), float("nan")) if lab == "SampleCNN" else float("nan")
+                for lab, b, m in zip(table["model"], table["block"], table["multi-level"])]
     table["multi-level"] = table["multi-level"].map({True: "yes", False: "no"})
+    if not baselines:
+        table = table.drop(columns="model")  # only SampleCNN rows: the table keeps its block x multi shape
+    example = configs[0][1]
+    ratio = overrides.get("amplifying_ratio", PROTOCOLS[args.protocol]["model"].get("amplifying_ratio", 0.125))
+    init = overrides.get("initializer", PROTOCOLS[args.protocol]["model"].get("initializer", "jstsp"))
     header = [f"# Kim, Lee, Nam (2019) block x multi-level comparison — {args.profile} profile", "",
-              f"> {profile_description(args.profile)}"]
-    if len(seeds) > 1:
-        header.append(f"> {len(seeds)} runs per cell (seeds {seeds[0]}-{seeds[-1]}): mean ± sample std.")
-    if args.baselines if args.baselines is not None else PROFILES[args.profile].synthetic:
-        table = pd.concat([table, _baseline_rows(stores, root, table.columns)], ignore_index=True)
-        header.append("> Reference rows: *chance* is the best constant prediction (training label frequencies, or "
-                      "every class for thresholded metrics); *MFCC + logistic regression* is the store's sanity "
-                      "baseline (mean/std of 20 MFCCs and deltas per clip), on the same test split.")
+              f"> {profile_description(args.profile)}",
+              f"> Setup: {SETUPS[args.protocol]}: SE amplifying ratio {ratio:g}, conv initialiser {init}"
+              + (" (overridden)" if overrides else "") + ".",
+              f"> {protocol_description(example)}"]
     if args.profile == "paper" and "mtat" in args.tasks:
-        header.append(f"> Published MTAT ROC-AUC: {'; '.join(sources)} (reproductions/published_results.csv).")
+        header.append(f"> Published MTAT ROC-AUC: {'; '.join(sources)} (reproductions/published_results.csv). "
+                      "Those numbers come from the ICASSP 2018 code (SE amplifying ratio 16, he_uniform, Keras 2.0.5 "
+                      "patience semantics): --protocol icassp2018 compares like for like"
+                      + ("; this table does." if args.protocol == "icassp2018" and not overrides
+                         else "; this table does NOT run that setup."))
     elif PROFILES[args.profile].synthetic:
         header.append("> Published numbers are shown only with --profile paper (real data).")
     if len(seeds) > 1:
-        kept, total = 0, 0
+        header.append(f"> {len(seeds)} runs per cell (seeds {seeds[0]}-{seeds[-1]}): mean ± sample std.")
+        sampled = runs[runs.model == "SampleCNN"]
+        kept = total = 0
         for task in args.tasks:
-            k, t = sign_agreement(runs[runs.task == task], TASKS[task][0], ["multi"], "block", (seeds[0], seeds[1]))
-            k2, t2 = sign_agreement(runs[runs.task == task], TASKS[task][0], ["block"], "multi", (seeds[0], seeds[1]))
-            kept, total = kept + k + k2, total + t + t2
+            for groups, compare in ((["multi"], "block"), (["block"], "multi")):
+                k, t = sign_agreement(sampled[sampled.task == task], TASKS[task][0], groups, compare,
+                                      (seeds[0], seeds[1]))
+                kept, total = kept + k, total + t
         header.append(f"> Ranking stability: {kept} of {total} pairwise comparisons (block vs block at each "
                       f"multi-level setting, multi-level vs not for each block) keep their sign between seeds "
                       f"{seeds[0]} and {seeds[1]}.")
+    if args.reference_rows if args.reference_rows is not None else PROFILES[args.profile].synthetic:
+        table = pd.concat([table, _reference_rows(stores, root, "model" in table.columns)], ignore_index=True)
+        header.append("> Reference rows: *chance* is the best constant prediction (training label frequencies, or "
+                      "every class for thresholded metrics); *MFCC + logistic regression* is the store's sanity "
+                      "baseline (mean/std of 20 MFCCs and deltas per clip), on the same test split.")
     text = write_results(root, "kim2019_table", table, header, runs)
     print("\n" + text)
     print(f"written: {root}/kim2019_table.md, .csv, _runs.csv", file=sys.stderr)
     return 0
 
 
-def _baseline_rows(stores: dict[str, str], root: str, columns) -> pd.DataFrame:
+def _reference_rows(stores: dict[str, str], root: str, with_model: bool) -> pd.DataFrame:
     """The chance and MFCC-baseline rows, one value per task column (cached under ``root``)."""
     from data_prep.synthetic.sanity import baselines
 
-    rows = {"chance": {"block": "chance (best constant)", "multi-level": "—"},
-            "mfcc": {"block": "MFCC + logistic regression", "multi-level": "—"}}
-    for task, data_dir in stores.items():
-        metric, title = TASKS[task]
-        found = baselines(data_dir, cache_dir=os.path.join(root, "baselines"))
-        for kind in rows:
-            rows[kind][title] = found[kind][metric]
-    return pd.DataFrame(list(rows.values()), columns=[c for c in columns if c in rows["chance"] or c in
-                                                      {TASKS[t][1] for t in stores}])
+    rows = {"chance": "chance (best constant)", "mfcc": "MFCC + logistic regression"}
+    out = []
+    for kind, name in rows.items():
+        row = {"model": name, "block": "—", "multi-level": "—"} if with_model else {"block": name,
+                                                                                    "multi-level": "—"}
+        for task, data_dir in stores.items():
+            metric, title = TASKS[task]
+            row[title] = baselines(data_dir, cache_dir=os.path.join(root, "baselines"))[kind][metric]
+        out.append(row)
+    return pd.DataFrame(out)
 
 
 if __name__ == "__main__":

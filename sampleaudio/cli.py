@@ -88,16 +88,17 @@ def _cmd_train(args: argparse.Namespace) -> int:
         name=os.path.basename(os.path.normpath(args.run_dir)),
         data=DataConfig(data_dir=os.path.abspath(args.data), segment=args.segment, batch_size=args.batch_size,
                         standardize=args.standardize, max_eval_segments=args.max_eval_segments,
-                        max_valid_segments=args.max_valid_segments),
+                        max_valid_segments=args.max_valid_segments, train_examples=args.train_examples),
         model=ModelConfig(architecture=args.architecture, block=args.block, multi=args.multi,
                           num_blocks=args.num_blocks, amplifying_ratio=args.amplifying_ratio, dropout=args.dropout,
                           init_features=args.init_features, window=args.window, hop=args.hop,
-                          bn_momentum=args.bn_momentum),
+                          bn_momentum=args.bn_momentum, initializer=args.initializer),
         train=TrainConfig(optimizer=args.optimizer, lr=args.lr, momentum=args.momentum, lr_decay=args.lr_decay,
                           num_stages=args.num_stages, patience=args.patience, time_decay=args.time_decay,
                           lr_schedule=args.lr_schedule, warmup_steps=args.warmup_steps,
                           max_epochs_per_stage=args.max_epochs_per_stage, steps_per_epoch=args.steps_per_epoch,
-                          mixed_precision=args.mixed_precision, distribute=args.distribute, seed=args.seed),
+                          mixed_precision=args.mixed_precision, distribute=args.distribute, seed=args.seed,
+                          loss=args.loss),
         eval=EvalConfig(threshold=args.threshold))
     result = train(config, args.run_dir, verbose=0 if args.quiet else 1)
     print(json.dumps(result, indent=2))
@@ -136,11 +137,16 @@ def _add_train_parser(sub) -> None:
     g.add_argument("--bn-momentum", type=_fraction, default=None,
                    help="momentum of every batch norm's moving statistics (default: Keras' 0.99); short runs "
                         "need less (0.9), since evaluation uses these statistics")
+    g.add_argument("--initializer", default="jstsp", choices=["jstsp", "he_uniform"],
+                   help="conv initialiser: the JSTSP 2019 code's, or he_uniform (ICASSP 2018 / SMC 2017 code)")
     g = p.add_argument_group("data")
     g.add_argument("--segment", type=_positive_int, default=None, help="input samples (default: the task's)")
     g.add_argument("--batch-size", type=_positive_int, default=23)
-    g.add_argument("--standardize", default="manifest", choices=["manifest", "paper"],
-                   help="store's train mean/std, or the original's constants (real data)")
+    g.add_argument("--standardize", default="manifest", choices=["manifest", "paper", "none"],
+                   help="store's train mean/std, the original's constants (real data), or none (SMC 2017)")
+    g.add_argument("--train-examples", default="fixed", choices=["fixed", "random_crop"],
+                   help="fixed: each clip's non-overlapping segments, each once per epoch (the papers); "
+                        "random_crop: one random crop per clip and pass (augmentation)")
     g.add_argument("--max-eval-segments", type=_positive_int, default=None, help="cap segments per clip in the final test")
     g.add_argument("--max-valid-segments", type=_positive_int, default=None, help="cap segments per clip in validation")
     g = p.add_argument_group("optimisation")
@@ -159,6 +165,9 @@ def _add_train_parser(sub) -> None:
     g.add_argument("--patience", type=_positive_int, default=2, help="epochs without improvement that end a stage")
     g.add_argument("--max-epochs-per-stage", type=_positive_int, default=100)
     g.add_argument("--steps-per-epoch", type=_positive_int, default=None, help="default: one pass over the segments")
+    g.add_argument("--loss", default="keras", choices=["keras", "clipped"],
+                   help="keras: cross-entropy from logits; clipped: the original's (probabilities clipped to "
+                        "[1e-7, 1-1e-7], TF 1.10 Keras)")
     g.add_argument("--mixed-precision", default="off", choices=["off", "float16", "bfloat16"])
     g.add_argument("--distribute", default="none", choices=["none", "mirrored", "multiworker"],
                    help="tf.distribute strategy: mirrored = all local GPUs; multiworker = one process per worker, "

@@ -23,9 +23,14 @@ class DataConfig:
         data_dir: a store written by ``sampleaudio prep``.
         segment: input samples per example (``None``: the task's, e.g. 59,049 for MTAT).
         batch_size: 23 in the papers.
-        standardize: ``manifest`` (the store's training mean/std) or ``paper`` (the original's constants,
-            meaningful for the real datasets only).
-        shuffle_buffer: clips in the shuffle buffer.
+        standardize: ``manifest`` (the store's training mean/std), ``paper`` (the original's constants,
+            meaningful for the real datasets only) or ``none`` (raw waveform, as the SMC 2017 code).
+        train_examples: ``fixed``: each clip's fixed non-overlapping segments (at most the task's segments per
+            clip: MTAT the first 10, DCASE 10, Speech Commands 1), shuffled at segment level, each used once per
+            epoch, as the authors' code did; ``random_crop``: one random-offset crop per clip and pass (an
+            augmentation, not the papers' protocol).
+        shuffle_buffer: the shuffle buffer, in segments (``fixed``; the original used 10,000) or clips
+            (``random_crop``).
         max_eval_segments: cap on segments per clip in the final evaluation (``None``: all).
         max_valid_segments: cap on segments per clip in the per-epoch validation (``None``: all).
     """
@@ -34,6 +39,7 @@ class DataConfig:
     segment: int | None = None
     batch_size: int = 23
     standardize: str = "manifest"
+    train_examples: str = "fixed"
     shuffle_buffer: int = 2048
     max_eval_segments: int | None = None
     max_valid_segments: int | None = None
@@ -49,6 +55,8 @@ class ModelConfig:
         block, multi, amplifying_ratio, dropout, init_features: as :func:`sampleaudio.models.SampleCNN`.
         num_blocks: ``None``: the task's.
         window, hop: first-layer window and hop for ``mel``/``strided``/``frame``.
+        initializer: conv initialiser of ``samplecnn``: ``jstsp`` (the JSTSP 2019 code's variance scaling) or
+            ``he_uniform`` (the ICASSP 2018 code). ``lee2017`` is always ``he_uniform`` (the SMC 2017 code).
         bn_momentum: momentum of every batch norm's moving statistics (``None``: Keras' 0.99, as the
             original). Short schedules need less: after ``n`` steps the initial statistics still weigh
             ``momentum ** n`` (0.99 ** 150 = 0.22), and evaluation uses those statistics.
@@ -64,11 +72,16 @@ class ModelConfig:
     window: int = 3
     hop: int = 3
     bn_momentum: float | None = None
+    initializer: str = "jstsp"
 
     @property
     def signature(self) -> str:
         if self.architecture in ("mel", "strided"):
             return f"{self.architecture}_w{self.window}_h{self.hop}_{self.block}"
+        if self.architecture == "samplecnn_rnn":
+            return f"rnn_{self.block}"
+        if self.architecture == "frame":
+            return f"frame_w{self.window}"
         return self.block + ("_multi" if self.multi else "")
 
 
@@ -79,14 +92,19 @@ class TrainConfig:
     Attributes:
         optimizer: ``sgd`` (Nesterov, the papers) or ``adam``.
         lr, momentum, lr_decay, num_stages, patience: the staged schedule; stage ``k`` trains at
-            ``lr * lr_decay ** k`` with a fresh optimizer, from the best weights of stage ``k - 1``.
+            ``lr * lr_decay ** k`` with a fresh optimizer, from the best weights of stage ``k - 1``. A stage
+            ends after ``patience`` epochs without improvement (TF 1.10 ``EarlyStopping`` semantics, the JSTSP
+            code); Keras 1.1 and 2.0.5 stopped one epoch later, so their ``patience=p`` is ``p + 1`` here.
         time_decay: the original's per-step ``SGD(decay=1e-6)`` (inverse time decay within a stage).
         lr_schedule: within a stage, ``constant`` (the papers, apart from ``time_decay``) or ``cosine``: a
             linear warm-up over ``warmup_steps`` from 0, then cosine decay to 0 at the stage's last possible
             step (``max_epochs_per_stage * steps_per_epoch``); for short fixed budgets such as the demo.
         warmup_steps: steps of linear warm-up of the ``cosine`` schedule.
         max_epochs_per_stage: a stage also ends after this many epochs (100 in the original's ``fit``).
-        steps_per_epoch: ``None``: one pass over the training segments (clips x segments per clip / batch).
+        steps_per_epoch: ``None``: one pass over the training segments, ``ceil(segments / batch)`` (the
+            original's ``lib/data/config.py``: MTAT 15,250 x 10 / 23 -> 6,631).
+        loss: ``keras`` (Keras 3's cross-entropy, from the logits, unclipped) or ``clipped`` (the original's:
+            probabilities clipped to [1e-7, 1 - 1e-7], :mod:`sampleaudio.clipped_losses`).
         mixed_precision: ``off``, ``float16`` (with loss scaling) or ``bfloat16``.
         distribute: ``none``, ``mirrored`` (all local GPUs) or ``multiworker`` (``TF_CONFIG``).
         jit_compile: XLA-compile the train step (``auto``: on GPU only, where it pays off).
@@ -104,6 +122,7 @@ class TrainConfig:
     warmup_steps: int = 0
     max_epochs_per_stage: int = 100
     steps_per_epoch: int | None = None
+    loss: str = "keras"
     mixed_precision: str = "off"
     distribute: str = "none"
     jit_compile: str = "auto"
@@ -136,6 +155,8 @@ class ExperimentConfig:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ExperimentConfig:
-        return cls(name=d.get("name", "experiment"), data=DataConfig(**d.get("data", {})),
+        # configurations recorded before `train_examples` existed were trained on random crops
+        data = {"train_examples": "random_crop", **d.get("data", {})}
+        return cls(name=d.get("name", "experiment"), data=DataConfig(**data),
                    model=ModelConfig(**d.get("model", {})), train=TrainConfig(**d.get("train", {})),
                    eval=EvalConfig(**d.get("eval", {})), notes=d.get("notes", ""))

@@ -92,6 +92,8 @@ def _check_same_labels(run_dir: str, data_dir: str) -> None:
 def _standardization(config, task) -> tuple[float | None, float | None]:
     if config.data.standardize == "paper":
         return task.paper_mean, task.paper_std
+    if config.data.standardize == "none":  # the SMC 2017 code fed the raw waveform
+        return 0.0, 1.0
     if config.data.standardize != "manifest":
-        raise ValueError(f"standardize must be 'manifest' or 'paper'. Received: {config.data.standardize!r}")
+        raise ValueError(f"standardize must be 'manifest', 'paper' or 'none'. Received: {config.data.standardize!r}")
     return None, None

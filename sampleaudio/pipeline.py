@@ -1,9 +1,13 @@
 """tf.data pipelines over a converted store (:mod:`sampleaudio.records`).
 
-Training follows Kim, Lee, Nam (IEEE JSTSP 2019), Sec. IV: one random segment of the model's input length
-per clip and step, standardised with the training split's mean and std. Evaluation takes every
-non-overlapping segment of each clip, so predictions can be averaged per clip (the papers' clip-level
-protocol).
+Training follows the authors' code (``tae-jun/sampleaudio`` ``build_dataset.py`` and ``lib/data/batch.py``;
+``tae-jun/resemul``; ``jongpillee/sampleCNN``): the training examples are each clip's fixed, non-overlapping
+segments of the model's input length (MTAT: the first 10 x 59,049 samples of the 29 s clip; DCASE 10 x 22,050;
+Speech Commands the one second), shuffled at segment level and each used once per epoch
+(``train_examples="fixed"``, the default). ``train_examples="random_crop"`` instead draws one random-offset
+crop per clip and pass: a common augmentation, NOT the papers' protocol. Examples are standardised with the
+training split's mean and std (or given constants). Evaluation takes every non-overlapping segment of each clip,
+so predictions can be averaged per clip (the papers' clip-level protocol).
 
 Clips shorter than a segment are padded by tiling the clip (``[a b c] -> [a b c a b c a ...]``), not by
 repeating each sample as the original code's ``np.repeat`` did (which slows the audio down).
@@ -25,6 +29,8 @@ __all__ = [
     "segment_clip",
     "count_short_clips",
     "count_eval_segments",
+    "count_train_segments",
+    "TRAIN_EXAMPLES",
     "read_clips",
     "train_dataset",
     "eval_dataset",
@@ -32,6 +38,9 @@ __all__ = [
 ]
 
 AUTOTUNE = tf.data.AUTOTUNE
+
+#: How training examples are drawn: the papers' fixed segments, or one random crop per clip (augmentation).
+TRAIN_EXAMPLES = ("fixed", "random_crop")
 
 
 def tile_pad(audio: tf.Tensor, length: int | tf.Tensor) -> tf.Tensor:
@@ -70,6 +79,17 @@ def count_eval_segments(data_dir: str | os.PathLike, split: str, segment: int,
     if max_segments is not None:
         n = np.minimum(n, max_segments)
     return int(n.sum())
+
+
+def count_train_segments(data_dir: str | os.PathLike, segment: int, max_segments: int | None = None,
+                         split: str = "train") -> int:
+    """How many fixed segments one epoch of :func:`train_dataset` (``train_examples="fixed"``) holds.
+
+    Same count as :func:`count_eval_segments`: each clip gives ``max(1, samples // segment)`` segments, at most
+    ``max_segments``. The original's steps per epoch are this count divided by the batch size, rounded up
+    (``lib/data/config.py``: MTAT 15,250 x 10 / 23 -> 6,631).
+    """
+    return count_eval_segments(data_dir, split, segment, max_segments)
 
 
 def read_clips(data_dir: str | os.PathLike, split: str, *, shuffle_files: bool = False,
@@ -115,19 +135,51 @@ def train_dataset(
     mean: float | None = None,
     std: float | None = None,
     drop_remainder: bool = False,
+    train_examples: str = "fixed",
+    max_segments: int | None = None,
 ) -> tf.data.Dataset:
     """Batches of ``(waveform [B, segment, 1], labels [B, C])`` for training.
 
-    Each clip contributes one random crop of ``segment`` samples per pass; crops are standardised with the
-    manifest's training mean/std unless ``mean``/``std`` are given (e.g. the papers' constants). With a
-    ``seed`` the sequence of batches is identical from run to run.
+    ``train_examples="fixed"`` (the papers' protocol): every clip is cut into its first ``max_segments``
+    non-overlapping ``segment``-sample windows (all whole ones when ``None``; a clip shorter than a segment is
+    tile-padded to one), the segments of the split are shuffled together with a buffer of ``shuffle_buffer``
+    segments (the original: 10,000) and, with ``repeat=False``, each is yielded exactly once, so a pass takes
+    ``ceil(count_train_segments / batch_size)`` batches. ``train_examples="random_crop"``: each clip
+    contributes one crop at a random offset per pass (``shuffle_buffer`` then counts clips).
+
+    Examples are standardised with the manifest's training mean/std unless ``mean``/``std`` are given (e.g. the
+    papers' constants, or ``0``/``1`` for none). With a ``seed`` the sequence of batches is identical from run
+    to run.
     """
     if segment < 1 or batch_size < 1:
         raise ParameterError(f"segment and batch_size must be >= 1. Received: segment={segment}, "
                              f"batch_size={batch_size}")
+    if train_examples not in TRAIN_EXAMPLES:
+        raise ParameterError(f"train_examples must be one of {TRAIN_EXAMPLES}. Received: {train_examples!r}")
+    if max_segments is not None and max_segments < 1:
+        raise ParameterError(f"max_segments must be >= 1 or None. Received: max_segments={max_segments}")
     mean, std = _stats(data_dir, mean, std)
     _warn_short(data_dir, split, segment)
     ds = read_clips(data_dir, split, shuffle_files=True, seed=seed)
+    if train_examples == "fixed":
+        def cut(ex):
+            segs = segment_clip(ex["audio"], segment)
+            if max_segments is not None:
+                segs = segs[:max_segments]
+            return segs, tf.tile(ex["labels"][None], [tf.shape(segs)[0], 1])
+
+        ds = ds.map(cut, num_parallel_calls=AUTOTUNE, deterministic=True).unbatch()
+        ds = ds.cache() if _fits_in_memory(data_dir, split) else ds
+        ds = ds.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
+        if repeat:
+            ds = ds.repeat()
+
+        def standardise(x, labels):
+            return tf.reshape((x - mean) / std, [segment, 1]), labels
+
+        ds = ds.map(standardise, num_parallel_calls=AUTOTUNE, deterministic=True)
+        return ds.batch(batch_size, drop_remainder=drop_remainder).prefetch(AUTOTUNE)
+
     ds = ds.map(lambda ex: (ex["audio"], ex["labels"]), num_parallel_calls=AUTOTUNE, deterministic=True)
     ds = ds.cache() if _fits_in_memory(data_dir, split) else ds
     ds = ds.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)

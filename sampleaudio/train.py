@@ -1,7 +1,9 @@
 """Training with the papers' staged schedule, resumable at every epoch.
 
 Protocol (Kim, Lee, Nam, IEEE JSTSP 2019 Sec. IV-B; the authors' ``train.py``): SGD with Nesterov momentum 0.9
-and the original's per-step time decay (1e-6), batch 23, one random segment per clip and step; learning rate
+and the original's per-step time decay (1e-6), batch 23; the training examples are each clip's fixed
+non-overlapping segments, shuffled at segment level, each used once per epoch of ``ceil(segments / batch)``
+steps (``DataConfig.train_examples``; ``random_crop`` is an augmentation, not the papers'); learning rate
 0.01, divided by 5 at each of up to 5 stages. A stage ends when the validation loss has not improved for 2
 epochs; the next stage reloads the stage's best weights and starts a fresh optimizer. As in the original, each
 stage keeps its own "best" (its checkpoint callback was recreated per stage).
@@ -37,10 +39,11 @@ import tensorflow as tf
 
 import sampleaudio.models  # noqa: F401  (registers the custom layers and initialisers for load_model)
 from sampleaudio.checks import check_config, config_differences, config_from_file_dict
+from sampleaudio.clipped_losses import task_loss
 from sampleaudio.config import ExperimentConfig, ModelConfig
 from sampleaudio.errors import DatasetLayoutError, ParameterError, TrainingDivergedError
 from sampleaudio.evaluate import _standardization, evaluate_model
-from sampleaudio.pipeline import count_eval_segments, eval_dataset, train_dataset
+from sampleaudio.pipeline import count_eval_segments, count_train_segments, eval_dataset, train_dataset
 from sampleaudio.records import read_manifest, verify_store
 from sampleaudio.tasks import Task, task_for
 
@@ -68,9 +71,10 @@ def _build_architecture(cfg: ModelConfig, task: Task) -> keras.Model:
     arch = cfg.architecture
     if arch == "samplecnn":
         return models.SampleCNN(block=cfg.block, multi=cfg.multi, num_blocks=blocks,
-                                amplifying_ratio=cfg.amplifying_ratio, **common)
-    if arch == "lee2017":
-        return models.SampleCNN(block="basic", multi=False, num_blocks=blocks, head="smc2017", **common)
+                                amplifying_ratio=cfg.amplifying_ratio, initializer=cfg.initializer, **common)
+    if arch == "lee2017":  # the SMC 2017 code: He uniform on every conv
+        return models.SampleCNN(block="basic", multi=False, num_blocks=blocks, head="smc2017",
+                                initializer="he_uniform", **common)
     if arch == "samplecnn_rnn":
         rnn_blocks = models.RNN_BLOCKS.get(task.name, 4)
         return models.SampleCNNWithRNN(rnn_blocks, block=cfg.block, num_blocks=blocks,
@@ -187,7 +191,7 @@ def _compile(model, config: ExperimentConfig, task: Task, stage: int, steps: int
     jit = config.train.jit_compile
     jit = bool(tf.config.list_physical_devices("GPU")) if jit == "auto" else jit in (True, "true", "on", "1")
     optimizer = _optimizer(config.train, stage, steps * config.train.max_epochs_per_stage)
-    model.compile(optimizer=optimizer, loss=task.loss, jit_compile=jit)
+    model.compile(optimizer=optimizer, loss=task_loss(config.train.loss, task.multi_label), jit_compile=jit)
 
 
 def _log_scalars(writers: dict, epoch: int, loss: float, val_loss: float) -> None:
@@ -201,9 +205,21 @@ def run_is_finished(run_dir: str) -> bool:
     return os.path.exists(os.path.join(run_dir, "final_metrics.json"))
 
 
-def _steps_per_epoch(config: ExperimentConfig, manifest, segment: int) -> int:
+def train_segments_per_clip(task: Task, segment: int, sample_rate: int) -> int:
+    """The fixed segments a clip gives for training: the original's ``len_audio * sr // num_samples``
+    (``lib/data/config.py``: MTAT 29 s -> 10, DCASE 10 s -> 10, Speech Commands 1 s -> 1); a shorter clip gives
+    its whole segments."""
+    return max(1, int(task.clip_seconds * sample_rate) // segment)
+
+
+def _steps_per_epoch(config: ExperimentConfig, manifest, segment: int, task: Task | None = None) -> int:
+    """``TrainConfig.steps_per_epoch`` when set; else one pass: ``ceil(segments / batch)`` for fixed segments
+    (the original's), or the training audio's duration in segments for random crops."""
     if config.train.steps_per_epoch:
         return int(config.train.steps_per_epoch)
+    if config.data.train_examples == "fixed":
+        cap = train_segments_per_clip(task, segment, manifest.sample_rate)
+        return max(1, math.ceil(count_train_segments(config.data.data_dir, segment, cap) / config.data.batch_size))
     info = manifest.splits["train"]
     segments = max(info["clips"], int(info["seconds"] * manifest.sample_rate // segment))
     return max(1, math.ceil(segments / config.data.batch_size))
@@ -250,7 +266,7 @@ def train(config: ExperimentConfig, run_dir: str, *, verbose: int = 1) -> dict:
     _atomic_json(os.path.join(run_dir, "environment.json"), environment())
     segment = config.data.segment or task.segment
     mean, std = _standardization(config, task)
-    steps = _steps_per_epoch(config, manifest, segment)
+    steps = _steps_per_epoch(config, manifest, segment, task)
     previous_policy = keras.mixed_precision.global_policy().name
     policy = _POLICIES.get(config.train.mixed_precision)
     if policy is None:
@@ -269,7 +285,7 @@ def _train(config, run_dir, task, manifest, segment, mean, std, steps, verbose, 
     if tc.distribute == "multiworker":
         from sampleaudio.distributed import CustomLoop
 
-        loop = CustomLoop(strategy, task.loss, config.data.batch_size)
+        loop = CustomLoop(strategy, task_loss(tc.loss, task.multi_label), config.data.batch_size)
     state_path = os.path.join(run_dir, "state.json")
     checkpoints = os.path.join(run_dir, "checkpoints")
     # Checkpoints carry their epoch in their names and state.json names the pair it belongs to, so writing the
@@ -302,6 +318,9 @@ def _train(config, run_dir, task, manifest, segment, mean, std, steps, verbose, 
         writers = {split: tf.summary.create_file_writer(os.path.join(run_dir, "tensorboard", split))
                    for split in ("train", "validation")}
 
+    segments_per_clip = train_segments_per_clip(task, segment, manifest.sample_rate)
+    # fixed segments, one pass per epoch: the epoch's dataset ends exactly after `steps` batches
+    one_pass = config.data.train_examples == "fixed" and not tc.steps_per_epoch and tc.distribute == "none"
     while state["stage"] < tc.num_stages:
         stage = state["stage"]
         if not state["stage_started"]:
@@ -314,7 +333,9 @@ def _train(config, run_dir, task, manifest, segment, mean, std, steps, verbose, 
             started = time.time()
             ds = train_dataset(config.data.data_dir, segment=segment, batch_size=config.data.batch_size,
                                seed=tc.seed * 100003 + state["global_epoch"], shuffle_buffer=config.data.shuffle_buffer,
-                               mean=mean, std=std, drop_remainder=tc.distribute != "none")
+                               mean=mean, std=std, drop_remainder=tc.distribute != "none",
+                               train_examples=config.data.train_examples, max_segments=segments_per_clip,
+                               repeat=not one_pass)
             if loop is None:
                 hist = model.fit(ds, epochs=state["global_epoch"] + 1, initial_epoch=state["global_epoch"],
                                  steps_per_epoch=steps, validation_data=val, validation_steps=val_steps,

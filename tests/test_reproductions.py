@@ -43,7 +43,7 @@ def test_kim2019_table_smoke_and_resume(cache, tmp_path, capsys):
 
 def test_kim2019_table_several_seeds(cache, tmp_path, capsys):
     args = ["--profile", "smoke", "--tasks", "speech-commands", "--blocks", "basic", "--multi", "no",
-            "--seeds", "2", "--no-baselines", "--data-root", cache, "--out", str(tmp_path)]
+            "--seeds", "2", "--no-reference-rows", "--data-root", cache, "--out", str(tmp_path)]
     assert kim2019_table.main(args) == 0
     out = capsys.readouterr().out
     assert "2 runs per cell (seeds 0-1)" in out and "Ranking stability: 0 of 0" in out
@@ -77,3 +77,43 @@ def test_lee2017_and_fig4_smoke(cache, tmp_path):
 def test_paper_profile_needs_real_data():
     with pytest.raises(ValueError, match="data-root"):
         kim2019_table.main(["--profile", "paper", "--tasks", "mtat"])
+
+
+@pytest.mark.slow
+def test_kim2019_table_baseline_rows_and_icassp_setup(cache, tmp_path, capsys):
+    args = ["--profile", "smoke", "--tasks", "mtat", "--blocks", "se", "--multi", "no", "--baselines", "rnn",
+            "frame", "mel", "--protocol", "icassp2018", "--data-root", cache, "--out", str(tmp_path)]
+    assert kim2019_table.main(args) == 0
+    out = capsys.readouterr().out
+    assert "ICASSP 2018 code" in out and "SE amplifying ratio 16" in out and "he_uniform" in out
+    assert "fixed non-overlapping segments" in out  # the header states the training examples
+    table = pd.read_csv(tmp_path / "kim2019_table" / "smoke-icassp2018" / "kim2019_table.csv")
+    assert len(table) == 4 and table["MTAT ROC-AUC"].notna().all()
+    assert any("RNN" in m for m in table.model) and any("mel" in m for m in table.model)
+    runs = pd.read_csv(tmp_path / "kim2019_table" / "smoke-icassp2018" / "kim2019_table_runs.csv")
+    assert {os.path.basename(d) for d in runs.run_dir} == {
+        "mtat-se-icassp2018-smoke", "mtat-rnn_basic-icassp2018-smoke", "mtat-frame_w243-icassp2018-smoke",
+        "mtat-mel_w729_h243_basic-icassp2018-smoke"}
+
+
+def test_kim2019_table_paper_profile_rows_and_header(tmp_path, monkeypatch, capsys):
+    """Without training: the paper profile's rows, run names and header (runs replaced by a stub)."""
+    seen = []
+
+    def fake_runs(configs, root):
+        seen.extend(cfg for _, cfg in configs)
+        return pd.DataFrame([{**keys, "roc_auc": 0.5, "run_dir": os.path.join(root, cfg.name)}
+                             for keys, cfg in configs])
+
+    monkeypatch.setattr(kim2019_table, "run_experiments", fake_runs)
+    assert kim2019_table.main(["--profile", "paper", "--tasks", "mtat", "--data-root", str(tmp_path),
+                               "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "JSTSP 2019 code" in out and "this table does NOT run that setup" in out
+    assert "clipped to [1e-7, 1-1e-7]" in out and "segments / batch" in out
+    table = pd.read_csv(tmp_path / "kim2019_table" / "paper" / "kim2019_table.csv")
+    assert len(table) == 12 + 3  # six blocks x multi-level, then the RNN, frame-level and mel rows
+    published = table["MTAT ROC-AUC (published)"]
+    assert published[:12].notna().all() and published[12:].isna().all()
+    assert all(c.data.train_examples == "fixed" and c.train.loss == "clipped" for c in seen)
+    assert len({c.name for c in seen}) == len(seen)

@@ -14,7 +14,7 @@ from collections.abc import Callable
 import keras
 from keras import layers
 
-from sampleaudio.models.initializers import AudioVarianceScaling
+from sampleaudio.models.initializers import conv_initializer
 from sampleaudio.models.normalization import BatchNormalization
 
 __all__ = ["BLOCKS", "squeeze_excitation", "basic_block", "se_block", "rese_block", "get_block"]
@@ -42,22 +42,23 @@ def squeeze_excitation(x, amplifying_ratio: float, name: str):
                         name=f"{name}_ex1")(s)
 
 
-def basic_block(x, filters: int, name: str, *, weight_decay: float = 0.0, **_):
+def basic_block(x, filters: int, name: str, *, weight_decay: float = 0.0, initializer: str = "jstsp", **_):
     """Conv(3) -> BN -> ReLU -> MaxPool(3)."""
-    x = _conv(filters, 3, f"{name}_conv", weight_decay, AudioVarianceScaling(2.0))(x)
+    x = _conv(filters, 3, f"{name}_conv", weight_decay, conv_initializer(initializer, 2.0))(x)
     x = BatchNormalization(name=f"{name}_norm")(x)
     x = layers.Activation("relu", name=f"{name}_relu")(x)
     return layers.MaxPooling1D(pool_size=3, name=f"{name}_pool")(x)
 
 
-def se_block(x, filters: int, name: str, *, amplifying_ratio: float = 0.125, weight_decay: float = 0.0, **_):
+def se_block(x, filters: int, name: str, *, amplifying_ratio: float = 0.125, weight_decay: float = 0.0,
+             initializer: str = "jstsp", **_):
     """A basic block whose output is scaled channel-wise by its SE excitation."""
-    x = basic_block(x, filters, name, weight_decay=weight_decay)
+    x = basic_block(x, filters, name, weight_decay=weight_decay, initializer=initializer)
     return layers.Multiply(name=f"{name}_scale")([x, squeeze_excitation(x, amplifying_ratio, name)])
 
 
 def rese_block(x, filters: int, name: str, *, num_convs: int = 1, amplifying_ratio: float | None = None,
-               weight_decay: float = 0.0, **_):
+               weight_decay: float = 0.0, initializer: str = "jstsp", **_):
     """Res-N (``amplifying_ratio=None``) or ReSE-N block.
 
     shortcut (identity, or Conv(1) -> BN when the width changes); ``num_convs`` times Conv(3) -> BN with
@@ -74,7 +75,7 @@ def rese_block(x, filters: int, name: str, *, num_convs: int = 1, amplifying_rat
         if i > 0:
             x = layers.Activation("relu", name=f"{name}_relu{i - 1}")(x)
             x = layers.Dropout(0.2, name=f"{name}_drop{i - 1}")(x)
-        x = _conv(filters, 3, f"{name}_conv{i}", weight_decay, AudioVarianceScaling(2.0))(x)
+        x = _conv(filters, 3, f"{name}_conv{i}", weight_decay, conv_initializer(initializer, 2.0))(x)
         x = BatchNormalization(name=f"{name}_norm{i}")(x)
     if amplifying_ratio:
         x = layers.Multiply(name=f"{name}_scale")([x, squeeze_excitation(x, amplifying_ratio, name)])
@@ -94,12 +95,18 @@ BLOCKS: dict[str, tuple[Callable, dict]] = {
 }
 
 
-def get_block(block: str, amplifying_ratio: float, weight_decay: float) -> Callable:
-    """A ``fn(x, filters, name)`` applying the named block with its settings."""
+def get_block(block: str, amplifying_ratio: float, weight_decay: float, initializer: str = "jstsp") -> Callable:
+    """A ``fn(x, filters, name)`` applying the named block with its settings.
+
+    ``initializer``: ``jstsp`` or ``he_uniform`` for the size-3 convs (:func:`conv_initializer`); the 1x1
+    shortcut conv and the SE dense layers keep Glorot uniform, as in both of the authors' code bases.
+    """
     if block not in BLOCKS:
         raise ValueError(f"block must be one of {sorted(BLOCKS)}. Received: block={block!r}")
+    conv_initializer(initializer)  # a bad name fails here, with the accepted ones
     fn, fixed = BLOCKS[block]
-    kwargs = {"amplifying_ratio": amplifying_ratio, "weight_decay": weight_decay, **fixed}
+    kwargs = {"amplifying_ratio": amplifying_ratio, "weight_decay": weight_decay, "initializer": initializer,
+              **fixed}
 
     def apply(x, filters: int, name: str):
         return fn(x, filters, name, **kwargs)

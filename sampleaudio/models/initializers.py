@@ -10,7 +10,11 @@ import math
 
 import keras
 
-__all__ = ["AudioVarianceScaling", "taejun_uniform"]
+__all__ = ["AudioVarianceScaling", "taejun_uniform", "INITIALIZERS", "conv_initializer"]
+
+#: Conv initialisers of the three code bases: ``jstsp`` (``tae-jun/sampleaudio``, IEEE JSTSP 2019) and
+#: ``he_uniform`` (``tae-jun/resemul``, ICASSP 2018, and ``jongpillee/sampleCNN``, SMC 2017).
+INITIALIZERS = ("jstsp", "he_uniform")
 
 
 @keras.saving.register_keras_serializable(package="sampleaudio")
@@ -47,3 +51,17 @@ class AudioVarianceScaling(keras.initializers.Initializer):
 def taejun_uniform(scale: float = 2.0, seed: int | None = None) -> AudioVarianceScaling:
     """The authors' name for :class:`AudioVarianceScaling`."""
     return AudioVarianceScaling(scale=scale, seed=seed)
+
+
+def conv_initializer(kind: str, scale: float = 2.0):
+    """The kernel initialiser of a size-3 (or stem) conv under one of the original code bases.
+
+    ``jstsp``: :class:`AudioVarianceScaling` with ``scale`` (2.0 for the blocks, 1.0 for ``conv0``);
+    ``he_uniform``: Keras' He uniform, which the ICASSP 2018 code (``resemul`` ``model.py``) and the SMC 2017 code
+    (``jongpillee/sampleCNN``, ``init='he_uniform'``) put on every such conv.
+    """
+    if kind == "jstsp":
+        return AudioVarianceScaling(scale)
+    if kind == "he_uniform":
+        return "he_uniform"
+    raise ValueError(f"initializer must be one of {INITIALIZERS}. Received: initializer={kind!r}")

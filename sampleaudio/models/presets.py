@@ -6,6 +6,10 @@
 | ``speech-commands``| 8     | 22,050  | 35, softmax    | 4                 |
 | ``dcase2017``     | 8      | 22,050  | 17, sigmoid    | 5                 |
 | ``lee2017``       | 9      | 59,049  | 50, sigmoid, basic blocks, SMC 2017 head | - |
+
+``lee2017`` is the SMC 2017 model as ``jongpillee/sampleCNN`` built it: He uniform on every conv (stem, blocks
+and the 1x1 conv of the head). Its training protocol (no input standardisation, Keras 1 early stopping) is
+:func:`sampleaudio.experiments.experiment` with ``protocol="smc2017"``.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ PRESETS = {
     for name, t in TASKS.items()
 }
 PRESETS["lee2017"] = {"num_blocks": 9, "num_classes": 50, "activation": "sigmoid", "block": "basic",
-                      "multi": False, "head": "smc2017"}
+                      "multi": False, "head": "smc2017", "initializer": "he_uniform"}
 
 
 def _preset_key(preset: str) -> str:

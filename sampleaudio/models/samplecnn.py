@@ -22,7 +22,7 @@ from keras import layers
 
 from sampleaudio.models.blocks import get_block
 from sampleaudio.models.frontends import MelSpectrogram
-from sampleaudio.models.initializers import AudioVarianceScaling
+from sampleaudio.models.initializers import conv_initializer
 from sampleaudio.models.normalization import BatchNormalization
 
 __all__ = [
@@ -63,18 +63,18 @@ def _check(num_blocks, num_classes, activation, dropout, init_features):
         raise ValueError(f"init_features must be >= 1. Received: init_features={init_features}")
 
 
-def _conv_stem(x, filters: int, window: int, hop: int, weight_decay: float):
+def _conv_stem(x, filters: int, window: int, hop: int, weight_decay: float, initializer: str = "jstsp"):
     """``conv0`` (filter ``window``, stride ``hop``) -> ``norm0`` -> ``relu0``."""
     x = layers.Conv1D(filters, window, strides=hop, padding="same", use_bias=True,
-                      kernel_initializer=AudioVarianceScaling(1.0),
+                      kernel_initializer=conv_initializer(initializer, 1.0),
                       kernel_regularizer=keras.regularizers.L2(weight_decay) if weight_decay else None,
                       name="conv0")(x)
     x = BatchNormalization(name="norm0")(x)
     return layers.Activation("relu", name="relu0")(x)
 
 
-def _blocks(x, indices, widths, block, amplifying_ratio, weight_decay):
-    apply = get_block(block, amplifying_ratio, weight_decay)
+def _blocks(x, indices, widths, block, amplifying_ratio, weight_decay, initializer="jstsp"):
+    apply = get_block(block, amplifying_ratio, weight_decay, initializer)
     outputs = []
     for i in indices:
         x = apply(x, widths[i], f"block{i}")
@@ -102,13 +102,15 @@ def _head(x, num_classes: int, activation: str, dropout: float):
     return layers.Activation(activation, dtype="float32", name="pred")(x)
 
 
-def _smc2017_head(x, num_classes: int, activation: str, dropout: float):
+def _smc2017_head(x, num_classes: int, activation: str, dropout: float, initializer: str = "jstsp"):
     """The SMC 2017 head: Conv(512, 1) -> BN -> ReLU -> Dropout -> (global max pool) -> Dense -> activation.
 
     The original flattened a single remaining frame; a global max pool is the same on that frame and keeps
-    the input length free.
+    the input length free. With ``initializer="he_uniform"`` the 1x1 conv is He uniform too, as every conv of
+    the SMC 2017 code was; otherwise Keras' Glorot uniform.
     """
-    x = layers.Conv1D(512, 1, padding="same", use_bias=True, name="final_conv")(x)
+    x = layers.Conv1D(512, 1, padding="same", use_bias=True, name="final_conv",
+                      kernel_initializer="he_uniform" if initializer == "he_uniform" else "glorot_uniform")(x)
     x = BatchNormalization(name="final_norm")(x)
     x = layers.Activation("relu", name="final_relu")(x)
     if dropout > 0:
@@ -130,6 +132,7 @@ def SampleCNN(
     weight_decay: float = 0.0,
     head: str = "jstsp",
     input_length: int | None = None,
+    initializer: str = "jstsp",
     name: str = "sample_cnn",
 ) -> keras.Model:
     """SampleCNN on raw waveforms (Lee 2017; Kim, Lee, Nam 2019).
@@ -151,6 +154,8 @@ def SampleCNN(
         weight_decay: L2 factor on conv kernels (the original's flag was never applied; default 0).
         head: ``jstsp`` (two-layer dense head, Kim 2019) or ``smc2017`` (Lee 2017).
         input_length: fix the input length (``None``: any length).
+        initializer: conv kernels' initialiser: ``jstsp`` (the JSTSP 2019 code's variance scaling) or
+            ``he_uniform`` (the ICASSP 2018 and SMC 2017 code; with ``head="smc2017"`` also the 1x1 conv).
         name: model name.
 
     Returns:
@@ -165,13 +170,14 @@ def SampleCNN(
     if head not in ("jstsp", "smc2017"):
         raise ValueError(f"head must be 'jstsp' or 'smc2017'. Received: head={head!r}")
     inputs = keras.Input(shape=(input_length, 1), name="input")
-    x = _conv_stem(inputs, init_features, 3, 3, weight_decay)
+    x = _conv_stem(inputs, init_features, 3, 3, weight_decay, initializer)
     outputs = _blocks(x, range(num_blocks), block_widths(num_blocks, init_features), block, amplifying_ratio,
-                      weight_decay)
+                      weight_decay, initializer)
     if head == "smc2017":
         if multi:
             raise ValueError("the SMC 2017 head takes the last block only; multi must be False")
-        return keras.Model(inputs, _smc2017_head(outputs[-1], num_classes, activation, dropout), name=name)
+        return keras.Model(inputs, _smc2017_head(outputs[-1], num_classes, activation, dropout, initializer),
+                           name=name)
     return keras.Model(inputs, _head(_pool(outputs, multi), num_classes, activation, dropout), name=name)
 
 
