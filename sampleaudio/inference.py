@@ -119,8 +119,13 @@ class Tagger:
     """
 
     def __init__(self, model: keras.Model, labels: Sequence[str], *, segment: int, mean: float, std: float,
-                 sample_rate: int = SAMPLE_RATE, batch_size: int = 32, workers: int = 4):
+                 sample_rate: int = SAMPLE_RATE, batch_size: int = 32, workers: int = 4,
+                 embedding_layer: str | None = None, clip_pooling: str = "mean"):
+        if clip_pooling not in ("mean", "first"):
+            raise ParameterError(f"clip_pooling must be 'mean' or 'first'. Received: {clip_pooling!r}")
         self.model = model
+        self.embedding_layer = embedding_layer  # the card's "penultimate" layer, when it names one
+        self.clip_pooling = clip_pooling  # clip embedding: mean over segments, or the first segment's
         self.sample_rate = int(sample_rate)
         self.labels = list(labels)
         self.segment = int(segment)
@@ -131,9 +136,11 @@ class Tagger:
 
     @classmethod
     def from_card(cls, model: keras.Model, card: dict, **kwargs) -> Tagger:
-        """From a model and its model card (``labels``, ``segment``, ``mean``, ``std``, ``sample_rate``)."""
+        """From a model and its model card (``labels``, ``segment``, ``mean``, ``std``, ``sample_rate``,
+        ``embedding_layer``, ``clip_pooling``)."""
         return cls(model, card["labels"], segment=card["segment"], mean=card["mean"], std=card["std"],
-                   sample_rate=card.get("sample_rate", SAMPLE_RATE), **kwargs)
+                   sample_rate=card.get("sample_rate", SAMPLE_RATE), embedding_layer=card.get("embedding_layer"),
+                   clip_pooling=card.get("clip_pooling", "mean"), **kwargs)
 
     @classmethod
     def from_path(cls, path: str, *, weights: str | None = None, **kwargs) -> Tagger:
@@ -160,7 +167,7 @@ class Tagger:
         from sampleaudio.export import embedding_layer_name
 
         if layer not in self._heads:
-            name = embedding_layer_name(self.model) if layer == "penultimate" else layer
+            name = (self.embedding_layer or embedding_layer_name(self.model)) if layer == "penultimate" else layer
             names = [la.name for la in self.model.layers]
             if name not in names:
                 raise ParameterError(f"layer '{name}' is not in the model (multi-level features need a model "
@@ -236,7 +243,8 @@ class Tagger:
                 results.append(EmbedResult(_name(source, k), None, None, None, error=out))
                 continue
             times = np.arange(out.shape[0]) * self.segment / self.sample_rate
-            results.append(EmbedResult(_name(source, k), out.mean(axis=0), out, times))
+            clip = out[0] if self.clip_pooling == "first" else out.mean(axis=0)
+            results.append(EmbedResult(_name(source, k), clip, out, times))
         return results
 
 
