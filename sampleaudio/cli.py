@@ -236,6 +236,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_train_parser(sub)
     _add_inference_parsers(sub)
+    from sampleaudio.retrieval_cli import add_retrieval_parsers
+
+    add_retrieval_parsers(sub)
     return parser
 
 
