@@ -79,7 +79,10 @@ def _build_architecture(cfg: ModelConfig, task: Task) -> keras.Model:
                                        amplifying_ratio=cfg.amplifying_ratio, **common)
     if arch == "frame":
         return models.FrameLevelCNN(cfg.window, segment=task.segment, **common)
-    raise ParameterError(f"unknown architecture {arch!r} (samplecnn, lee2017, samplecnn_rnn, mel, strided, frame)")
+    if arch == "artist_cnn":  # any crop length of at least 65,024 samples (128 frames)
+        return models.ArtistBasicModel(task.num_classes, frames=None, waveform_input=True)
+    raise ParameterError(f"unknown architecture {arch!r} (samplecnn, lee2017, samplecnn_rnn, mel, strided, frame, "
+                         "artist_cnn)")
 
 
 def environment() -> dict:
@@ -144,10 +147,11 @@ def _optimizer(cfg, stage: int):
     return opt
 
 
-def _compile(model, config: ExperimentConfig, task: Task, stage: int) -> None:
+def _compile(model, config: ExperimentConfig, task: Task, stage: int, objective=None) -> None:
     jit = config.train.jit_compile
     jit = bool(tf.config.list_physical_devices("GPU")) if jit == "auto" else jit in (True, "true", "on", "1")
-    model.compile(optimizer=_optimizer(config.train, stage), loss=task.loss, jit_compile=jit)
+    loss = task.loss if objective is None else objective.loss()
+    model.compile(optimizer=_optimizer(config.train, stage), loss=loss, jit_compile=jit)
 
 
 def _log_scalars(writers: dict, epoch: int, loss: float, val_loss: float) -> None:
@@ -215,7 +219,12 @@ def train(config: ExperimentConfig, run_dir: str, *, verbose: int = 1) -> dict:
 
 
 def _train(config, run_dir, task, manifest, segment, mean, std, steps, verbose, chief, strategy) -> dict:
+    from sampleaudio.objectives import objective_for
+
     tc = config.train
+    objective = objective_for(config, segment, mean, std)  # None: classification
+    if objective is not None and not config.train.steps_per_epoch:
+        steps = objective.steps_per_epoch()
     loop = None
     if tc.distribute == "multiworker":
         from sampleaudio.distributed import CustomLoop
@@ -235,11 +244,14 @@ def _train(config, run_dir, task, manifest, segment, mean, std, steps, verbose, 
             model = keras.saving.load_model(last_path)  # weights and optimizer state of the last epoch
         else:
             model = build_model(config.model, task)
+            model = model if objective is None else objective.wrap(model)
     val = eval_dataset(config.data.data_dir, "valid", segment=segment, batch_size=config.data.batch_size,
                        mean=mean, std=std, max_segments=config.data.max_valid_segments)
     val = val.map(lambda x, y, i: (x, y))
     val_steps = math.ceil(count_eval_segments(config.data.data_dir, "valid", segment, config.data.max_valid_segments)
                           / config.data.batch_size)
+    if objective is not None:
+        val, val_steps = objective.valid_dataset(), objective.valid_steps()
     history_path = os.path.join(run_dir, "history.csv")
     tensorboard = keras.callbacks.TensorBoard(os.path.join(run_dir, "tensorboard"), write_graph=False)
     if loop is not None:  # one event file per split for the whole run, as the callback writes
@@ -252,13 +264,15 @@ def _train(config, run_dir, task, manifest, segment, mean, std, steps, verbose, 
             with strategy.scope():
                 if stage > 0:
                     model.load_weights(best_path)
-                _compile(model, config, task, stage)
+                _compile(model, config, task, stage, objective)
             state.update(epoch=0, wait=0, best_val_loss=None, stage_started=True)
         while state["epoch"] < tc.max_epochs_per_stage and state["wait"] < tc.patience:
             started = time.time()
             ds = train_dataset(config.data.data_dir, segment=segment, batch_size=config.data.batch_size,
                                seed=tc.seed * 100003 + state["global_epoch"], shuffle_buffer=config.data.shuffle_buffer,
                                mean=mean, std=std, drop_remainder=tc.distribute != "none")
+            if objective is not None:
+                ds = objective.train_dataset(tc.seed * 100003 + state["global_epoch"], tc.distribute != "none")
             if loop is None:
                 hist = model.fit(ds, epochs=state["global_epoch"] + 1, initial_epoch=state["global_epoch"],
                                  steps_per_epoch=steps, validation_data=val, validation_steps=val_steps,
@@ -296,6 +310,8 @@ def _train(config, run_dir, task, manifest, segment, mean, std, steps, verbose, 
     model.load_weights(best_path)
     if not chief:
         return {}
+    if objective is not None:
+        return _finish_objective(objective, model, config, run_dir, manifest, segment, mean, std, state)
     if loop is not None:  # evaluate and save a plain copy: Keras' predict cannot run under the strategy either
         trained, model = model, build_model(config.model, task)
         model.set_weights(trained.get_weights())
@@ -311,6 +327,20 @@ def _train(config, run_dir, task, manifest, segment, mean, std, steps, verbose, 
     result["parameters"] = int(sum(np.prod(w.shape) for w in model.trainable_weights))
     result["epochs"] = state["global_epoch"]
     per_class.to_csv(os.path.join(run_dir, f"per_class_{config.eval.split}.csv"), index=False)
+    _atomic_json(os.path.join(run_dir, "final_metrics.json"), result)
+    return result
+
+
+def _finish_objective(objective, model, config, run_dir, manifest, segment, mean, std, state) -> dict:
+    """Save a metric-learning run: its encoder as ``best.keras``, the card, the objective's own metrics."""
+    encoder, card_fields, result = objective.finish(model, run_dir, config.eval.split,
+                                                    max_segments=config.data.max_eval_segments)
+    encoder.save(os.path.join(run_dir, "best.keras"))
+    card = {"segment": segment, "mean": objective.mean, "std": objective.std, "dataset": manifest.dataset,
+            "synthetic": "synthetic" in manifest.extra, **card_fields}
+    _atomic_json(os.path.join(run_dir, "model_card.json"), card)
+    result["parameters"] = int(sum(np.prod(w.shape) for w in encoder.trainable_weights))
+    result["epochs"] = state["global_epoch"]
     _atomic_json(os.path.join(run_dir, "final_metrics.json"), result)
     return result
 
