@@ -25,6 +25,8 @@ SYNTHETIC = {
     "mini-mtat": "data_prep.synthetic.mini_mtat",
     "mini-speech-commands": "data_prep.synthetic.mini_speech_commands",
     "mini-dcase": "data_prep.synthetic.mini_dcase",
+    "mini-artists": "data_prep.synthetic.mini_artists",
+    "mini-artists-genres": "data_prep.synthetic.mini_artists_genres",
 }
 CONVERTERS = {**REAL, **SYNTHETIC}
 

@@ -34,7 +34,7 @@ from sampleaudio.models.normalization import BatchNormalization
 __all__ = [
     "PARK2018_MEAN", "PARK2018_STD", "PARK2018_FRAMES", "PARK2018_HOP", "ENCODER_BLOCKS",
     "ArtistEncoder", "ArtistBasicModel", "ArtistSiameseModel", "ArtistSongEmbedder", "park2018_front_end",
-    "crop_samples",
+    "crop_samples", "song_embedder_from", "load_park2018_artist",
 ]
 
 #: The authors' scalar standardisation of ``log10(1 + 10 mel)`` (``train.py``).
@@ -216,3 +216,18 @@ def load_park2018_artist(weights: str | None) -> tuple[keras.Model, dict]:
             "embedding_layer": "song_embedding", "clip_pooling": "first",
             "source": "Park et al., ISMIR 2018; weights: jongpillee/ismir2018-artist model_siamese_10000.h5 (MIT)"}
     return model, card
+
+
+def song_embedder_from(trained: keras.Model, *, segments: int = 10, frames: int = PARK2018_FRAMES,
+                       pad_mode: str = "reflect") -> keras.Model:
+    """:func:`ArtistSongEmbedder` carrying the encoder weights of a trained artist model (basic, Siamese or
+    encoder, waveform or mel input), copied by layer name (``conv1d_1`` ... ``batch_normalization_5``)."""
+    encoder = ArtistEncoder(frames)
+    names = {layer.name for layer in trained.layers}
+    missing = [layer.name for layer in encoder.layers if layer.weights and layer.name not in names]
+    if missing:
+        raise ValueError(f"the trained model lacks the encoder layers {missing[:3]}: not a Park 2018 artist model")
+    for layer in encoder.layers:
+        if layer.weights:
+            layer.set_weights(trained.get_layer(layer.name).get_weights())
+    return ArtistSongEmbedder(encoder, segments=segments, frames=frames, pad_mode=pad_mode)
