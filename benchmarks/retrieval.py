@@ -39,7 +39,9 @@ def main(argv=None) -> int:
     parser.add_argument("--dim", type=int, default=256)
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--top", type=int, default=10)
-    parser.add_argument("--nprobe", type=int, default=16)
+    parser.add_argument("--nprobe", type=int, default=32)
+    parser.add_argument("--backends", nargs="+", default=["exact", "faiss", "faiss-ivf"],
+                        help="exact is always run first: it is the baseline and gives the true neighbours")
     parser.add_argument("--threads", type=int, default=os.cpu_count(), help="BLAS and faiss threads")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
@@ -51,7 +53,7 @@ def main(argv=None) -> int:
         import faiss
 
         faiss.omp_set_num_threads(args.threads)
-        backends = ["exact", "faiss", "faiss-ivf"]
+        backends = ["exact"] + [b for b in args.backends if b != "exact"]
     except ImportError:
         backends = ["exact"]
         print("faiss-cpu not installed (pip install 'sampleaudio[faiss]'): exact search only")

@@ -91,6 +91,7 @@ class EmbeddingIndex:
             quantizer = faiss.IndexFlatIP(self.dim)
             index = faiss.IndexIVFFlat(quantizer, self.dim, self.nlist, faiss.METRIC_INNER_PRODUCT)
             index.cp.seed = self.seed
+            index.cp.max_points_per_centroid = 64  # k-means on a sample of <= 64 points per list: minutes, not hours
             index.train(self.vectors)
             index.nprobe = self.nprobe
         index.add(self.vectors)
