@@ -133,7 +133,9 @@ def knn_accuracy(train, train_labels, test, test_labels, k: int = 20) -> float:
     from sklearn.neighbors import KNeighborsClassifier
 
     if k > len(train):
-        raise ValueError(f"k={k} exceeds the {len(train)} training items")
+        from sampleaudio.errors import ParameterError
+
+        raise ParameterError(f"k={k} exceeds the {len(train)} training items")
     knn = KNeighborsClassifier(n_neighbors=k, metric="cosine", algorithm="brute")
     knn.fit(np.asarray(train), np.asarray(train_labels))
     return float(np.mean(knn.predict(np.asarray(test)) == np.asarray(test_labels)))

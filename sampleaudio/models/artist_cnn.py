@@ -222,11 +222,13 @@ def song_embedder_from(trained: keras.Model, *, segments: int = 10, frames: int 
                        pad_mode: str = "reflect") -> keras.Model:
     """:func:`ArtistSongEmbedder` carrying the encoder weights of a trained artist model (basic, Siamese or
     encoder, waveform or mel input), copied by layer name (``conv1d_1`` ... ``batch_normalization_5``)."""
+    from sampleaudio.errors import ParameterError
+
     encoder = ArtistEncoder(frames)
     names = {layer.name for layer in trained.layers}
     missing = [layer.name for layer in encoder.layers if layer.weights and layer.name not in names]
     if missing:
-        raise ValueError(f"the trained model lacks the encoder layers {missing[:3]}: not a Park 2018 artist model")
+        raise ParameterError(f"the trained model lacks the encoder layers {missing[:3]}: not a Park 2018 artist model")
     for layer in encoder.layers:
         if layer.weights:
             layer.set_weights(trained.get_layer(layer.name).get_weights())
