@@ -69,8 +69,8 @@ def describe(name: str) -> str:
         return ("paper profile: real stores, SGD lr 0.1 (Nesterov 0.9, time decay 1e-6), batch 15, up to 5 stages "
                 "(factor 0.2), 10 segments of 129 frames per song, 10 linear-classifier trials")
     return (f"{name} profile: SYNTHETIC proxies mini-artists -> mini-artists-genres ({p.size} size), NOT "
-            f"comparable to published numbers; shrunk from the paper: lr {p.lr}" + (" instead of 0.1" if p.lr != 0.1
-                                                                                    else "") + f", {p.num_stages} "
+            f"comparable to published numbers; lr {p.lr}" + (" instead of 0.1" if p.lr != 0.1 else " as the paper")
+            + f"; shrunk from the paper: {p.num_stages} "
             f"stage(s) of at most {p.max_epochs_per_stage} epochs"
             + (f", {p.steps_per_epoch} steps per epoch" if p.steps_per_epoch else ", one anchor per training song "
                "per epoch")
