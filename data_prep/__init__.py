@@ -6,8 +6,12 @@ Real datasets (exactly as Kim, Lee, Nam, IEEE JSTSP 2019 and the authors' code s
 - ``speech-commands``: Speech Commands v0.02, 35 words (:mod:`data_prep.speech_commands`)
 - ``dcase2017``: DCASE 2017 Task 4 weak labels, 17 classes (:mod:`data_prep.dcase2017`)
 
+For Park et al. (ISMIR 2018): ``gtzan`` (:mod:`data_prep.gtzan`), ``fma-small`` (:mod:`data_prep.fma`) and
+``msd-artist`` (:mod:`data_prep.msd_artist`, from a user-supplied artist list).
+
 The embedded synthetic benchmark (proxies built from material ``pip install`` brings) lives in
-:mod:`data_prep.synthetic`: ``mini-mtat``, ``mini-speech-commands``, ``mini-dcase``.
+:mod:`data_prep.synthetic`: ``mini-mtat``, ``mini-speech-commands``, ``mini-dcase``, ``mini-artists``,
+``mini-artists-genres``.
 """
 
 from __future__ import annotations
@@ -20,11 +24,16 @@ REAL = {
     "mtat": "data_prep.mtat",
     "speech-commands": "data_prep.speech_commands",
     "dcase2017": "data_prep.dcase2017",
+    "gtzan": "data_prep.gtzan",
+    "fma-small": "data_prep.fma",
+    "msd-artist": "data_prep.msd_artist",
 }
 SYNTHETIC = {
     "mini-mtat": "data_prep.synthetic.mini_mtat",
     "mini-speech-commands": "data_prep.synthetic.mini_speech_commands",
     "mini-dcase": "data_prep.synthetic.mini_dcase",
+    "mini-artists": "data_prep.synthetic.mini_artists",
+    "mini-artists-genres": "data_prep.synthetic.mini_artists_genres",
 }
 CONVERTERS = {**REAL, **SYNTHETIC}
 

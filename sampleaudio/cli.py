@@ -98,7 +98,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
                           lr_schedule=args.lr_schedule, warmup_steps=args.warmup_steps,
                           max_epochs_per_stage=args.max_epochs_per_stage, steps_per_epoch=args.steps_per_epoch,
                           mixed_precision=args.mixed_precision, distribute=args.distribute, seed=args.seed,
-                          loss=args.loss),
+                          loss=args.loss, objective=args.objective, num_negatives=args.num_negatives,
+                          margin=args.margin),
         eval=EvalConfig(threshold=args.threshold))
     result = train(config, args.run_dir, verbose=0 if args.quiet else 1)
     print(json.dumps(result, indent=2))
@@ -125,7 +126,8 @@ def _add_train_parser(sub) -> None:
     p.add_argument("--run-dir", required=True, help="where the run is written (and resumed from)")
     g = p.add_argument_group("model")
     g.add_argument("--architecture", default="samplecnn",
-                   choices=["samplecnn", "lee2017", "samplecnn_rnn", "mel", "strided", "frame"])
+                   choices=["samplecnn", "lee2017", "samplecnn_rnn", "mel", "strided", "frame", "artist_cnn"],
+                   help="artist_cnn: Park 2018's 1D CNN over the in-graph mel front end")
     g.add_argument("--block", default="se", choices=["basic", "se", "res1", "res2", "rese1", "rese2"])
     g.add_argument("--multi", action="store_true", help="multi-level aggregation of the last 3 blocks")
     g.add_argument("--num-blocks", type=_positive_int, default=None, help="default: the task's (9 MTAT, 8 others)")
@@ -173,6 +175,10 @@ def _add_train_parser(sub) -> None:
                    help="tf.distribute strategy: mirrored = all local GPUs; multiworker = one process per worker, "
                         "each with its own TF_CONFIG and the same arguments (custom training loop)")
     g.add_argument("--seed", type=_non_negative_int, default=0)
+    g.add_argument("--objective", default="classification", choices=["classification", "siamese"],
+                   help="siamese: Park 2018's artist triplets (needs artist_id in the records) and max-margin loss")
+    g.add_argument("--num-negatives", type=_positive_int, default=4, help="siamese: negatives per anchor")
+    g.add_argument("--margin", type=_positive_float, default=0.4, help="siamese: max-margin loss margin")
     g.add_argument("--threshold", type=_unit_interval, default=None, help="decision threshold (default: the task's)")
     p.add_argument("--quiet", action="store_true", help="no Keras progress bars")
     p.set_defaults(func=_cmd_train)
@@ -313,6 +319,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_train_parser(sub)
     _add_inference_parsers(sub)
+    from sampleaudio.retrieval_cli import add_retrieval_parsers
+
+    add_retrieval_parsers(sub)
     return parser
 
 

@@ -51,7 +51,8 @@ class ModelConfig:
 
     Attributes:
         architecture: ``samplecnn`` (Kim 2019), ``lee2017`` (SMC 2017 head), ``samplecnn_rnn`` (Table I),
-            ``mel`` / ``strided`` (Fig. 4 front ends, with ``window``/``hop``), ``frame`` (Dieleman 2014).
+            ``mel`` / ``strided`` (Fig. 4 front ends, with ``window``/``hop``), ``frame`` (Dieleman 2014),
+            ``artist_cnn`` (Park 2018's 1D CNN over the in-graph mel front end, softmax over artists).
         block, multi, amplifying_ratio, dropout, init_features: as :func:`sampleaudio.models.SampleCNN`.
         num_blocks: ``None``: the task's.
         window, hop: first-layer window and hop for ``mel``/``strided``/``frame``.
@@ -109,6 +110,9 @@ class TrainConfig:
         distribute: ``none``, ``mirrored`` (all local GPUs) or ``multiworker`` (``TF_CONFIG``).
         jit_compile: XLA-compile the train step (``auto``: on GPU only, where it pays off).
         seed: seeds weights, shuffling and crops.
+        objective: ``classification`` (the task's loss) or ``siamese`` (Park 2018: artist triplets, max-margin
+            loss; :mod:`sampleaudio.objectives`).
+        num_negatives, margin: the Siamese objective's negatives per anchor (4) and margin (0.4).
     """
 
     optimizer: str = "sgd"
@@ -127,6 +131,9 @@ class TrainConfig:
     distribute: str = "none"
     jit_compile: str = "auto"
     seed: int = 0
+    objective: str = "classification"
+    num_negatives: int = 4
+    margin: float = 0.4
 
 
 @dataclasses.dataclass

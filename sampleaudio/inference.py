@@ -145,7 +145,8 @@ class Tagger:
 
     def __init__(self, model: keras.Model, labels: Sequence[str], *, segment: int, mean: float, std: float,
                  sample_rate: int = SAMPLE_RATE, batch_size: int = 32, workers: int = 4,
-                 max_seconds: float | None = MAX_SECONDS):
+                 max_seconds: float | None = MAX_SECONDS, embedding_layer: str | None = None,
+                 clip_pooling: str = "mean"):
         from sampleaudio.export import check_card
 
         check_card({"labels": list(labels), "segment": segment, "mean": mean, "std": std,
@@ -156,7 +157,11 @@ class Tagger:
         if max_seconds is not None and not max_seconds > 0:
             raise ParameterError(f"max_seconds must be positive or None. Received: max_seconds={max_seconds!r}")
         self.max_seconds = max_seconds
+        if clip_pooling not in ("mean", "first"):
+            raise ParameterError(f"clip_pooling must be 'mean' or 'first'. Received: {clip_pooling!r}")
         self.model = model
+        self.embedding_layer = embedding_layer  # the card's "penultimate" layer, when it names one
+        self.clip_pooling = clip_pooling  # clip embedding: mean over segments, or the first segment's
         self.sample_rate = int(sample_rate)
         self.labels = list(labels)
         self.segment = int(segment)
@@ -167,12 +172,14 @@ class Tagger:
 
     @classmethod
     def from_card(cls, model: keras.Model, card: dict, **kwargs) -> Tagger:
-        """From a model and its model card (``labels``, ``segment``, ``mean``, ``std``, ``sample_rate``)."""
+        """From a model and its model card (``labels``, ``segment``, ``mean``, ``std``, ``sample_rate``,
+        ``embedding_layer``, ``clip_pooling``)."""
         from sampleaudio.export import check_card
 
         check_card(card, model)
         return cls(model, card["labels"], segment=card["segment"], mean=card["mean"], std=card["std"],
-                   sample_rate=card.get("sample_rate", SAMPLE_RATE), **kwargs)
+                   sample_rate=card.get("sample_rate", SAMPLE_RATE), embedding_layer=card.get("embedding_layer"),
+                   clip_pooling=card.get("clip_pooling", "mean"), **kwargs)
 
     @classmethod
     def from_path(cls, path: str, *, weights: str | None = None, **kwargs) -> Tagger:
@@ -208,7 +215,7 @@ class Tagger:
         from sampleaudio.export import embedding_layer_name
 
         if layer not in self._heads:
-            name = embedding_layer_name(self.model) if layer == "penultimate" else layer
+            name = (self.embedding_layer or embedding_layer_name(self.model)) if layer == "penultimate" else layer
             names = [la.name for la in self.model.layers]
             if name not in names:
                 raise ParameterError(f"layer '{name}' is not in the model (multi-level features need a model "
@@ -306,7 +313,8 @@ class Tagger:
                 results.append(EmbedResult(_name(source, k), None, None, None, error=out))
                 continue
             times = np.arange(out.shape[0]) * self.segment / self.sample_rate
-            results.append(EmbedResult(_name(source, k), out.mean(axis=0), out, times))
+            clip = out[0] if self.clip_pooling == "first" else out.mean(axis=0)
+            results.append(EmbedResult(_name(source, k), clip, out, times))
         return results
 
 

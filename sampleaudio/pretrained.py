@@ -5,7 +5,7 @@ Each entry maps a public name (``musicnn-mtt``, ``park2018-artist``, ...) to a l
 weights path (``None`` when the weights come from an installed package) and returns ``(model, card)``: a Keras
 model taking segments ``[N, segment, 1]`` and a model card with the same keys as a training run's
 ``model_card.json`` (``labels``, ``segment``, ``mean``, ``std``, and optionally ``sample_rate``,
-``embedding_layer``). Adding a pretrained model is one line here and its loader in the family's own module.
+``embedding_layer``, ``clip_pooling``: ``mean`` over segments (default) or ``first`` segment only). Adding a pretrained model is one line here and its loader in the family's own module.
 """
 
 from __future__ import annotations
@@ -18,7 +18,9 @@ from sampleaudio.errors import ParameterError
 __all__ = ["PRETRAINED", "is_pretrained", "load_pretrained"]
 
 #: name -> "module:function" of its loader (see the module docstring for the loader's contract).
-PRETRAINED: dict[str, str] = {}
+PRETRAINED: dict[str, str] = {
+    "park2018-artist": "sampleaudio.models.artist_cnn:load_park2018_artist",
+}
 
 
 def is_pretrained(name: str) -> bool:

@@ -54,10 +54,16 @@ TASKS: dict[str, Task] = {
     "mtat": Task("mtat", 9, 59049, 50, True, 0.5, -1.650025e-4, 0.1551194, "roc_auc", 29.0),
     "speech-commands": Task("speech-commands", 8, 22050, 35, False, 0.5, -8.520474e-5, 0.18, "accuracy", 1.0),
     "dcase2017": Task("dcase2017", 8, 22050, 17, True, 0.1, -3.320680e-4, 0.2051463, "instance_f1", 10.0),
+    # Park 2018: 129 mel frames (65,536 samples) per example; no waveform standardisation (the mel front end
+    # standardises its log-mel output with the authors' constants); num_classes = artists, from the store.
+    "msd-artist": Task("msd-artist", 0, 65536, 2, False, 0.5, 0.0, 1.0, "accuracy", 30.0),
+    # Park 2018's genre targets (transfer evaluation; training on them is classification over 129-frame crops)
+    "gtzan": Task("gtzan", 0, 65536, 10, False, 0.5, 0.0, 1.0, "accuracy", 30.0),
+    "fma-small": Task("fma-small", 0, 65536, 8, False, 0.5, 0.0, 1.0, "accuracy", 30.0),
 }
 
 _ALIASES = {"mini-mtat": "mtat", "mini-speech-commands": "speech-commands", "mini-dcase": "dcase2017",
-            "mtt": "mtat", "scd": "speech-commands", "dcs": "dcase2017"}
+            "mini-artists": "msd-artist", "mini-artists-genres": "gtzan", "mtt": "mtat", "scd": "speech-commands", "dcs": "dcase2017"}
 
 
 def task_for(dataset: str, num_classes: int | None = None) -> Task:

@@ -87,7 +87,10 @@ def _build_architecture(cfg: ModelConfig, task: Task) -> keras.Model:
                                        amplifying_ratio=cfg.amplifying_ratio, **common)
     if arch == "frame":
         return models.FrameLevelCNN(cfg.window, segment=task.segment, **common)
-    raise ParameterError(f"unknown architecture {arch!r} (samplecnn, lee2017, samplecnn_rnn, mel, strided, frame)")
+    if arch == "artist_cnn":  # any crop length of at least 65,024 samples (128 frames)
+        return models.ArtistBasicModel(task.num_classes, frames=None, waveform_input=True)
+    raise ParameterError(f"unknown architecture {arch!r} (samplecnn, lee2017, samplecnn_rnn, mel, strided, frame, "
+                         "artist_cnn)")
 
 
 def environment() -> dict:
@@ -187,11 +190,12 @@ def _optimizer(cfg, stage: int, stage_steps: int):
     return opt
 
 
-def _compile(model, config: ExperimentConfig, task: Task, stage: int, steps: int) -> None:
+def _compile(model, config: ExperimentConfig, task: Task, stage: int, steps: int, objective=None) -> None:
     jit = config.train.jit_compile
     jit = bool(tf.config.list_physical_devices("GPU")) if jit == "auto" else jit in (True, "true", "on", "1")
     optimizer = _optimizer(config.train, stage, steps * config.train.max_epochs_per_stage)
-    model.compile(optimizer=optimizer, loss=task_loss(config.train.loss, task.multi_label), jit_compile=jit)
+    loss = task_loss(config.train.loss, task.multi_label) if objective is None else objective.loss()
+    model.compile(optimizer=optimizer, loss=loss, jit_compile=jit)
 
 
 def _log_scalars(writers: dict, epoch: int, loss: float, val_loss: float) -> None:
@@ -280,7 +284,12 @@ def train(config: ExperimentConfig, run_dir: str, *, verbose: int = 1) -> dict:
 
 
 def _train(config, run_dir, task, manifest, segment, mean, std, steps, verbose, chief, strategy) -> dict:
+    from sampleaudio.objectives import objective_for
+
     tc = config.train
+    objective = objective_for(config, segment, mean, std)  # None: classification
+    if objective is not None and not config.train.steps_per_epoch:
+        steps = objective.steps_per_epoch()
     loop = None
     if tc.distribute == "multiworker":
         from sampleaudio.distributed import CustomLoop
@@ -307,11 +316,14 @@ def _train(config, run_dir, task, manifest, segment, mean, std, steps, verbose, 
             model = keras.saving.load_model(last_path)  # weights and optimizer state of the last epoch
         else:
             model = build_model(config.model, task)
+            model = model if objective is None else objective.wrap(model)
     val = eval_dataset(config.data.data_dir, "valid", segment=segment, batch_size=config.data.batch_size,
                        mean=mean, std=std, max_segments=config.data.max_valid_segments)
     val = val.map(lambda x, y, i: (x, y))
     val_steps = math.ceil(count_eval_segments(config.data.data_dir, "valid", segment, config.data.max_valid_segments)
                           / config.data.batch_size)
+    if objective is not None:
+        val, val_steps = objective.valid_dataset(), objective.valid_steps()
     history_path = os.path.join(run_dir, "history.csv")
     tensorboard = keras.callbacks.TensorBoard(os.path.join(run_dir, "tensorboard"), write_graph=False)
     if loop is not None:  # one event file per split for the whole run, as the callback writes
@@ -327,7 +339,7 @@ def _train(config, run_dir, task, manifest, segment, mean, std, steps, verbose, 
             with strategy.scope():
                 if stage > 0:
                     model.load_weights(best_path)
-                _compile(model, config, task, stage, steps)
+                _compile(model, config, task, stage, steps, objective)
             state.update(epoch=0, wait=0, best_val_loss=None, stage_started=True)
         while state["epoch"] < tc.max_epochs_per_stage and state["wait"] < tc.patience:
             started = time.time()
@@ -336,6 +348,8 @@ def _train(config, run_dir, task, manifest, segment, mean, std, steps, verbose, 
                                mean=mean, std=std, drop_remainder=tc.distribute != "none",
                                train_examples=config.data.train_examples, max_segments=segments_per_clip,
                                repeat=not one_pass)
+            if objective is not None:
+                ds = objective.train_dataset(tc.seed * 100003 + state["global_epoch"], tc.distribute != "none")
             if loop is None:
                 hist = model.fit(ds, epochs=state["global_epoch"] + 1, initial_epoch=state["global_epoch"],
                                  steps_per_epoch=steps, validation_data=val, validation_steps=val_steps,
@@ -385,6 +399,8 @@ def _train(config, run_dir, task, manifest, segment, mean, std, steps, verbose, 
     model.load_weights(best_path)
     if not chief:
         return {}
+    if objective is not None:
+        return _finish_objective(objective, model, config, run_dir, manifest, segment, mean, std, state)
     if loop is not None:  # evaluate and save a plain copy: Keras' predict cannot run under the strategy either
         trained, model = model, build_model(config.model, task)
         model.set_weights(trained.get_weights())
@@ -400,6 +416,20 @@ def _train(config, run_dir, task, manifest, segment, mean, std, steps, verbose, 
     result["parameters"] = int(sum(np.prod(w.shape) for w in model.trainable_weights))
     result["epochs"] = state["global_epoch"]
     per_class.to_csv(os.path.join(run_dir, f"per_class_{config.eval.split}.csv"), index=False)
+    _atomic_json(os.path.join(run_dir, "final_metrics.json"), result)
+    return result
+
+
+def _finish_objective(objective, model, config, run_dir, manifest, segment, mean, std, state) -> dict:
+    """Save a metric-learning run: its encoder as ``best.keras``, the card, the objective's own metrics."""
+    encoder, card_fields, result = objective.finish(model, run_dir, config.eval.split,
+                                                    max_segments=config.data.max_eval_segments)
+    encoder.save(os.path.join(run_dir, "best.keras"))
+    card = {"segment": segment, "mean": objective.mean, "std": objective.std, "dataset": manifest.dataset,
+            "synthetic": "synthetic" in manifest.extra, **card_fields}
+    _atomic_json(os.path.join(run_dir, "model_card.json"), card)
+    result["parameters"] = int(sum(np.prod(w.shape) for w in encoder.trainable_weights))
+    result["epochs"] = state["global_epoch"]
     _atomic_json(os.path.join(run_dir, "final_metrics.json"), result)
     return result
 

@@ -1,6 +1,13 @@
-"""SampleCNN, its blocks and baselines (Lee 2017; Kim, Lee, Nam 2019; Dieleman 2014)."""
+"""SampleCNN, its blocks and baselines (Lee 2017; Kim, Lee, Nam 2019; Dieleman 2014); Park 2018 artist models."""
 
+from sampleaudio.models.artist_cnn import (
+    ArtistBasicModel,
+    ArtistEncoder,
+    ArtistSiameseModel,
+    ArtistSongEmbedder,
+)
 from sampleaudio.models.blocks import BLOCKS, basic_block, rese_block, se_block, squeeze_excitation
+from sampleaudio.models.filterbanks import SlaneyMelSpectrogram, slaney_mel_matrix
 from sampleaudio.models.frontends import MelSpectrogram
 from sampleaudio.models.initializers import AudioVarianceScaling, taejun_uniform
 from sampleaudio.models.normalization import BatchNormalization
@@ -16,7 +23,9 @@ from sampleaudio.models.samplecnn import (
 from sampleaudio.models.weights import LoadReport, load_keras2_weights, read_keras2_weights
 
 __all__ = [
+    "ArtistEncoder", "ArtistBasicModel", "ArtistSiameseModel", "ArtistSongEmbedder",
     "BLOCKS", "basic_block", "se_block", "rese_block", "squeeze_excitation", "MelSpectrogram",
+    "SlaneyMelSpectrogram", "slaney_mel_matrix",
     "AudioVarianceScaling", "taejun_uniform", "BatchNormalization", "PRESETS", "RNN_BLOCKS", "from_preset",
     "rnn_from_preset",
     "SampleCNN", "StridedSampleCNN", "MelCNN", "FrameLevelCNN", "SampleCNNWithRNN", "block_widths",

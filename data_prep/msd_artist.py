@@ -1,0 +1,85 @@
+"""An MSD artist set as Park et al. (ISMIR 2018) trained on: 20 songs per artist from a user-supplied list.
+
+The authors' artist list is not public, so the user supplies one::
+
+    SRC/artist_list.csv   columns song_id, artist, path (audio path relative to SRC, or absolute)
+                          (a tab-separated artist_list.tsv works too)
+
+Protocol (``data_generator.py`` of ``jongpillee/ismir2018-artist``): each artist's first 20 songs in list order;
+songs 1-15 train, 16-18 valid, 19-20 test. Artists with fewer than 20 songs are left out (recorded as skipped).
+The label is the artist (the basic model's softmax); ``artist_id`` is the artist and ``track_id`` the song id.
+"""
+
+from __future__ import annotations
+
+import os
+
+from sampleaudio.errors import DatasetLayoutError
+from sampleaudio.records import Clip, Manifest, write_dataset
+
+__all__ = ["NAME", "VERSION", "SONGS_PER_ARTIST", "read_list", "list_clips", "convert", "describe"]
+
+NAME = "msd-artist"
+VERSION = "1.0"
+SONGS_PER_ARTIST = 20
+CITATION = "Park, Lee, Park, Ha, Nam. Representation learning of music using artist labels. ISMIR 2018."
+
+
+def read_list(src: str):
+    import pandas as pd
+
+    for name, sep in (("artist_list.csv", ","), ("artist_list.tsv", "\t")):
+        path = os.path.join(src, name)
+        if os.path.exists(path):
+            table = pd.read_csv(path, sep=sep, dtype=str).fillna("")
+            missing = {"song_id", "artist", "path"} - set(table.columns)
+            if missing:
+                raise DatasetLayoutError(f"'{path}' lacks the column(s) {sorted(missing)}; has {list(table.columns)}")
+            if table.song_id.duplicated().any():
+                raise DatasetLayoutError(f"'{path}': song id {table.song_id[table.song_id.duplicated()].iloc[0]!r} "
+                                         "is listed twice")
+            return table
+    raise DatasetLayoutError(f"'{src}' has no artist_list.csv (or .tsv) with columns song_id, artist, path")
+
+
+def split_of(position: int) -> str:
+    """Split of an artist's song at 0-based ``position`` (< 20): 0-14 train, 15-17 valid, 18-19 test."""
+    return "train" if position < 15 else "valid" if position < 18 else "test"
+
+
+def list_clips(src: str) -> tuple[list[Clip], list[dict[str, str]], list[str]]:
+    table = read_list(src)
+    counts = table.artist.value_counts()
+    artists = sorted(a for a, n in counts.items() if n >= SONGS_PER_ARTIST and a)
+    index = {a: i for i, a in enumerate(artists)}
+    clips, skipped, seen = [], [], {a: 0 for a in artists}
+    for row in table.itertuples(index=False):
+        path = row.path if os.path.isabs(row.path) else os.path.join(src, row.path)
+        if row.artist not in index:
+            skipped.append({"clip_id": row.song_id, "path": path,
+                            "reason": f"artist {row.artist!r} has fewer than {SONGS_PER_ARTIST} songs"})
+            continue
+        k = seen[row.artist]
+        seen[row.artist] += 1
+        if k >= SONGS_PER_ARTIST:
+            skipped.append({"clip_id": row.song_id, "path": path, "reason": "beyond the artist's first 20 songs"})
+            continue
+        clips.append(Clip(clip_id=row.song_id, split=split_of(k), labels=(index[row.artist],), source=path,
+                          artist_id=row.artist, track_id=row.song_id))
+    if not clips:
+        raise DatasetLayoutError(f"'{src}': no artist has {SONGS_PER_ARTIST} songs in the list")
+    return clips, skipped, artists
+
+
+def convert(src: str, out: str, *, workers: int = 1, progress: bool = True) -> Manifest:
+    """Convert the listed songs into a TFRecord store at ``out``."""
+    clips, skipped, artists = list_clips(src)
+    return write_dataset(clips, out, dataset=NAME, labels=artists, multi_label=False, converter=__name__,
+                         converter_version=VERSION, workers=workers, clips_per_shard=500, skipped=skipped,
+                         progress=progress, extra={"citation": CITATION,
+                                                   "split_rule": "first 20 songs per artist in list order: "
+                                                                 "1-15 train, 16-18 valid, 19-20 test"})
+
+
+def describe() -> str:
+    return "MSD artist list: artist_list.csv (song_id, artist, path); 20 songs per artist, 15/3/2"

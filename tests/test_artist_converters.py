@@ -1,0 +1,63 @@
+"""GTZAN, FMA small and MSD-artist converters on fixtures in the release layouts."""
+
+from collections import Counter
+
+import pytest
+from layouts_artist import make_fma, make_gtzan, make_msd_artist_list
+
+from data_prep import fma, gtzan, msd_artist
+from sampleaudio.errors import DatasetLayoutError
+from sampleaudio.records import read_manifest
+
+
+def test_gtzan_seeded_stratified_split(tmp_path):
+    make_gtzan(str(tmp_path), per_genre=10, ext="wav")
+    clips, skipped, facts = gtzan.list_clips(str(tmp_path), seed=0)
+    assert len(clips) == 100 and not skipped and "seeded" in facts["split_rule"]
+    per = Counter((c.labels[0], c.split) for c in clips)
+    assert all((per[(g, "train")], per[(g, "valid")], per[(g, "test")]) == (5, 2, 3) for g in range(10))
+    assert [c.split for c in gtzan.list_clips(str(tmp_path), seed=0)[0]] == [c.split for c in clips]
+
+
+def test_gtzan_fault_filtered_lists(tmp_path):
+    fixture = make_gtzan(str(tmp_path), per_genre=2, ext="au", lists=True)
+    clips, skipped, facts = gtzan.list_clips(str(tmp_path))
+    assert "fault-filtered" in facts["split_rule"]
+    assert {c.track_id: c.split for c in clips} == fixture["split"]
+    assert [s["clip_id"] for s in skipped] == [fixture["left_out"]]
+    manifest = gtzan.convert(str(tmp_path), str(tmp_path / "store"), progress=False)
+    assert manifest.splits["train"]["clips"] + manifest.splits["valid"]["clips"] + manifest.splits["test"][
+        "clips"] == 19
+    assert read_manifest(str(tmp_path / "store")).labels == gtzan.GENRES
+    with pytest.raises(DatasetLayoutError, match="not a GTZAN folder"):
+        gtzan.list_clips(str(tmp_path / "store"))
+
+
+def test_fma_small_tracks_csv(tmp_path):
+    expected = make_fma(str(tmp_path))
+    clips, skipped, _ = fma.list_clips(str(tmp_path))
+    assert {int(c.track_id): (fma.GENRES[c.labels[0]], c.split) for c in clips} == expected
+    assert [s["clip_id"] for s in skipped] == ["155066"] and "not on disk" in skipped[0]["reason"]
+    assert all(c.artist_id.isdigit() and c.source.endswith(f"{int(c.track_id):06d}.mp3") for c in clips)
+    assert "/fma_small/000/000002.mp3" in clips[0].source
+    manifest = fma.convert(str(tmp_path), str(tmp_path / "store"), progress=False)
+    assert manifest.splits["train"]["clips"] == 16 and manifest.labels == fma.GENRES
+    with pytest.raises(DatasetLayoutError, match="tracks.csv"):
+        fma.list_clips(str(tmp_path / "store"))
+
+
+def test_msd_artist_list_split(tmp_path):
+    fixture = make_msd_artist_list(str(tmp_path))
+    clips, skipped, artists = msd_artist.list_clips(str(tmp_path))
+    assert artists == fixture["artists"] and len(clips) == 60
+    for a in artists:
+        mine = [c for c in clips if c.artist_id == a]
+        assert [c.split for c in mine] == ["train"] * 15 + ["valid"] * 3 + ["test"] * 2
+    reasons = Counter(s["reason"].split(" ")[0] for s in skipped)
+    assert reasons == {"artist": 5, "beyond": 1}
+    manifest = msd_artist.convert(str(tmp_path), str(tmp_path / "store"), progress=False)
+    assert manifest.splits["test"]["clips"] == 6 and manifest.labels == artists
+    from sampleaudio.sampler import load_artist_songs
+
+    songs = load_artist_songs(str(tmp_path / "store"), "valid")  # artist ids travel in the records
+    assert songs.artists == artists and list(songs.counts) == [3, 3, 3]

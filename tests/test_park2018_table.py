@@ -1,0 +1,34 @@
+"""reproductions/park2018_table.py, smoke profile end to end (small mini-artists proxies, two SGD steps)."""
+
+import os
+import sys
+
+import pandas as pd
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "reproductions"))
+
+pytest.importorskip("music21", reason="needs the `synth` extra")
+
+import park2018_table  # noqa: E402
+
+
+@pytest.mark.slow  # generating the small proxies (120 songs) and two short trainings: minutes on 2 cores
+def test_park2018_table_smoke_and_resume(tmp_path, capsys):
+    args = ["--profile", "smoke", "--data-root", str(tmp_path / "proxies"), "--out", str(tmp_path)]
+    assert park2018_table.main(args) == 0
+    out = capsys.readouterr().out
+    assert "SYNTHETIC" in out and "NOT comparable" in out
+    table = pd.read_csv(tmp_path / "park2018_table" / "smoke" / "park2018_table.csv")
+    assert not any("published" in c for c in table.columns)  # never beside synthetic numbers
+    assert {"artist basic", "artist siamese", "random-weights encoder (reference)"} <= set(table.model)
+    assert table.loc[table.model == "artist siamese", ["MAP", "kNN accuracy", "linear softmax accuracy"]].notna(
+    ).all().all()
+    assert park2018_table.main(args) == 0
+    assert capsys.readouterr().out.count("reused") == 2
+
+
+def test_profiles_describe_themselves():
+    assert "SYNTHETIC" in park2018_table.describe("demo") and "NOT comparable" in park2018_table.describe("smoke")
+    assert "SYNTHETIC" not in park2018_table.describe("paper")
