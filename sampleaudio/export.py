@@ -50,15 +50,18 @@ _EXPORT_ENTRIES = {"saved_model.pb", "variables", "assets", "assets.extra", "fin
 
 def check_card(card, model: keras.Model | None = None, where: str = "model card") -> dict:
     """Refuse a model card that cannot describe ``model``: labels must be unique strings, one per model output;
-    segment a positive integer; mean and std finite with std > 0; sample_rate a positive integer."""
+    segment a positive integer; mean and std finite with std > 0; sample_rate a positive integer. An embedding
+    model (no tag outputs) has an empty label list and names its ``embedding_layer``."""
     def bad(why: str) -> ParameterError:
         return ParameterError(f"{where}: {why}")
 
     if not isinstance(card, dict):
         raise bad("is not a JSON object")
     labels = card.get("labels")
-    if not isinstance(labels, list) or not labels or not all(isinstance(x, str) for x in labels):
-        raise bad("'labels' must be a non-empty list of strings")
+    embedding_only = labels == [] and bool(card.get("embedding_layer"))  # an embedder (e.g. park2018-artist)
+    if not isinstance(labels, list) or not (labels or embedding_only) or not all(isinstance(x, str) for x in labels):
+        raise bad("'labels' must be a non-empty list of strings (or empty, for an embedding model whose card "
+                  "names its embedding_layer)")
     if len(set(labels)) != len(labels):
         raise bad("'labels' are not unique")
     for key in ("segment", "sample_rate"):
@@ -73,7 +76,7 @@ def check_card(card, model: keras.Model | None = None, where: str = "model card"
         raise bad(f"'std' must be positive, is {card['std']}")
     if model is not None:
         outputs = model.output_shape[-1] if not isinstance(model.output_shape, list) else None
-        if outputs is not None and outputs != len(labels):
+        if outputs is not None and outputs != len(labels) and not embedding_only:
             raise bad(f"names {len(labels)} labels but the model has {outputs} outputs")
     return card
 

@@ -150,7 +150,7 @@ class Tagger:
         from sampleaudio.export import check_card
 
         check_card({"labels": list(labels), "segment": segment, "mean": mean, "std": std,
-                    "sample_rate": sample_rate}, model, where="tagger")
+                    "sample_rate": sample_rate, "embedding_layer": embedding_layer}, model, where="tagger")
         for name, value in (("batch_size", batch_size), ("workers", workers)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ParameterError(f"{name} must be a positive integer. Received: {name}={value!r}")
