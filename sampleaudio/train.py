@@ -9,8 +9,8 @@ stage keeps its own "best" (its checkpoint callback was recreated per stage).
 A run directory holds::
 
     config.json  environment.json  history.csv  tensorboard/  state.json
-    checkpoints/last.keras   (model + optimizer, written after every epoch)
-    checkpoints/best.weights.h5   (the current stage's best)
+    checkpoints/epoch-<n>.keras   (model + optimizer after epoch n; the last two epochs are kept)
+    checkpoints/best-<n>.weights.h5   (the current stage's best, from epoch n)
     best.keras  model_card.json  final_metrics.json  per_class_test.csv   (when finished)
 
 A run killed at any point and started again with the same arguments continues from the last finished epoch
@@ -157,6 +157,43 @@ def _log_scalars(writers: dict, epoch: int, loss: float, val_loss: float) -> Non
             tf.summary.scalar("epoch_loss", value, step=epoch)
 
 
+def _commit_epoch(model: keras.Model, ckpt: str, state_path: str, state: dict) -> None:
+    """Checkpoint the epoch just finished, then commit it by rewriting ``state.json`` (which keeps the previous
+    commit's state, so a multi-worker job can rewind one epoch); delete older epochs' files."""
+    previous = None
+    if os.path.exists(state_path):
+        with open(state_path) as f:
+            previous = json.load(f)
+        previous.pop("previous", None)
+        if "checkpoint" not in previous:  # a run started before epoch-named checkpoints: cannot rewind to it
+            previous = None
+    name = f"epoch-{state['global_epoch']:05d}.keras"
+    model.save(os.path.join(ckpt, "tmp.keras"))
+    os.replace(os.path.join(ckpt, "tmp.keras"), os.path.join(ckpt, name))
+    state.update(checkpoint=name, previous=previous)
+    _atomic_json(state_path, state)
+    keep = {s.get(k) for s in (state, previous or {}) for k in ("checkpoint", "best")}
+    for f in os.listdir(ckpt):
+        if f.startswith(("epoch-", "best-")) and f not in keep:
+            os.remove(os.path.join(ckpt, f))
+
+
+def _rewind_history(path: str, global_epoch: int) -> None:
+    """Drop ``history.csv`` rows of epochs at or after ``global_epoch`` (written, never committed)."""
+    if not os.path.exists(path):
+        return
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    kept = [r for r in rows if int(r["global_epoch"]) < global_epoch]
+    if len(kept) < len(rows):
+        tmp = f"{path}.tmp-{os.getpid()}"
+        with open(tmp, "w", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=list(rows[0]))
+            w.writeheader()
+            w.writerows(kept)
+        os.replace(tmp, path)
+
+
 def run_is_finished(run_dir: str) -> bool:
     return os.path.exists(os.path.join(run_dir, "final_metrics.json"))
 
@@ -210,6 +247,16 @@ def train(config: ExperimentConfig, run_dir: str, *, verbose: int = 1) -> dict:
     keras.mixed_precision.set_global_policy(policy)
     try:
         return _train(config, run_dir, task, manifest, segment, mean, std, steps, verbose, chief, strategy)
+    except Exception as exc:
+        if config.train.distribute == "multiworker":
+            from sampleaudio.distributed import LOST_PEER_ERRORS, WorkerLost
+
+            if isinstance(exc, LOST_PEER_ERRORS):
+                raise WorkerLost(
+                    f"lost contact with another worker ({type(exc).__name__}: {str(exc).splitlines()[0][:200]}); "
+                    "restart every worker with the same arguments: they resume from the last epoch all of them "
+                    "committed") from exc
+        raise
     finally:
         keras.mixed_precision.set_global_policy(previous_policy)
 
@@ -222,17 +269,29 @@ def _train(config, run_dir, task, manifest, segment, mean, std, steps, verbose, 
 
         loop = CustomLoop(strategy, task.loss, config.data.batch_size)
     state_path = os.path.join(run_dir, "state.json")
-    last_path = os.path.join(run_dir, "checkpoints", "last.keras")
-    best_path = os.path.join(run_dir, "checkpoints", "best.weights.h5")
+    ckpt = os.path.join(run_dir, "checkpoints")
+    history_path = os.path.join(run_dir, "history.csv")
+    # state.json is the commit point of an epoch: it names that epoch's checkpoint and best weights (older runs:
+    # last.keras, best.weights.h5) and carries the previous epoch's state, which a multi-worker job may rewind to
     state = {"stage": 0, "epoch": 0, "global_epoch": 0, "best_val_loss": None, "wait": 0, "stage_started": False}
-    if os.path.exists(state_path) and os.path.exists(last_path):
+    if os.path.exists(state_path):
         with open(state_path) as f:
-            state = json.load(f)
+            saved = json.load(f)
+        if os.path.exists(os.path.join(ckpt, saved.get("checkpoint", "last.keras"))):
+            state = saved
+    if loop is not None:  # every worker resumes from the same epoch: the last one all of them committed
+        from sampleaudio.distributed import agree_on_resume_point
+
+        agreed = agree_on_resume_point(strategy, state)
+        if agreed is not state:  # this worker committed one epoch more than another: rewind it on disk too
+            state = agreed
+            _atomic_json(state_path, state)
+    _rewind_history(history_path, state["global_epoch"])  # rows of an epoch that was never committed go
     keras.utils.set_random_seed(tc.seed + 7919 * state["global_epoch"])
 
     with strategy.scope():
-        if state["stage_started"]:
-            model = keras.saving.load_model(last_path)  # weights and optimizer state of the last epoch
+        if state["stage_started"]:  # weights and optimizer state of the last epoch
+            model = keras.saving.load_model(os.path.join(ckpt, state.get("checkpoint", "last.keras")))
         else:
             model = build_model(config.model, task)
     val = eval_dataset(config.data.data_dir, "valid", segment=segment, batch_size=config.data.batch_size,
@@ -240,7 +299,6 @@ def _train(config, run_dir, task, manifest, segment, mean, std, steps, verbose, 
     val = val.map(lambda x, y, i: (x, y))
     val_steps = math.ceil(count_eval_segments(config.data.data_dir, "valid", segment, config.data.max_valid_segments)
                           / config.data.batch_size)
-    history_path = os.path.join(run_dir, "history.csv")
     tensorboard = keras.callbacks.TensorBoard(os.path.join(run_dir, "tensorboard"), write_graph=False)
     if loop is not None:  # one event file per split for the whole run, as the callback writes
         writers = {split: tf.summary.create_file_writer(os.path.join(run_dir, "tensorboard", split))
@@ -251,7 +309,7 @@ def _train(config, run_dir, task, manifest, segment, mean, std, steps, verbose, 
         if not state["stage_started"]:
             with strategy.scope():
                 if stage > 0:
-                    model.load_weights(best_path)
+                    model.load_weights(os.path.join(ckpt, state.get("best", "best.weights.h5")))
                 _compile(model, config, task, stage)
             state.update(epoch=0, wait=0, best_val_loss=None, stage_started=True)
         while state["epoch"] < tc.max_epochs_per_stage and state["wait"] < tc.patience:
@@ -270,9 +328,9 @@ def _train(config, run_dir, task, manifest, segment, mean, std, steps, verbose, 
             improved = state["best_val_loss"] is None or val_loss < state["best_val_loss"]
             if improved:
                 state["best_val_loss"], state["wait"] = val_loss, 0
-                tmp = best_path.replace(".weights.h5", ".tmp.weights.h5")
-                model.save_weights(tmp)
-                os.replace(tmp, best_path)
+                state["best"] = f"best-{state['global_epoch']:05d}.weights.h5"
+                model.save_weights(os.path.join(ckpt, "tmp.weights.h5"))
+                os.replace(os.path.join(ckpt, "tmp.weights.h5"), os.path.join(ckpt, state["best"]))
             else:
                 state["wait"] += 1
             row = {"stage": stage, "epoch": state["epoch"], "global_epoch": state["global_epoch"],
@@ -286,14 +344,11 @@ def _train(config, run_dir, task, manifest, segment, mean, std, steps, verbose, 
                 w.writerow(row)
             state["epoch"] += 1
             state["global_epoch"] += 1
-            tmp = last_path.replace(".keras", ".tmp.keras")
-            model.save(tmp)
-            os.replace(tmp, last_path)
-            _atomic_json(state_path, state)
+            _commit_epoch(model, ckpt, state_path, state)
         state.update(stage=stage + 1, stage_started=False)
         _atomic_json(state_path, state)
 
-    model.load_weights(best_path)
+    model.load_weights(os.path.join(ckpt, state.get("best", "best.weights.h5")))
     if not chief:
         return {}
     if loop is not None:  # evaluate and save a plain copy: Keras' predict cannot run under the strategy either
