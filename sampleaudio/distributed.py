@@ -26,12 +26,18 @@ and the same place in the schedule, and no stage is lost or repeated (the same i
 
 from __future__ import annotations
 
+import argparse
+import json
+import os
+import subprocess
+import sys
+
 import keras
 import tensorflow as tf
 
 from sampleaudio.errors import SampleAudioError
 
-__all__ = ["CustomLoop", "WorkerLost", "LOST_PEER_ERRORS", "agree_on_resume_point"]
+__all__ = ["CustomLoop", "WorkerLost", "LOST_PEER_ERRORS", "agree_on_resume_point", "slurm_tf_config"]
 
 #: What a collective raises on the survivors when a worker dies (the peer's channel fails, or the strategy's
 #: health check aborts the collectives).
@@ -134,3 +140,35 @@ class CustomLoop:
             s, n = self._val_step(x, y)
             loss_sum, count = loss_sum + float(s), count + float(n)
         return total / steps, loss_sum / max(count, 1.0)
+
+
+def slurm_tf_config(port: int = 12345, env: dict | None = None) -> str:
+    """``TF_CONFIG`` for this Slurm task: every node of the job is a worker at ``port``, the task is ``SLURM_PROCID``.
+
+    One task per node (``--ntasks-per-node=1``); the node list is expanded with ``scontrol show hostnames``.
+    """
+    env = os.environ if env is None else env
+    try:
+        nodelist, rank = env["SLURM_JOB_NODELIST"], int(env["SLURM_PROCID"])
+    except KeyError as exc:
+        raise RuntimeError(f"not inside a Slurm job step: {exc.args[0]} is not set (run it under srun)") from exc
+    hosts = subprocess.run(["scontrol", "show", "hostnames", nodelist], capture_output=True, text=True,
+                           check=True).stdout.split()
+    return json.dumps({"cluster": {"worker": [f"{h}:{port}" for h in hosts]},
+                       "task": {"type": "worker", "index": rank}})
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m sampleaudio.distributed",
+        description="Print the TF_CONFIG of this Slurm task (use: export TF_CONFIG=$(python -m "
+                    "sampleaudio.distributed --slurm)), for `sampleaudio train --distribute multiworker`.")
+    parser.add_argument("--slurm", action="store_true", required=True, help="build it from the Slurm job")
+    parser.add_argument("--port", type=int, default=12345, help="port every worker listens on")
+    args = parser.parse_args(argv)
+    print(slurm_tf_config(args.port))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -245,3 +245,17 @@ def test_a_killed_worker_and_the_restarted_job_resume_from_the_last_common_epoch
     np.testing.assert_allclose(chief.val_loss, other.val_loss, rtol=1e-5)
     assert json.loads(outs[0][0][outs[0][0].index("{"):])["clips"] == 12
     assert len(os.listdir(run / "checkpoints")) <= 4  # two epochs' checkpoints and bests are kept, no more
+
+
+def test_slurm_tf_config(tmp_path, monkeypatch):
+    from sampleaudio.distributed import slurm_tf_config
+
+    fake = tmp_path / "scontrol"  # Slurm's own expansion of a node list, faked
+    fake.write_text("#!/bin/sh\n[ \"$3\" = 'node[07-08]' ] && printf 'node07\\nnode08\\n'\n")
+    fake.chmod(0o755)
+    env = {"SLURM_JOB_NODELIST": "node[07-08]", "SLURM_PROCID": "1"}
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+    config = json.loads(slurm_tf_config(2222, env))
+    assert config == {"cluster": {"worker": ["node07:2222", "node08:2222"]}, "task": {"type": "worker", "index": 1}}
+    with pytest.raises(RuntimeError, match="SLURM_PROCID"):
+        slurm_tf_config(env={"SLURM_JOB_NODELIST": "x"})
