@@ -25,6 +25,7 @@ import json
 import math
 import os
 import platform
+import re
 import subprocess
 import time
 
@@ -252,8 +253,9 @@ def train(config: ExperimentConfig, run_dir: str, *, verbose: int = 1) -> dict:
             from sampleaudio.distributed import LOST_PEER_ERRORS, WorkerLost
 
             if isinstance(exc, LOST_PEER_ERRORS):
+                cause = re.sub(r"\{\{.*?\}\}\s*", "", str(exc).splitlines()[0])[:200]  # minus graph-node noise
                 raise WorkerLost(
-                    f"lost contact with another worker ({type(exc).__name__}: {str(exc).splitlines()[0][:200]}); "
+                    f"lost contact with another worker ({type(exc).__name__}: {cause}); "
                     "restart every worker with the same arguments: they resume from the last epoch all of them "
                     "committed") from exc
         raise

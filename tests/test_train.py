@@ -259,3 +259,31 @@ def test_slurm_tf_config(tmp_path, monkeypatch):
     assert config == {"cluster": {"worker": ["node07:2222", "node08:2222"]}, "task": {"type": "worker", "index": 1}}
     with pytest.raises(RuntimeError, match="SLURM_PROCID"):
         slurm_tf_config(env={"SLURM_JOB_NODELIST": "x"})
+
+
+class _Gathering:
+    """Stands in for a multi-worker strategy whose workers committed ``epochs`` (for the agreement logic)."""
+
+    def __init__(self, epochs):
+        self.epochs = epochs
+
+    def experimental_distribute_values_from_function(self, fn):
+        return fn(None)
+
+    def gather(self, value, axis):
+        import tensorflow as tf
+
+        return tf.constant(self.epochs, tf.int64)
+
+
+def test_workers_agree_on_the_smallest_committed_epoch():
+    from sampleaudio.distributed import agree_on_resume_point
+
+    previous = {"global_epoch": 4, "stage": 1, "checkpoint": "epoch-00004.keras"}
+    mine = {"global_epoch": 5, "stage": 1, "checkpoint": "epoch-00005.keras", "previous": previous}
+    assert agree_on_resume_point(_Gathering([5, 5]), mine) is mine
+    assert agree_on_resume_point(_Gathering([5, 4]), mine) == previous  # the other died before committing 5
+    with pytest.raises(RuntimeError, match="cannot agree"):
+        agree_on_resume_point(_Gathering([5, 3]), mine)  # two epochs apart: not folders of one job
+    with pytest.raises(RuntimeError, match="cannot agree"):
+        agree_on_resume_point(_Gathering([5, 4]), {**mine, "previous": None})
