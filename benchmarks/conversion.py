@@ -95,6 +95,8 @@ def main(argv: list[str] | None = None) -> int:
                     if child.returncode != 0:
                         raise RuntimeError(f"{name} failed:\n{child.stderr[-3000:]}")
                     times[name, k].append(json.loads(child.stdout.strip().splitlines()[-1])["seconds"])
+                    print(f"repeat {r + 1}, {k} per folder, {name}: {times[name, k][-1]:.2f} s", file=sys.stderr,
+                          flush=True)
                     clips[k] = sum(s["clips"] for s in read_manifest(out).splits.values())
                     if reference is None:
                         reference = out
