@@ -8,9 +8,6 @@ Real datasets (exactly as Kim, Lee, Nam, IEEE JSTSP 2019 and the authors' code s
 
 The embedded synthetic benchmark (proxies built from material ``pip install`` brings) lives in
 :mod:`data_prep.synthetic`: ``mini-mtat``, ``mini-speech-commands``, ``mini-dcase``.
-
-Any converter's shards can be written by an Apache Beam pipeline instead of local processes:
-``convert(..., workers=data_prep.beam.BeamWorkers(runner))`` (:mod:`data_prep.beam`, the ``beam`` extra).
 """
 
 from __future__ import annotations
