@@ -57,18 +57,26 @@ def _cmd_prep(args: argparse.Namespace) -> int:
     from sampleaudio.inspect_store import summarize
 
     conv = get_converter(args.dataset)
+    workers = args.workers
+    if args.runner != "local":
+        try:
+            from data_prep.beam import BeamWorkers
+        except ImportError as exc:
+            print(f"sampleaudio prep: --runner {args.runner}: {exc}", file=sys.stderr)
+            return 2
+        workers = BeamWorkers(runner=args.runner, options=tuple(args.beam_options), num_workers=args.workers)
     if args.dataset in REAL:
         if not args.src:
             print(f"sampleaudio prep {args.dataset}: --src DIR is required (the dataset's download folder)",
                   file=sys.stderr)
             return 2
-        conv.convert(args.src, args.out, workers=args.workers, progress=not args.quiet)
+        conv.convert(args.src, args.out, workers=workers, progress=not args.quiet)
     else:
         assert args.dataset in SYNTHETIC
         from data_prep.synthetic import require_synth
 
         require_synth(args.dataset)
-        conv.convert(args.out, size=args.size, seed=args.seed, workers=args.workers, progress=not args.quiet)
+        conv.convert(args.out, size=args.size, seed=args.seed, workers=workers, progress=not args.quiet)
     print(summarize(args.out))
     return 0
 
@@ -296,14 +304,20 @@ def build_parser() -> argparse.ArgumentParser:
         description="Convert a dataset in its release layout into sharded TFRecords of 22,050 Hz 16-bit PCM, "
                     "one Example per clip, with the papers' splits. Real datasets need --src; the mini-* "
                     "proxies are synthesised from pip-installed material. Killed runs resume when started "
-                    "again with the same arguments.",
+                    "again with the same arguments. With --runner the shards are written by an Apache Beam "
+                    "pipeline (pip install 'sampleaudio[beam]'); options this command does not know, such as "
+                    "--flink_master=HOST:8081 or --project=P --region=R --temp_location=gs://..., go to the "
+                    "Beam runner unchanged. The store is the same, byte for byte, on every runner.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("dataset", choices=list(CONVERTERS), metavar="DATASET",
                    help="one of: " + ", ".join(CONVERTERS))
     p.add_argument("--src", help="the dataset's download folder (real datasets only)")
     p.add_argument("--out", required=True, help="output folder for shards and manifest.json")
     p.add_argument("--workers", type=_positive_int, default=max(1, min(4, os.cpu_count() or 1)),
-                   help="decoding worker processes")
+                   help="decoding worker processes (with --runner direct: the direct runner's worker processes)")
+    p.add_argument("--runner", choices=["local", "direct", "flink", "spark", "dataflow"], default="local",
+                   help="local: this machine's worker processes; otherwise the Apache Beam runner that writes "
+                        "the shards (the dataset and --out must be on a file system every worker sees)")
     p.add_argument("--size", choices=["small", "default"], default="default",
                    help="size of a synthetic proxy (small: for tests, seconds to build)")
     p.add_argument("--seed", type=_non_negative_int, default=0, help="seed of a synthetic proxy")
@@ -327,7 +341,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown and not (args.command == "prep" and args.runner != "local"):
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")  # only Beam runners take extra options
+    args.beam_options = unknown
     from sampleaudio.errors import SampleAudioError
 
     try:

@@ -11,14 +11,67 @@ around it (stages, patience, checkpoints, resuming, history) is :mod:`sampleaudi
 The validation loss, which decides when a stage ends, is computed by every worker on the whole validation set
 from its (identical, all-reduced) weights, so all workers take the same decisions without further
 communication.
+
+Losing a worker. When a worker dies, the others' next collective fails and they exit (TensorFlow's
+multi-worker strategy has no way to let a replacement join a running group), so a cluster scheduler restarts
+every worker of the job with the same arguments (Kubernetes ``restartPolicy: OnFailure`` with a job-wide
+restart, Slurm ``--requeue``; see README). Each worker commits every epoch in its own run folder
+(:mod:`sampleaudio.train`: the checkpoint first, then ``state.json`` naming it and keeping the previous
+epoch's state). A worker may die after some workers committed epoch *n* and before others did, so on start
+:func:`agree_on_resume_point` gathers every worker's last committed epoch and all of them resume from the
+smallest, the one that rewinds stepping back to its previous commit: all workers start from identical weights
+and the same place in the schedule, and no stage is lost or repeated (the same idea as Keras'
+``BackupAndRestore``, which needs ``Model.fit``; this is its counterpart for the custom loop).
 """
 
 from __future__ import annotations
 
+import argparse
+import json
+import os
+import subprocess
+import sys
+
 import keras
 import tensorflow as tf
 
-__all__ = ["CustomLoop"]
+from sampleaudio.errors import SampleAudioError
+
+__all__ = ["CustomLoop", "WorkerLost", "LOST_PEER_ERRORS", "agree_on_resume_point", "slurm_tf_config"]
+
+#: What a collective raises on the survivors when a worker dies (the peer's channel fails, or the strategy's
+#: health check aborts the collectives).
+LOST_PEER_ERRORS = (tf.errors.UnavailableError, tf.errors.CancelledError, tf.errors.DeadlineExceededError,
+                    tf.errors.AbortedError)
+
+
+class WorkerLost(SampleAudioError):
+    """A worker of a multi-worker job stopped answering: restart every worker to resume the job."""
+
+
+def agree_on_resume_point(strategy: tf.distribute.Strategy, state: dict) -> dict:
+    """The training state every worker resumes from: this worker's own, or its previous commit.
+
+    ``state`` is this worker's last committed training state (``global_epoch`` = epochs done, ``previous`` = the
+    state committed one epoch before, if any). All workers gather their ``global_epoch``; the smallest wins.
+    Returns ``state`` itself when this worker is there already, else its previous commit.
+
+    Raises:
+        RuntimeError: the workers are more than one epoch apart, or the previous commit is gone (their run
+            folders do not belong to the same job).
+    """
+    mine = int(state["global_epoch"])
+    value = strategy.experimental_distribute_values_from_function(lambda ctx: tf.constant([mine], tf.int64))
+    epochs = [int(e) for e in strategy.gather(value, axis=0).numpy()]
+    agreed = min(epochs)
+    if mine == agreed:
+        return state
+    previous = state.get("previous") or {}
+    if mine - agreed > 1 or previous.get("global_epoch") != agreed:
+        raise RuntimeError(f"workers cannot agree where to resume: their last committed epochs are {epochs} "
+                           f"and this worker has no commit of epoch {agreed}; were their run folders made by "
+                           "one job?")
+    return dict(previous)
 
 
 class CustomLoop:
@@ -87,3 +140,35 @@ class CustomLoop:
             s, n = self._val_step(x, y)
             loss_sum, count = loss_sum + float(s), count + float(n)
         return total / steps, loss_sum / max(count, 1.0)
+
+
+def slurm_tf_config(port: int = 12345, env: dict | None = None) -> str:
+    """``TF_CONFIG`` for this Slurm task: every node of the job is a worker at ``port``, the task is ``SLURM_PROCID``.
+
+    One task per node (``--ntasks-per-node=1``); the node list is expanded with ``scontrol show hostnames``.
+    """
+    env = os.environ if env is None else env
+    try:
+        nodelist, rank = env["SLURM_JOB_NODELIST"], int(env["SLURM_PROCID"])
+    except KeyError as exc:
+        raise RuntimeError(f"not inside a Slurm job step: {exc.args[0]} is not set (run it under srun)") from exc
+    hosts = subprocess.run(["scontrol", "show", "hostnames", nodelist], capture_output=True, text=True,
+                           check=True).stdout.split()
+    return json.dumps({"cluster": {"worker": [f"{h}:{port}" for h in hosts]},
+                       "task": {"type": "worker", "index": rank}})
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m sampleaudio.distributed",
+        description="Print the TF_CONFIG of this Slurm task (use: export TF_CONFIG=$(python -m "
+                    "sampleaudio.distributed --slurm)), for `sampleaudio train --distribute multiworker`.")
+    parser.add_argument("--slurm", action="store_true", required=True, help="build it from the Slurm job")
+    parser.add_argument("--port", type=int, default=12345, help="port every worker listens on")
+    args = parser.parse_args(argv)
+    print(slurm_tf_config(args.port))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -39,7 +39,7 @@ import stat
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -51,6 +51,7 @@ __all__ = [
     "Clip",
     "FileLoader",
     "Manifest",
+    "ShardWorkers",
     "encode_example",
     "parse_example",
     "write_dataset",
@@ -134,6 +135,19 @@ class Manifest:
     def from_dict(cls, d: dict[str, Any]) -> Manifest:
         fields = {f.name for f in dataclasses.fields(cls)}
         return cls(**{k: v for k, v in d.items() if k in fields})
+
+
+@runtime_checkable
+class ShardWorkers(Protocol):
+    """Who writes the shards when not local processes: ``write_dataset(..., workers=ShardWorkers)``.
+
+    ``write_shards`` must leave every shard of ``shards`` in ``out_dir`` exactly as :func:`write_shard` writes
+    it (shard, then sidecar); the plan and the manifest stay with :func:`write_dataset`. Implemented by
+    :class:`data_prep.beam.BeamWorkers` (Apache Beam runners).
+    """
+
+    def write_shards(self, out_dir: str, shards: dict[str, list[Clip]],
+                     loader: Callable[[Clip], np.ndarray]) -> None: ...
 
 
 # --------------------------------------------------------------------------------------------- schema
@@ -357,7 +371,7 @@ def write_dataset(
     converter: str,
     converter_version: str,
     loader: Callable[[Clip], np.ndarray] | None = None,
-    workers: int = 1,
+    workers: int | ShardWorkers = 1,
     clips_per_shard: int = 256,
     seed: int = 123,
     skipped: Sequence[dict[str, str]] = (),
@@ -376,7 +390,8 @@ def write_dataset(
         converter, converter_version: who wrote the store, recorded for provenance.
         loader: returns a clip's float32 mono audio at 22,050 Hz; default decodes ``clip.source`` as a file.
             Must be picklable when ``workers > 1``.
-        workers: worker processes (``spawn`` context: TensorFlow is not fork-safe).
+        workers: worker processes (``spawn`` context: TensorFlow is not fork-safe), or a :class:`ShardWorkers`
+            that writes the shards elsewhere (e.g. ``data_prep.beam.BeamWorkers`` on an Apache Beam runner).
         clips_per_shard: clips in each shard.
         seed: seed of the deterministic clip-to-shard assignment.
         skipped: files the converter already rejected before decoding (e.g. known-broken lists), recorded
@@ -391,8 +406,8 @@ def write_dataset(
     """
     if clips_per_shard < 1:
         raise ParameterError(f"clips_per_shard must be >= 1. Received: clips_per_shard={clips_per_shard}")
-    if workers < 1:
-        raise ParameterError(f"workers must be >= 1. Received: workers={workers}")
+    if not isinstance(workers, ShardWorkers) and not (isinstance(workers, int) and workers >= 1):
+        raise ParameterError(f"workers must be an int >= 1 or a ShardWorkers. Received: workers={workers!r}")
     labels = list(labels)
     seen: set[str] = set()
     for c in clips:
@@ -460,7 +475,11 @@ def _write_planned(plan: dict[str, list[Clip]], out_dir: str, *, dataset: str, l
     bar = tqdm(total=sum(len(plan[n]) for n in todo), unit="clip", desc=f"prep {dataset}",
                disable=not progress, file=sys.stderr)
     try:
-        if workers == 1 or len(todo) <= 1:
+        if isinstance(workers, ShardWorkers):
+            if todo:
+                workers.write_shards(out_dir, {n: plan[n] for n in todo}, loader)
+            bar.update(sum(len(plan[n]) for n in todo))
+        elif workers == 1 or len(todo) <= 1:
             for name in todo:
                 write_shard(os.path.join(out_dir, name), plan[name], loader)
                 bar.update(len(plan[name]))

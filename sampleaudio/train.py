@@ -11,8 +11,8 @@ stage keeps its own "best" (its checkpoint callback was recreated per stage).
 A run directory holds::
 
     config.json  environment.json  history.csv  tensorboard/  state.json
-    checkpoints/last-<epoch>.keras   (model + optimizer, written after every epoch)
-    checkpoints/best-<epoch>.weights.h5   (the current stage's best)
+    checkpoints/epoch-<n>.keras   (model + optimizer after epoch n; the last two epochs are kept)
+    checkpoints/best-<n>.weights.h5   (the current stage's best, from epoch n)
     best.keras  model_card.json  final_metrics.json  per_class_test.csv   (when finished)
 
 A run killed at any point and started again with the same arguments continues from the last finished epoch
@@ -30,6 +30,7 @@ import json
 import math
 import os
 import platform
+import re
 import subprocess
 import time
 
@@ -122,21 +123,6 @@ def _atomic_json(path: str, obj) -> None:
     os.replace(tmp, path)
 
 
-def _drop_uncommitted_history(path: str, committed_epochs: int) -> None:
-    """Remove history rows of epochs a kill interrupted before their state was written (they are redone)."""
-    if not os.path.exists(path):
-        return
-    with open(path, newline="") as f:
-        rows = list(csv.DictReader(f))
-    keep = [r for r in rows if int(r["global_epoch"]) < committed_epochs]
-    if len(keep) != len(rows) and rows:
-        with open(path + ".tmp", "w", newline="") as f:
-            w = csv.DictWriter(f, fieldnames=list(rows[0]))
-            w.writeheader()
-            w.writerows(keep)
-        os.replace(path + ".tmp", path)
-
-
 def _read_config(path: str) -> ExperimentConfig:
     try:
         with open(path, encoding="utf-8") as f:
@@ -203,6 +189,43 @@ def _log_scalars(writers: dict, epoch: int, loss: float, val_loss: float) -> Non
     for split, value in (("train", loss), ("validation", val_loss)):
         with writers[split].as_default():
             tf.summary.scalar("epoch_loss", value, step=epoch)
+
+
+def _commit_epoch(model: keras.Model, ckpt: str, state_path: str, state: dict) -> None:
+    """Checkpoint the epoch just finished, then commit it by rewriting ``state.json`` (which keeps the previous
+    commit's state, so a multi-worker job can rewind one epoch); delete older epochs' files."""
+    previous = None
+    if os.path.exists(state_path):
+        with open(state_path) as f:
+            previous = json.load(f)
+        previous.pop("previous", None)
+        if "checkpoint" not in previous:  # a run started before epoch-named checkpoints: cannot rewind to it
+            previous = None
+    name = f"epoch-{state['global_epoch']:05d}.keras"
+    model.save(os.path.join(ckpt, "tmp.keras"))
+    os.replace(os.path.join(ckpt, "tmp.keras"), os.path.join(ckpt, name))
+    state.update(checkpoint=name, previous=previous)
+    _atomic_json(state_path, state)
+    keep = {s.get(k) for s in (state, previous or {}) for k in ("checkpoint", "best")}
+    for f in os.listdir(ckpt):
+        if f.startswith(("epoch-", "best-")) and f not in keep:
+            os.remove(os.path.join(ckpt, f))
+
+
+def _rewind_history(path: str, global_epoch: int) -> None:
+    """Drop ``history.csv`` rows of epochs at or after ``global_epoch`` (written, never committed)."""
+    if not os.path.exists(path):
+        return
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    kept = [r for r in rows if int(r["global_epoch"]) < global_epoch]
+    if len(kept) < len(rows):
+        tmp = f"{path}.tmp-{os.getpid()}"
+        with open(tmp, "w", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=list(rows[0]))
+            w.writeheader()
+            w.writerows(kept)
+        os.replace(tmp, path)
 
 
 def run_is_finished(run_dir: str) -> bool:
@@ -279,6 +302,17 @@ def train(config: ExperimentConfig, run_dir: str, *, verbose: int = 1) -> dict:
     keras.mixed_precision.set_global_policy(policy)
     try:
         return _train(config, run_dir, task, manifest, segment, mean, std, steps, verbose, chief, strategy)
+    except Exception as exc:
+        if config.train.distribute == "multiworker":
+            from sampleaudio.distributed import LOST_PEER_ERRORS, WorkerLost
+
+            if isinstance(exc, LOST_PEER_ERRORS):
+                cause = re.sub(r"\{\{.*?\}\}\s*", "", str(exc).splitlines()[0])[:200]  # minus graph-node noise
+                raise WorkerLost(
+                    f"lost contact with another worker ({type(exc).__name__}: {cause}); "
+                    "restart every worker with the same arguments: they resume from the last epoch all of them "
+                    "committed") from exc
+        raise
     finally:
         keras.mixed_precision.set_global_policy(previous_policy)
 
@@ -296,24 +330,29 @@ def _train(config, run_dir, task, manifest, segment, mean, std, steps, verbose, 
 
         loop = CustomLoop(strategy, task_loss(tc.loss, task.multi_label), config.data.batch_size)
     state_path = os.path.join(run_dir, "state.json")
-    checkpoints = os.path.join(run_dir, "checkpoints")
-    # Checkpoints carry their epoch in their names and state.json names the pair it belongs to, so writing the
-    # state is the one step that commits an epoch: a kill before it redoes the epoch from the previous pair.
-    state = {"stage": 0, "epoch": 0, "global_epoch": 0, "best_val_loss": None, "wait": 0, "stage_started": False,
-             "last": "last.keras", "best": "best.weights.h5"}
+    ckpt = os.path.join(run_dir, "checkpoints")
+    history_path = os.path.join(run_dir, "history.csv")
+    # state.json is the commit point of an epoch: it names that epoch's checkpoint and best weights (older runs:
+    # last.keras, best.weights.h5) and carries the previous epoch's state, which a multi-worker job may rewind to
+    state = {"stage": 0, "epoch": 0, "global_epoch": 0, "best_val_loss": None, "wait": 0, "stage_started": False}
     if os.path.exists(state_path):
         with open(state_path) as f:
-            saved = {**state, **json.load(f)}
-        if os.path.exists(os.path.join(checkpoints, saved["last"])):
+            saved = json.load(f)
+        if os.path.exists(os.path.join(ckpt, saved.get("checkpoint", "last.keras"))):
             state = saved
-    _drop_uncommitted_history(os.path.join(run_dir, "history.csv"), state["global_epoch"])
-    last_path = os.path.join(checkpoints, state["last"])
-    best_path = os.path.join(checkpoints, state["best"])
+    if loop is not None:  # every worker resumes from the same epoch: the last one all of them committed
+        from sampleaudio.distributed import agree_on_resume_point
+
+        agreed = agree_on_resume_point(strategy, state)
+        if agreed is not state:  # this worker committed one epoch more than another: rewind it on disk too
+            state = agreed
+            _atomic_json(state_path, state)
+    _rewind_history(history_path, state["global_epoch"])  # rows of an epoch that was never committed go
     keras.utils.set_random_seed(tc.seed + 7919 * state["global_epoch"])
 
     with strategy.scope():
-        if state["stage_started"]:
-            model = keras.saving.load_model(last_path)  # weights and optimizer state of the last epoch
+        if state["stage_started"]:  # weights and optimizer state of the last epoch
+            model = keras.saving.load_model(os.path.join(ckpt, state.get("checkpoint", "last.keras")))
         else:
             model = build_model(config.model, task)
             model = model if objective is None else objective.wrap(model)
@@ -324,7 +363,6 @@ def _train(config, run_dir, task, manifest, segment, mean, std, steps, verbose, 
                           / config.data.batch_size)
     if objective is not None:
         val, val_steps = objective.valid_dataset(), objective.valid_steps()
-    history_path = os.path.join(run_dir, "history.csv")
     tensorboard = keras.callbacks.TensorBoard(os.path.join(run_dir, "tensorboard"), write_graph=False)
     if loop is not None:  # one event file per split for the whole run, as the callback writes
         writers = {split: tf.summary.create_file_writer(os.path.join(run_dir, "tensorboard", split))
@@ -338,7 +376,7 @@ def _train(config, run_dir, task, manifest, segment, mean, std, steps, verbose, 
         if not state["stage_started"]:
             with strategy.scope():
                 if stage > 0:
-                    model.load_weights(best_path)
+                    model.load_weights(os.path.join(ckpt, state.get("best", "best.weights.h5")))
                 _compile(model, config, task, stage, steps, objective)
             state.update(epoch=0, wait=0, best_val_loss=None, stage_started=True)
         while state["epoch"] < tc.max_epochs_per_stage and state["wait"] < tc.patience:
@@ -361,16 +399,14 @@ def _train(config, run_dir, task, manifest, segment, mean, std, steps, verbose, 
             if not (math.isfinite(loss) and math.isfinite(val_loss)):
                 raise TrainingDivergedError(
                     f"training diverged at stage {stage}, epoch {state['epoch']} (loss {loss}, validation loss "
-                    f"{val_loss}); nothing of this epoch was saved, the last good checkpoint in '{checkpoints}' is "
+                    f"{val_loss}); nothing of this epoch was saved, the last good checkpoint in '{ckpt}' is "
                     "kept and no model is written: lower --lr (or change the configuration) in a new --run-dir")
             improved = state["best_val_loss"] is None or val_loss < state["best_val_loss"]
             if improved:
                 state["best_val_loss"], state["wait"] = val_loss, 0
-                previous_best, state["best"] = best_path, f"best-{state['global_epoch']:04d}.weights.h5"
-                best_path = os.path.join(checkpoints, state["best"])
-                tmp = best_path.replace(".weights.h5", ".tmp.weights.h5")
-                model.save_weights(tmp)
-                os.replace(tmp, best_path)
+                state["best"] = f"best-{state['global_epoch']:05d}.weights.h5"
+                model.save_weights(os.path.join(ckpt, "tmp.weights.h5"))
+                os.replace(os.path.join(ckpt, "tmp.weights.h5"), os.path.join(ckpt, state["best"]))
             else:
                 state["wait"] += 1
             row = {"stage": stage, "epoch": state["epoch"], "global_epoch": state["global_epoch"],
@@ -384,19 +420,11 @@ def _train(config, run_dir, task, manifest, segment, mean, std, steps, verbose, 
                 w.writerow(row)
             state["epoch"] += 1
             state["global_epoch"] += 1
-            previous_last, state["last"] = last_path, f"last-{state['global_epoch']:04d}.keras"
-            last_path = os.path.join(checkpoints, state["last"])
-            tmp = last_path.replace(".keras", ".tmp.keras")
-            model.save(tmp)
-            os.replace(tmp, last_path)
-            _atomic_json(state_path, state)  # commits the epoch
-            for old_file in {previous_last, previous_best if improved else best_path} - {last_path, best_path}:
-                if os.path.exists(old_file):
-                    os.remove(old_file)
+            _commit_epoch(model, ckpt, state_path, state)
         state.update(stage=stage + 1, stage_started=False)
         _atomic_json(state_path, state)
 
-    model.load_weights(best_path)
+    model.load_weights(os.path.join(ckpt, state.get("best", "best.weights.h5")))
     if not chief:
         return {}
     if objective is not None:

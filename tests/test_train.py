@@ -210,3 +210,109 @@ def test_cli_train_flags_reach_the_configuration(store, tmp_path):
     cfg = json.loads((run / "config.json").read_text())
     assert cfg["train"]["lr_schedule"] == "cosine" and cfg["train"]["warmup_steps"] == 1
     assert cfg["model"]["bn_momentum"] == 0.9 and cfg["train"]["time_decay"] == 0
+
+
+@pytest.mark.slow
+def test_a_killed_worker_and_the_restarted_job_resume_from_the_last_common_epoch(store, tmp_path):
+    """Kill one of two workers mid-epoch: the other exits; restarted, both resume at the same committed epoch.
+
+    Before the restart, worker 1's folder is rewound by one commit (as if it had died after the chief committed
+    epoch n but before it did): the workers must agree on epoch n - 1, so the chief steps back one epoch.
+    """
+    ports = _free_ports(2)
+    cluster = {"worker": [f"localhost:{p}" for p in ports]}
+    run = tmp_path / "mw"
+    args = _cli_args(store, run, ["--num-stages", "2", "--max-epochs-per-stage", "3", "--patience", "9",
+                                  "--steps-per-epoch", "12", "--distribute", "multiworker"])
+    cmd = [sys.executable, "-c", "import sys; from sampleaudio.cli import main; sys.exit(main(sys.argv[1:]))", *args]
+
+    def start(index):
+        env = dict(os.environ, PYTHONPATH=ROOT, CUDA_VISIBLE_DEVICES="",
+                   TF_CONFIG=json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}}))
+        return subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    procs = [start(0), start(1)]
+    state1 = run / "worker-1" / "state.json"
+    deadline = time.time() + 300
+    while time.time() < deadline:
+        try:
+            if json.loads(state1.read_text())["global_epoch"] >= 3:  # in stage 1's first epoch now
+                break
+        except (OSError, ValueError):
+            pass
+        assert procs[0].poll() is None and procs[1].poll() is None
+        time.sleep(0.05)
+    time.sleep(0.5)  # into the epoch
+    procs[1].send_signal(signal.SIGKILL)
+    procs[1].wait()
+    lost = time.time()
+    _, err = procs[0].communicate(timeout=300)  # the survivor's next collective fails: it exits
+    assert procs[0].returncode != 0, "the surviving worker went on alone"
+    assert "restart every worker" in err.strip().splitlines()[-1], err[-3000:]  # one line saying what to do
+    print(f"survivor exited {time.time() - lost:.1f} s after the kill: {err.strip().splitlines()[-1][:300]}")
+    assert not (run / "final_metrics.json").exists()
+    # worker 1 as if killed before it committed its last epoch
+    state = json.loads(state1.read_text())
+    assert state["previous"]["global_epoch"] == state["global_epoch"] - 1
+    state1.write_text(json.dumps(state["previous"]))
+    rewound_to = state["previous"]["global_epoch"]
+    chief_before = pd.read_csv(run / "history.csv")
+    assert chief_before.global_epoch.max() >= rewound_to  # the chief is ahead and must step back
+
+    procs = [start(0), start(1)]
+    outs = [p.communicate(timeout=600) for p in procs]
+    for p, (_, err) in zip(procs, outs):
+        assert p.returncode == 0, err[-3000:]
+    chief, other = pd.read_csv(run / "history.csv"), pd.read_csv(run / "worker-1" / "history.csv")
+    for hist in (chief, other):  # every epoch of the schedule exactly once: none lost, none repeated
+        assert list(hist.global_epoch) == list(range(6))
+        assert list(hist.stage) == [0, 0, 0, 1, 1, 1]
+    # the epochs before the agreed point are the first run's; after it, both workers trained from identical
+    # weights again, so they see the same losses
+    pd.testing.assert_frame_equal(chief.iloc[:rewound_to], chief_before.iloc[:rewound_to])
+    np.testing.assert_allclose(chief.loss, other.loss, rtol=1e-5)
+    np.testing.assert_allclose(chief.val_loss, other.val_loss, rtol=1e-5)
+    assert json.loads(outs[0][0][outs[0][0].index("{"):])["clips"] == 12
+    assert len(os.listdir(run / "checkpoints")) <= 4  # two epochs' checkpoints and bests are kept, no more
+
+
+def test_slurm_tf_config(tmp_path, monkeypatch):
+    from sampleaudio.distributed import slurm_tf_config
+
+    fake = tmp_path / "scontrol"  # Slurm's own expansion of a node list, faked
+    fake.write_text("#!/bin/sh\n[ \"$3\" = 'node[07-08]' ] && printf 'node07\\nnode08\\n'\n")
+    fake.chmod(0o755)
+    env = {"SLURM_JOB_NODELIST": "node[07-08]", "SLURM_PROCID": "1"}
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+    config = json.loads(slurm_tf_config(2222, env))
+    assert config == {"cluster": {"worker": ["node07:2222", "node08:2222"]}, "task": {"type": "worker", "index": 1}}
+    with pytest.raises(RuntimeError, match="SLURM_PROCID"):
+        slurm_tf_config(env={"SLURM_JOB_NODELIST": "x"})
+
+
+class _Gathering:
+    """Stands in for a multi-worker strategy whose workers committed ``epochs`` (for the agreement logic)."""
+
+    def __init__(self, epochs):
+        self.epochs = epochs
+
+    def experimental_distribute_values_from_function(self, fn):
+        return fn(None)
+
+    def gather(self, value, axis):
+        import tensorflow as tf
+
+        return tf.constant(self.epochs, tf.int64)
+
+
+def test_workers_agree_on_the_smallest_committed_epoch():
+    from sampleaudio.distributed import agree_on_resume_point
+
+    previous = {"global_epoch": 4, "stage": 1, "checkpoint": "epoch-00004.keras"}
+    mine = {"global_epoch": 5, "stage": 1, "checkpoint": "epoch-00005.keras", "previous": previous}
+    assert agree_on_resume_point(_Gathering([5, 5]), mine) is mine
+    assert agree_on_resume_point(_Gathering([5, 4]), mine) == previous  # the other died before committing 5
+    with pytest.raises(RuntimeError, match="cannot agree"):
+        agree_on_resume_point(_Gathering([5, 3]), mine)  # two epochs apart: not folders of one job
+    with pytest.raises(RuntimeError, match="cannot agree"):
+        agree_on_resume_point(_Gathering([5, 4]), {**mine, "previous": None})
