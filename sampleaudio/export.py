@@ -36,7 +36,7 @@ MIN_SECONDS = 0.1
 def embedding_layer_name(model: keras.Model) -> str:
     """The layer whose output is the clip embedding: the last hidden layer before the classifier."""
     names = [layer.name for layer in model.layers]
-    for candidate in ("final_relu", "final_pool", "multi"):
+    for candidate in ("final_relu", "final_pool", "multi", "penultimate"):
         if candidate in names:
             return candidate
     return model.layers[-3].name

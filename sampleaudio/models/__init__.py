@@ -1,4 +1,5 @@
-"""SampleCNN, its blocks and baselines (Lee 2017; Kim, Lee, Nam 2019; Dieleman 2014)."""
+"""SampleCNN, its blocks and baselines (Lee 2017; Kim, Lee, Nam 2019; Dieleman 2014); musicnn (Pons and Serra)
+in ``musicnn.py``."""
 
 from sampleaudio.models.blocks import BLOCKS, basic_block, rese_block, se_block, squeeze_excitation
 from sampleaudio.models.frontends import MelSpectrogram
@@ -13,6 +14,7 @@ from sampleaudio.models.samplecnn import (
     StridedSampleCNN,
     block_widths,
 )
+from sampleaudio.models.spectral import MelFrontEnd
 from sampleaudio.models.weights import LoadReport, load_keras2_weights, read_keras2_weights
 
 __all__ = [
@@ -21,4 +23,5 @@ __all__ = [
     "rnn_from_preset",
     "SampleCNN", "StridedSampleCNN", "MelCNN", "FrameLevelCNN", "SampleCNNWithRNN", "block_widths",
     "LoadReport", "load_keras2_weights", "read_keras2_weights",
+    "MelFrontEnd",
 ]
