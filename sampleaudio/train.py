@@ -79,7 +79,13 @@ def _build_architecture(cfg: ModelConfig, task: Task) -> keras.Model:
                                        amplifying_ratio=cfg.amplifying_ratio, **common)
     if arch == "frame":
         return models.FrameLevelCNN(cfg.window, segment=task.segment, **common)
-    raise ParameterError(f"unknown architecture {arch!r} (samplecnn, lee2017, samplecnn_rnn, mel, strided, frame)")
+    if arch in models.WON2020:  # Won 2020 / HarmonicCNN: any input length, front end at the stores' rate
+        from sampleaudio.audio import SAMPLE_RATE
+
+        return models.WON2020[arch].build(task.num_classes, segment=None, sample_rate=SAMPLE_RATE,
+                                          activation=task.activation, dropout=cfg.dropout)
+    raise ParameterError(f"unknown architecture {arch!r} (samplecnn, lee2017, samplecnn_rnn, mel, strided, frame, "
+                         f"{', '.join(models.WON2020)})")
 
 
 def environment() -> dict:

@@ -1,8 +1,9 @@
 """SampleCNN, its blocks and baselines (Lee 2017; Kim, Lee, Nam 2019; Dieleman 2014); musicnn (Pons and Serra)
-in ``musicnn.py``."""
+in ``musicnn.py``; the Won 2020 benchmark models in ``won2020.py`` and HarmonicCNN in ``harmonic_cnn.py``."""
 
 from sampleaudio.models.blocks import BLOCKS, basic_block, rese_block, se_block, squeeze_excitation
 from sampleaudio.models.frontends import MelSpectrogram
+from sampleaudio.models.harmonic_cnn import HarmonicFilterbank
 from sampleaudio.models.initializers import AudioVarianceScaling, taejun_uniform
 from sampleaudio.models.normalization import BatchNormalization
 from sampleaudio.models.presets import PRESETS, RNN_BLOCKS, from_preset, rnn_from_preset
@@ -16,6 +17,7 @@ from sampleaudio.models.samplecnn import (
 )
 from sampleaudio.models.spectral import MelFrontEnd
 from sampleaudio.models.weights import LoadReport, load_keras2_weights, read_keras2_weights
+from sampleaudio.models.won2020 import WON2020
 
 __all__ = [
     "BLOCKS", "basic_block", "se_block", "rese_block", "squeeze_excitation", "MelSpectrogram",
@@ -23,5 +25,5 @@ __all__ = [
     "rnn_from_preset",
     "SampleCNN", "StridedSampleCNN", "MelCNN", "FrameLevelCNN", "SampleCNNWithRNN", "block_widths",
     "LoadReport", "load_keras2_weights", "read_keras2_weights",
-    "MelFrontEnd",
+    "MelFrontEnd", "HarmonicFilterbank", "WON2020",
 ]

@@ -17,9 +17,26 @@ import tensorflow as tf
 
 from sampleaudio.models.filterbanks import dft_matrices, mel_matrix
 
-__all__ = ["MelFrontEnd", "musicnn_log", "round_to_float16"]
+__all__ = ["MelFrontEnd", "power_spectrogram", "musicnn_log", "round_to_float16"]
 
 _COMPRESSIONS = ("musicnn", "db", "none")
+
+
+def power_spectrogram(waveform: tf.Tensor, real: tf.Tensor, imag: tf.Tensor, *, n_fft: int, hop: int,
+                      pad_mode: str = "constant", frames: str = "centred") -> tf.Tensor:
+    """``[B, T]`` -> ``[B, frames, n_fft // 2 + 1]`` power spectrum of centred, Hann-windowed frames (``real``,
+    ``imag``: :func:`~sampleaudio.models.filterbanks.dft_matrices`); ``frames="patch"`` drops the last frame."""
+    pad = n_fft // 2
+    x = tf.pad(tf.cast(waveform, tf.float32), [[0, 0], [pad, pad]], mode=pad_mode.upper())
+    framed = tf.signal.frame(x, n_fft, hop, pad_end=False)  # 1 + T // hop centred frames
+    if frames == "patch":
+        framed = framed[:, :-1]
+    return tf.square(framed @ real) + tf.square(framed @ imag)
+
+
+def to_db(power: tf.Tensor) -> tf.Tensor:
+    """``10 log10(max(x, 1e-10))``: torchaudio ``AmplitudeToDB()`` (power, reference 1, no top_db)."""
+    return 10.0 * tf.math.log(tf.maximum(power, 1e-10)) / tf.math.log(10.0)
 
 
 def round_to_float16(x: tf.Tensor) -> tf.Tensor:
@@ -97,18 +114,13 @@ class MelFrontEnd(keras.layers.Layer):
         return samples // self.hop + (1 if self.frames == "centred" else 0)
 
     def call(self, inputs):
-        x = tf.cast(inputs[..., 0], tf.float32)
-        pad = self.n_fft // 2
-        x = tf.pad(x, [[0, 0], [pad, pad]], mode=self.pad_mode.upper())
-        frames = tf.signal.frame(x, self.n_fft, self.hop, pad_end=False)  # 1 + T // hop centred frames
-        if self.frames == "patch":
-            frames = frames[:, :-1]
-        power = tf.square(frames @ self._real) + tf.square(frames @ self._imag)
+        power = power_spectrogram(inputs[..., 0], self._real, self._imag, n_fft=self.n_fft, hop=self.hop,
+                                  pad_mode=self.pad_mode, frames=self.frames)
         mel = power @ self._mel
         if self.compression == "musicnn":
             return musicnn_log(mel)
         if self.compression == "db":
-            return 10.0 * tf.math.log(tf.maximum(mel, 1e-10)) / tf.math.log(10.0)
+            return to_db(mel)
         return mel
 
     def compute_output_shape(self, input_shape):
