@@ -82,8 +82,9 @@ def _build_architecture(cfg: ModelConfig, task: Task) -> keras.Model:
     if arch in models.WON2020:  # Won 2020 / HarmonicCNN: any input length, front end at the stores' rate
         from sampleaudio.audio import SAMPLE_RATE
 
+        width = {"n_channels": cfg.init_features} if models.WON2020[arch].scalable else {}
         return models.WON2020[arch].build(task.num_classes, segment=None, sample_rate=SAMPLE_RATE,
-                                          activation=task.activation, dropout=cfg.dropout)
+                                          activation=task.activation, dropout=cfg.dropout, **width)
     raise ParameterError(f"unknown architecture {arch!r} (samplecnn, lee2017, samplecnn_rnn, mel, strided, frame, "
                          f"{', '.join(models.WON2020)})")
 

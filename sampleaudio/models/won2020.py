@@ -172,12 +172,14 @@ def won_musicnn(num_classes: int = 50, segment: int | None = 48000, *, sample_ra
 
 @dataclasses.dataclass(frozen=True)
 class WonModel:
-    """A model of the benchmark with its paper input: ``segment`` samples at ``sample_rate``, ``n_mels``."""
+    """A model of the benchmark with its paper input: ``segment`` samples at ``sample_rate``, ``n_mels``;
+    ``scalable``: its width is the ``n_channels`` argument (128 in the paper)."""
 
     builder: object
     segment: int
     n_mels: int
     sample_rate: int = 16000
+    scalable: bool = False
 
     def build(self, num_classes: int = 50, **kwargs) -> keras.Model:
         kwargs.setdefault("segment", self.segment)
@@ -196,9 +198,9 @@ WON2020: dict[str, WonModel] = {
     "fcn": WonModel(fcn, 464000, 96),
     "crnn": WonModel(crnn, 464000, 96),
     "won_musicnn": WonModel(won_musicnn, 48000, 96),
-    "short_chunk_cnn": WonModel(short_chunk_cnn, 59049, 128),
-    "short_chunk_resnet": WonModel(short_chunk_resnet, 59049, 128),
-    "harmonic_cnn": WonModel(_harmonic, 80000, 128),
+    "short_chunk_cnn": WonModel(short_chunk_cnn, 59049, 128, scalable=True),
+    "short_chunk_resnet": WonModel(short_chunk_resnet, 59049, 128, scalable=True),
+    "harmonic_cnn": WonModel(_harmonic, 80000, 128, scalable=True),
 }
 
 
