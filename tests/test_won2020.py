@@ -141,3 +141,23 @@ def test_the_shared_trainer_trains_a_won2020_model(tone_store, tmp_path):
     tagger = Tagger.from_path(str(tmp_path))  # the saved model reloads with its front end
     assert tagger.model.get_layer("spec").sample_rate == 22050
     assert tagger.tag([np.zeros(3000, np.float32)])[0].scores.shape == (2,)
+
+
+def test_chunked_evaluation_averages_16_evenly_spaced_chunks(tone_store):
+    import keras
+
+    from sampleaudio.chunk_eval import evaluate_chunked, predict_chunked_clips
+    from sampleaudio.pipeline import read_clips
+    from sampleaudio.records import read_manifest
+
+    inp = keras.Input((500, 1))
+    energy = keras.layers.GlobalAveragePooling1D()(keras.layers.Lambda(lambda x: x * x)(inp))
+    model = keras.Model(inp, keras.layers.Dense(2, activation="sigmoid")(energy))
+    y_true, y_score = predict_chunked_clips(model, tone_store, "test", segment=500, mean=0.0, std=1.0)
+    clips = list(read_clips(tone_store, "test").as_numpy_iterator())
+    audio = clips[0]["audio"]
+    hop = (audio.size - 500) // 16
+    chunks = np.stack([audio[i * hop:i * hop + 500] for i in range(16)])[..., None]
+    np.testing.assert_allclose(y_score[0], np.asarray(model(chunks)).mean(axis=0), rtol=1e-5)
+    assert y_true.shape == (len(clips), 2) and read_manifest(tone_store).num_classes == 2
+    assert evaluate_chunked(model, tone_store, "test", segment=500, mean=0.0, std=1.0)["chunks"] == 16
