@@ -113,9 +113,10 @@ def main(argv=None) -> int:
             values = pub[pub.metric == metric].set_index("model")["value"]
             table[f"published {metric}"] = [values.get(MODELS[r][2], float("nan")) for r in table["model"]]
     header = [f"# Won et al. (SMC 2020) model comparison, MTAT, {args.chunks}-chunk evaluation",
-              "", describe(args.profile, budget),
-              "", "Published values: reproductions/published_results.csv (paperswithcode listing and the authors' "
-                  "issue #5); the rest of their table is an image and is not typed from memory."]
+              "", describe(args.profile, budget)]
+    if args.profile == "paper":
+        header += ["", "Published values: reproductions/published_results.csv (paperswithcode listing and the "
+                       "authors' issue #5); the rest of their table is an image and is not typed from memory."]
     text = write_results(root, "won2020_table", table, header, runs)
     print(text)
     return 0
