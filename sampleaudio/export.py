@@ -84,7 +84,7 @@ def check_card(card, model: keras.Model | None = None, where: str = "model card"
 def embedding_layer_name(model: keras.Model) -> str:
     """The layer whose output is the clip embedding: the last hidden layer before the classifier."""
     names = [layer.name for layer in model.layers]
-    for candidate in ("final_relu", "final_pool", "multi"):
+    for candidate in ("final_relu", "final_pool", "multi", "penultimate"):
         if candidate in names:
             return candidate
     return model.layers[-3].name

@@ -90,8 +90,14 @@ def _build_architecture(cfg: ModelConfig, task: Task) -> keras.Model:
         return models.FrameLevelCNN(cfg.window, segment=task.segment, **common)
     if arch == "artist_cnn":  # any crop length of at least 65,024 samples (128 frames)
         return models.ArtistBasicModel(task.num_classes, frames=None, waveform_input=True)
+    if arch in models.WON2020:  # Won 2020 / HarmonicCNN: any input length, front end at the stores' rate
+        from sampleaudio.audio import SAMPLE_RATE
+
+        width = {"n_channels": cfg.init_features} if models.WON2020[arch].scalable else {}
+        return models.WON2020[arch].build(task.num_classes, segment=None, sample_rate=SAMPLE_RATE,
+                                          activation=task.activation, dropout=cfg.dropout, **width)
     raise ParameterError(f"unknown architecture {arch!r} (samplecnn, lee2017, samplecnn_rnn, mel, strided, frame, "
-                         "artist_cnn)")
+                         f"artist_cnn, {', '.join(models.WON2020)})")
 
 
 def environment() -> dict:

@@ -1,14 +1,20 @@
-"""The mel front end of Park et al. (ISMIR 2018), computed inside the model from the waveform.
+"""Pure numpy filterbank matrices shared by the spectrogram front ends.
 
-Park, Lee, Park, Ha, Nam, "Representation learning of music using artist labels", ISMIR 2018, Sec. 3.1: the
-authors' ``mp3s_to_mel.py`` computes ``librosa.stft`` (22,050 Hz, n_fft 1,024, hop 512, centred, periodic
-Hann), its magnitude, librosa's Slaney mel filterbank (128 bands, area normalisation, fmax = Nyquist) and
-``log10(1 + 10 * mel)``, then standardises with one scalar mean/std. The librosa of 2018 padded the centred
-frames by reflection (librosa >= 0.9 pads with zeros), so the padding mode is a parameter.
+Two mel recipes appear in the papers ported here, and they are not interchangeable:
 
-:func:`slaney_mel_matrix` is the filterbank as a pure numpy function of its recipe (Slaney's Auditory Toolbox
-mel scale: linear below 1 kHz, logarithmic above; each triangle scaled to unit area), so the saved layer config
-holds the recipe and never the matrix. librosa is not needed at run time; the tests compare against it.
+- **Slaney** (librosa's default, ``htk=False, norm="slaney"``): linear below 1 kHz, logarithmic above, each
+  triangle scaled to unit area. musicnn (Pons and Serra) computes its input with it.
+- **HTK without normalisation** (torchaudio's ``MelSpectrogram`` default): ``2595 log10(1 + f / 700)``,
+  triangles of peak 1. Won et al. (SMC 2020) use it for every model of their benchmark.
+
+Both return ``[n_fft // 2 + 1, n_mels]`` so that ``power @ matrix`` maps a power spectrum to mel bands.
+
+The Park et al. (ISMIR 2018) front end (:class:`SlaneyMelSpectrogram`) uses the Slaney recipe too: the
+authors' ``mp3s_to_mel.py`` computes ``librosa.stft`` (22,050 Hz, n_fft 1,024, hop 512, centred, periodic Hann),
+its magnitude, the 128-band Slaney filterbank and ``log10(1 + 10 * mel)``, then standardises with one scalar
+mean/std. The librosa of 2018 padded centred frames by reflection (>= 0.9 pads with zeros), so the padding mode
+is a parameter. Every matrix is a pure function of its recipe, so a saved layer config holds the recipe, never
+the matrix; librosa is not needed at run time (the tests compare against it).
 """
 
 from __future__ import annotations
@@ -19,51 +25,84 @@ import tensorflow as tf
 
 from sampleaudio.models.frontends import periodic_hann_window
 
-__all__ = ["hz_to_mel_slaney", "mel_to_hz_slaney", "slaney_mel_matrix", "SlaneyMelSpectrogram"]
+__all__ = ["hz_to_mel", "mel_to_hz", "mel_matrix", "dft_matrices", "hz_to_mel_slaney", "mel_to_hz_slaney",
+           "slaney_mel_matrix", "SlaneyMelSpectrogram"]
 
-_F_SP = 200.0 / 3.0  # Hz per mel in the linear part
+_F_SP = 200.0 / 3  # Slaney: Hz per mel below the break
 _MIN_LOG_HZ = 1000.0
 _MIN_LOG_MEL = _MIN_LOG_HZ / _F_SP
-_LOGSTEP = np.log(6.4) / 27.0
+_LOG_STEP = np.log(6.4) / 27.0
+
+
+def hz_to_mel(hz, htk: bool = False) -> np.ndarray:
+    """Hz -> mel on the HTK scale or on Slaney's (linear to 1 kHz, then logarithmic)."""
+    hz = np.asarray(hz, dtype=np.float64)
+    if htk:
+        return 2595.0 * np.log10(1.0 + hz / 700.0)
+    mel = hz / _F_SP
+    high = hz >= _MIN_LOG_HZ
+    return np.where(high, _MIN_LOG_MEL + np.log(np.maximum(hz, 1e-10) / _MIN_LOG_HZ) / _LOG_STEP, mel)
+
+
+def mel_to_hz(mel, htk: bool = False) -> np.ndarray:
+    """The inverse of :func:`hz_to_mel`."""
+    mel = np.asarray(mel, dtype=np.float64)
+    if htk:
+        return 700.0 * (10.0 ** (mel / 2595.0) - 1.0)
+    return np.where(mel >= _MIN_LOG_MEL, _MIN_LOG_HZ * np.exp(_LOG_STEP * (mel - _MIN_LOG_MEL)), _F_SP * mel)
+
+
+def mel_matrix(sample_rate: int, n_fft: int, n_mels: int, fmin: float = 0.0, fmax: float | None = None, *,
+               htk: bool = False, slaney_norm: bool = True) -> np.ndarray:
+    """Triangular mel filters ``[n_fft // 2 + 1, n_mels]`` (float32).
+
+    ``htk=False, slaney_norm=True`` is ``librosa.filters.mel(sr, n_fft, n_mels).T`` (musicnn);
+    ``htk=True, slaney_norm=False`` is torchaudio's ``melscale_fbanks(..., norm=None, mel_scale="htk")``
+    (Won 2020).
+    """
+    fmax = sample_rate / 2.0 if fmax is None else float(fmax)
+    fft_hz = np.linspace(0.0, sample_rate / 2.0, n_fft // 2 + 1)
+    edges = mel_to_hz(np.linspace(hz_to_mel(fmin, htk), hz_to_mel(fmax, htk), n_mels + 2), htk)
+    widths = np.diff(edges)
+    ramps = edges[:, None] - fft_hz[None, :]
+    rising = -ramps[:-2] / widths[:-1, None]
+    falling = ramps[2:] / widths[1:, None]
+    weights = np.maximum(0.0, np.minimum(rising, falling))
+    if slaney_norm:
+        weights *= (2.0 / (edges[2:] - edges[:-2]))[:, None]
+    return weights.T.astype(np.float32)
+
+
+def dft_matrices(n_fft: int) -> tuple[np.ndarray, np.ndarray]:
+    """Real and imaginary DFT bases ``[n_fft, n_fft // 2 + 1]`` with the periodic Hann window folded in.
+
+    ``frames @ real`` and ``frames @ imag`` are the real and imaginary parts of ``rfft(hann * frames)``;
+    as matrix products they run in any backend and export to a SavedModel without an FFT kernel.
+    """
+    n = np.arange(n_fft)
+    window = 0.5 - 0.5 * np.cos(2.0 * np.pi * n / n_fft)
+    angle = 2.0 * np.pi * np.outer(n, np.arange(n_fft // 2 + 1)) / n_fft
+    return ((window[:, None] * np.cos(angle)).astype(np.float32),
+            (-window[:, None] * np.sin(angle)).astype(np.float32))
 
 
 def hz_to_mel_slaney(hz) -> np.ndarray:
     """Slaney's mel scale: ``hz / (200/3)`` below 1 kHz, ``15 + 27 log(hz / 1000) / log(6.4)`` above."""
-    hz = np.asarray(hz, dtype=np.float64)
-    linear = hz / _F_SP
-    log = _MIN_LOG_MEL + np.log(np.maximum(hz, _MIN_LOG_HZ) / _MIN_LOG_HZ) / _LOGSTEP
-    return np.where(hz >= _MIN_LOG_HZ, log, linear)
+    return hz_to_mel(hz, htk=False)
 
 
 def mel_to_hz_slaney(mel) -> np.ndarray:
     """Inverse of :func:`hz_to_mel_slaney`."""
-    mel = np.asarray(mel, dtype=np.float64)
-    linear = mel * _F_SP
-    log = _MIN_LOG_HZ * np.exp(_LOGSTEP * (np.maximum(mel, _MIN_LOG_MEL) - _MIN_LOG_MEL))
-    return np.where(mel >= _MIN_LOG_MEL, log, linear)
+    return mel_to_hz(mel, htk=False)
 
 
 def slaney_mel_matrix(sample_rate: int, n_fft: int, n_mels: int = 128, fmin: float = 0.0,
                       fmax: float | None = None) -> np.ndarray:
-    """``[n_mels, 1 + n_fft // 2]`` triangular filters, equally spaced on Slaney's mel scale, unit area.
-
-    Band ``i`` rises from mel point ``i`` to ``i + 1`` and falls to ``i + 2`` (``n_mels + 2`` points from
-    ``fmin`` to ``fmax``), then is scaled by ``2 / (f[i + 2] - f[i])`` so each triangle has unit area in Hz
-    (librosa's ``norm='slaney'``). Computed in float64, returned in float32 like ``librosa.filters.mel``.
-    """
+    """``[n_mels, 1 + n_fft // 2]`` Slaney filters of unit area, as ``librosa.filters.mel`` returns them."""
     if n_mels < 1 or n_fft < 2 or sample_rate <= 0:
         raise ValueError(f"need n_mels >= 1, n_fft >= 2, sample_rate > 0. Received: n_mels={n_mels}, "
                          f"n_fft={n_fft}, sample_rate={sample_rate}")
-    fmax = sample_rate / 2.0 if fmax is None else float(fmax)
-    bins = np.linspace(0.0, sample_rate / 2.0, 1 + n_fft // 2)
-    edges = mel_to_hz_slaney(np.linspace(hz_to_mel_slaney(fmin), hz_to_mel_slaney(fmax), n_mels + 2))
-    widths = np.diff(edges)
-    offsets = edges[:, None] - bins[None, :]
-    rising = -offsets[:-2] / widths[:-1, None]
-    falling = offsets[2:] / widths[1:, None]
-    weights = np.maximum(0.0, np.minimum(rising, falling))
-    weights *= (2.0 / (edges[2:] - edges[:-2]))[:, None]
-    return weights.astype(np.float32)
+    return np.ascontiguousarray(mel_matrix(sample_rate, n_fft, n_mels, fmin, fmax, htk=False, slaney_norm=True).T)
 
 
 @keras.saving.register_keras_serializable(package="sampleaudio")

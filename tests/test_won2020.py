@@ -1,0 +1,163 @@
+"""Won 2020 benchmark models and HarmonicCNN: parameter counts against a hand count of the PyTorch originals
+(``minzwon/sota-music-tagging-models``; ``sum(p.numel() for p in model.parameters())``, where a BatchNorm has 2
+parameters per channel and torchaudio's transforms none), shapes at the paper inputs, the front ends."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from sampleaudio.models.harmonic_cnn import HarmonicFilterbank, harmonic_centres, harmonic_cnn
+from sampleaudio.models.won2020 import WON2020, evenly_spaced_chunks, won_front_end
+
+
+def conv2d(cin, cout, k=(3, 3)):
+    k = (k, k) if isinstance(k, int) else k
+    return k[0] * k[1] * cin * cout + cout
+
+
+def conv1d(cin, cout, k):
+    return k * cin * cout + cout
+
+
+def bn(c):
+    return 2 * c
+
+
+def linear(i, o):
+    return i * o + o
+
+
+def gru(i, h):
+    return 3 * (i * h + h * h + 2 * h)  # weight_ih, weight_hh, bias_ih, bias_hh
+
+
+def conv_block(cin, cout):  # Conv_2d
+    return conv2d(cin, cout) + bn(cout)
+
+
+def res_2d(cin, cout):  # Res_2d, stride 2: always the projection
+    return conv2d(cin, cout) + bn(cout) + conv2d(cout, cout) + bn(cout) + conv2d(cin, cout) + bn(cout)
+
+
+def res_2d_mp(c):
+    return 2 * (conv2d(c, c) + bn(c))
+
+
+SHORT = [1, 128, 128, 256, 256, 256, 256, 512]
+HEAD_512 = linear(512, 512) + bn(512) + linear(512, 50)
+
+PYTORCH_COUNTS = {
+    "fcn": bn(1) + sum(conv_block(a, b) for a, b in zip([1, 64, 128, 128, 128], [64, 128, 128, 128, 64]))
+    + linear(64, 50),
+    "crnn": bn(1) + sum(conv_block(a, b) for a, b in zip([1, 64, 128, 128], [64, 128, 128, 128]))
+    + gru(128, 32) + gru(32, 32) + linear(32, 50),
+    "short_chunk_cnn": bn(1) + sum(conv_block(a, b) for a, b in zip(SHORT, SHORT[1:])) + HEAD_512,
+    "short_chunk_resnet": bn(1) + sum(res_2d(a, b) for a, b in zip(SHORT, SHORT[1:])) + HEAD_512,
+    "won_musicnn": bn(1) + conv2d(1, 204, (67, 7)) + bn(204) + conv2d(1, 204, (38, 7)) + bn(204)
+    + sum(conv1d(1, 51, k) + bn(51) for k in (129, 65, 33))
+    + conv1d(561, 64, 7) + bn(64) + 2 * (conv1d(64, 64, 7) + bn(64))
+    + linear(1506, 200) + bn(200) + linear(200, 50),
+    "harmonic_cnn": 1 + bn(6) + conv_block(6, 128) + 3 * res_2d_mp(128) + conv_block(128, 256)
+    + 2 * res_2d_mp(256) + linear(256, 256) + bn(256) + linear(256, 50),
+}
+
+
+@pytest.mark.parametrize("name", sorted(PYTORCH_COUNTS))
+def test_parameter_count_equals_the_pytorch_original(name):
+    model = WON2020[name].build(50)
+    trainable = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
+    assert trainable == PYTORCH_COUNTS[name]
+    # at the paper's input the maps before the global pool are as there: FCN 1 x 1; one frequency row and one
+    # frame (the ResNet's stride-2 convs round up: 2 frames, max-pooled by their forward)
+    expected = {"fcn": (1, 1), "short_chunk_cnn": (1, 1), "short_chunk_resnet": (2, 1), "harmonic_cnn": (1, 1)}
+    if name in expected:
+        assert tuple(model.get_layer("global_pool").input.shape[1:3]) == expected[name]
+    if name == "crnn":
+        assert tuple(model.get_layer("squeeze_freq").input.shape[1:3]) == (18, 1)
+
+
+def test_front_end_is_torchaudios_htk_mel_in_db():
+    librosa = pytest.importorskip("librosa")
+    x = np.random.default_rng(0).standard_normal(16000).astype(np.float32) * 0.1
+    mel = librosa.feature.melspectrogram(y=x, sr=16000, n_fft=512, hop_length=256, n_mels=96, fmax=8000,
+                                         htk=True, norm=None, pad_mode="reflect", center=True)
+    ours = np.asarray(won_front_end(96)(x[None, :, None]))[0]
+    np.testing.assert_allclose(ours, 10 * np.log10(np.maximum(mel.T, 1e-10)), atol=2e-3)
+
+
+def test_harmonic_centres_are_128_half_semitones_from_c1_times_6():
+    centres = harmonic_centres(16000)
+    assert centres.shape == (768,)
+    assert centres[0] == pytest.approx(32.703, abs=1e-3)  # C1
+    assert centres[127] == pytest.approx(440 * 2 ** ((87.5 - 69) / 12), rel=1e-9)  # last half semitone below E6
+    np.testing.assert_allclose(centres[128 * 5:], 6 * centres[:128])
+
+
+def test_harmonic_filters_are_triangles_of_erb_width_and_q_learns():
+    layer = HarmonicFilterbank(16000)
+    layer.build((None, None, 1))
+    fb = np.asarray(layer.filterbank())
+    assert fb.shape == (257, 768) and fb.max() <= 1.0 and fb.min() == 0.0
+    # a wide high filter: support is the bins within bw / 2 of its centre
+    k = 767
+    bins = np.linspace(0, 8000, 257)
+    bw = 0.1079 * harmonic_centres()[k] + 24.7
+    assert set(np.flatnonzero(fb[:, k])) == set(np.flatnonzero(np.abs(bins - harmonic_centres()[k]) < bw / 2))
+    x = tf.random.normal((2, 4096, 1), seed=1)
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_mean(layer(x))
+    grad = tape.gradient(loss, layer.q)
+    assert layer(x).shape == (2, 17, 128, 6) and np.isfinite(grad.numpy()).all() and grad.numpy()[0] != 0
+    assert len(layer.trainable_weights) == 1
+
+
+@pytest.mark.slow
+def test_small_harmonic_cnn_trains_one_step():
+    model = harmonic_cnn(3, 80000, n_channels=8)
+    model.compile("adam", "binary_crossentropy")
+    x = np.random.default_rng(0).standard_normal((2, 80000, 1)).astype(np.float32) * 0.1
+    loss = model.train_on_batch(x, np.array([[1, 0, 1], [0, 1, 0]], np.float32))
+    assert np.isfinite(loss)
+
+
+def test_evenly_spaced_chunks_follow_their_eval():
+    starts = evenly_spaced_chunks(29 * 16000, 59049)
+    hop = (29 * 16000 - 59049) // 16
+    assert starts == [i * hop for i in range(16)] and starts[-1] + 59049 <= 29 * 16000
+    assert evenly_spaced_chunks(1000, 59049) == [0] * 16
+
+
+def test_the_shared_trainer_trains_a_won2020_model(tone_store, tmp_path):
+    from sampleaudio.config import DataConfig, EvalConfig, ExperimentConfig, ModelConfig, TrainConfig
+    from sampleaudio.inference import Tagger
+    from sampleaudio.train import train
+
+    config = ExperimentConfig(name="won", data=DataConfig(data_dir=tone_store, segment=1024, batch_size=8),
+                              model=ModelConfig(architecture="won_musicnn"),
+                              train=TrainConfig(optimizer="adam", lr=1e-3, num_stages=1, max_epochs_per_stage=1,
+                                                steps_per_epoch=2),
+                              eval=EvalConfig())
+    train(config, str(tmp_path), verbose=0)
+    tagger = Tagger.from_path(str(tmp_path))  # the saved model reloads with its front end
+    assert tagger.model.get_layer("spec").sample_rate == 22050
+    assert tagger.tag([np.zeros(3000, np.float32)])[0].scores.shape == (2,)
+
+
+def test_chunked_evaluation_averages_16_evenly_spaced_chunks(tone_store):
+    import keras
+
+    from sampleaudio.chunk_eval import evaluate_chunked, predict_chunked_clips
+    from sampleaudio.pipeline import read_clips
+    from sampleaudio.records import read_manifest
+
+    inp = keras.Input((500, 1))
+    energy = keras.layers.GlobalAveragePooling1D()(keras.layers.Lambda(lambda x: x * x)(inp))
+    model = keras.Model(inp, keras.layers.Dense(2, activation="sigmoid")(energy))
+    y_true, y_score = predict_chunked_clips(model, tone_store, "test", segment=500, mean=0.0, std=1.0)
+    clips = list(read_clips(tone_store, "test").as_numpy_iterator())
+    audio = clips[0]["audio"]
+    hop = (audio.size - 500) // 16
+    chunks = np.stack([audio[i * hop:i * hop + 500] for i in range(16)])[..., None]
+    np.testing.assert_allclose(y_score[0], np.asarray(model(chunks)).mean(axis=0), rtol=1e-5)
+    assert y_true.shape == (len(clips), 2) and read_manifest(tone_store).num_classes == 2
+    assert evaluate_chunked(model, tone_store, "test", segment=500, mean=0.0, std=1.0)["chunks"] == 16
