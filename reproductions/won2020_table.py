@@ -40,7 +40,8 @@ MODELS = {
     "HarmonicCNN": ({"architecture": "harmonic_cnn"}, 80000, "HarmonicCNN"),
 }
 #: Left out of the demo, for CPU time: FCN and CRNN need 29 s inputs (their pools leave nothing of less than
-#: ~15 s), and a training step of their Musicnn (batch 16) took 30 s on the 2-core CPU (short-chunk CNN: 0.5 s).
+#: ~15 s), and a training step of their Musicnn (batch 16) takes 4.3 s on the idle 2-core CPU (short-chunk CNN
+#: at width 16: 0.1 s; 30 s under the load of the shared machine). Ask for them with --models.
 DEMO_MODELS = [m for m in MODELS if m not in ("FCN", "CRNN", "Musicnn")]
 
 
@@ -64,7 +65,7 @@ def describe(profile: str, budget: Budget) -> str:
                 "switches to SGD at epoch 80), batch 16, inputs in the paper's sample counts at 22,050 Hz")
     return (f"{profile} profile: SYNTHETIC mini-mtat, NOT comparable to published numbers; width {budget.width} "
             f"instead of 128, Adam lr {budget.lr}, {budget.epochs} epoch(s) of {budget.steps} steps of batch "
-            f"{budget.batch}; FCN, CRNN (29 s inputs) and Musicnn (30 s per training step on CPU) left out; "
+            f"{budget.batch}; FCN, CRNN (29 s inputs) and Musicnn (40x the short-chunk CNN's step time) left out; "
             "22,050 Hz stores, paper sample counts")
 
 

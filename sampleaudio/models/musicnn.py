@@ -66,8 +66,8 @@ MSD_LABELS = [
 _EPS = 1e-3  # tf.compat.v1.layers.batch_normalization
 
 
-def musicnn_front_end(segment: int = SEGMENT) -> MelFrontEnd:
-    """musicnn's input representation as a layer (``extractor.batch_data``, one patch per segment)."""
+def musicnn_front_end() -> MelFrontEnd:
+    """musicnn's input representation as a layer (``extractor.batch_data``): ``segment // 256`` frames."""
     return MelFrontEnd(sample_rate=SAMPLE_RATE, n_fft=512, hop=HOP, n_mels=96, htk=False, slaney_norm=True,
                        pad_mode="constant", frames="patch", compression="musicnn", name="log_mel")
 
@@ -96,7 +96,7 @@ def musicnn(num_classes: int = 50, segment: int = SEGMENT, *, midend_filters: in
     if segment < 32 * HOP:
         raise ValueError(f"segment must be at least {32 * HOP} samples (32 frames). Received: segment={segment}")
     waveform = keras.Input((segment, 1), name="waveform")
-    spec = musicnn_front_end(segment)(waveform)
+    spec = musicnn_front_end()(waveform)
     frames = spec.shape[1]
     x = layers.Reshape((frames, 96, 1), name="log_mel_image")(spec)
     x = _bn("input_bn")(x)
@@ -143,7 +143,7 @@ def musicnn_vgg(num_classes: int = 50, *, filters: int = 128, name: str = "music
     """musicnn's VGG baseline (``models.vgg``) over waveforms ``[B, 47872, 1]`` (fixed: its dense layer sees
     the flattened 2 x 1 x 128 map of a 187-frame patch)."""
     waveform = keras.Input((SEGMENT, 1), name="waveform")
-    spec = musicnn_front_end(SEGMENT)(waveform)
+    spec = musicnn_front_end()(waveform)
     x = layers.Reshape((PATCH_FRAMES, 96, 1), name="log_mel_image")(spec)
     x = _bn("input_bn")(x)
     pools = (((4, 1), (2, 2)), ((2, 2), (2, 2)), ((2, 2), (2, 2)), ((2, 2), (2, 2)), ((4, 4), (4, 4)))
