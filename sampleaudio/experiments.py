@@ -1,7 +1,9 @@
 """Named experiment profiles for the reproduction scripts (tensorflow/models' ``exp_factory`` idea).
 
 - ``paper``: the real datasets (converted with ``sampleaudio prep`` under ``--data-root``), the full protocol of
-  Kim, Lee, Nam (2019): width 128, SGD lr 0.01 / 5 over 5 stages, patience 2, mixed precision on a GPU.
+  Kim, Lee, Nam (2019) as their code ran it: width 128, fixed segments once per epoch (segments / batch steps,
+  shuffle buffer 10,000), the clipped cross-entropy, SGD lr 0.01 / 5 over 5 stages, patience 2, mixed precision on
+  a GPU. :data:`PROTOCOLS` holds the ICASSP 2018 and SMC 2017 code's departures from it.
 - ``demo``: the embedded synthetic benchmark on a 2-core CPU within about 30 minutes for the whole Kim 2019
   table. It shrinks the protocol; :func:`profile_description` states exactly how, and the tables print it.
 - ``smoke``: the small synthetic sets and a few steps, to check the machinery in a minute or two.
@@ -97,10 +99,12 @@ PROTOCOLS = {
 def protocol_description(config: ExperimentConfig) -> str:
     """One line stating the protocol a run configuration follows (printed in every table header)."""
     d, t, m = config.data, config.train, config.model
-    examples = ("training examples: each clip's fixed non-overlapping segments, shuffled at segment level, each "
-                "used once per epoch (the authors' protocol)" if d.train_examples == "fixed" else
-                "training examples: one RANDOM CROP per clip and pass (an augmentation, NOT the authors' protocol)")
-    steps = ("a set number of steps per epoch (not a full pass)" if t.steps_per_epoch
+    if d.train_examples == "fixed":
+        examples = "training examples: each clip's fixed non-overlapping segments, shuffled at segment level" + (
+            " (the authors' examples)" if t.steps_per_epoch else ", each used once per epoch (the authors' protocol)")
+    else:
+        examples = "training examples: one RANDOM CROP per clip and pass (an augmentation, NOT the authors' protocol)"
+    steps = ("a set number of steps per epoch (not one pass over the segments)" if t.steps_per_epoch
              else "steps per epoch = segments / batch (one pass)")
     loss = ("cross-entropy on probabilities clipped to [1e-7, 1-1e-7] (the original's TF 1.10 Keras loss)"
             if t.loss == "clipped" else "Keras 3 cross-entropy from logits (unclipped, unlike the original's)")
