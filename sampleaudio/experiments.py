@@ -82,17 +82,21 @@ def profile_description(name: str) -> str:
 
 #: The three original code bases' protocols, as departures from the profile (which is the JSTSP one).
 #: ``model``: ModelConfig fields; ``data``: DataConfig fields; ``paper_patience``: the paper profile's patience
-#: in this package's semantics (a stage ends after that many epochs without improvement).
+#: in this package's semantics (a stage ends after that many epochs without improvement; Keras incremented its
+#: counter before comparing only from keras-team/keras#8100, Oct 2017, so Keras 1.1 and 2.0.5 stopped one epoch
+#: later than ``patience``); ``paper_max_epochs``: the epoch cap of a stage in the original's ``fit``.
 PROTOCOLS = {
     # IEEE JSTSP 2019, tae-jun/sampleaudio (TF 1.10 tf.keras, EarlyStopping(patience=2): 2 epochs)
-    "jstsp2019": {"model": {}, "data": {}, "paper_patience": 2},
+    "jstsp2019": {"model": {}, "data": {}, "paper_patience": 2, "paper_max_epochs": 100},
     # ICASSP 2018, tae-jun/resemul (Keras 2.0.5): SE amplifying ratio 16 (--alpha 16), he_uniform convs,
     # EarlyStopping(patience=2) with Keras 2.0.5's check-before-increment: 3 epochs without improvement
-    "icassp2018": {"model": {"amplifying_ratio": 16.0, "initializer": "he_uniform"}, "data": {}, "paper_patience": 3},
+    "icassp2018": {"model": {"amplifying_ratio": 16.0, "initializer": "he_uniform"}, "data": {}, "paper_patience": 3,
+                   "paper_max_epochs": 100},
     # SMC 2017, jongpillee/sampleCNN (Keras 1.1 / Theano): he_uniform everywhere (the lee2017 architecture),
     # raw waveform input, EarlyStopping(patience=3) with Keras 1's semantics: 4 epochs without improvement
+    # and nb_epoch=1000 per learning rate
     "smc2017": {"model": {"architecture": "lee2017", "block": "basic", "multi": False},
-                "data": {"standardize": "none"}, "paper_patience": 4},
+                "data": {"standardize": "none"}, "paper_patience": 4, "paper_max_epochs": 1000},
 }
 
 
@@ -147,13 +151,14 @@ def experiment(task: str, profile: str, data_dir: str, *, seed: int = 0, protoco
     if p.shuffle_buffer:
         data["shuffle_buffer"] = p.shuffle_buffer
     patience = proto["paper_patience"] if profile == "paper" else p.patience
+    max_epochs = proto["paper_max_epochs"] if profile == "paper" else p.max_epochs_per_stage
     suffix = "" if protocol == "jstsp2019" else f"-{protocol}"
     return ExperimentConfig(
         name=f"{task}-{mcfg.signature}{suffix}-{profile}",
         data=DataConfig(data_dir=os.path.abspath(data_dir), max_eval_segments=p.max_eval_segments,
                         max_valid_segments=p.max_valid_segments, **data),
         model=mcfg,
-        train=TrainConfig(lr=p.lr, num_stages=p.num_stages, max_epochs_per_stage=p.max_epochs_per_stage,
+        train=TrainConfig(lr=p.lr, num_stages=p.num_stages, max_epochs_per_stage=max_epochs,
                           patience=patience, steps_per_epoch=steps, mixed_precision=p.mixed_precision, seed=seed,
                           loss=p.loss),
         eval=EvalConfig(),

@@ -126,6 +126,7 @@ def test_lee2017_is_smc2017_he_uniform_everywhere_and_raw_input():
     cfg = experiment("mtat", "paper", "/nonexistent", protocol="smc2017")
     assert cfg.model.architecture == "lee2017" and cfg.data.standardize == "none"
     assert cfg.train.patience == 4  # Keras 1 EarlyStopping(patience=3) stops after 4 epochs without improvement
+    assert cfg.train.max_epochs_per_stage == 1000 and cfg.train.lr == 0.01 and cfg.train.num_stages == 5
     assert _standardization(cfg, TASKS["mtat"]) == (0.0, 1.0)
     icassp = experiment("mtat", "paper", "/nonexistent", protocol="icassp2018", block="se")
     assert icassp.model.amplifying_ratio == 16 and icassp.model.initializer == "he_uniform"
