@@ -56,8 +56,9 @@ class ModelConfig:
         block, multi, amplifying_ratio, dropout, init_features: as :func:`sampleaudio.models.SampleCNN`.
         num_blocks: ``None``: the task's.
         window, hop: first-layer window and hop for ``mel``/``strided``/``frame``.
-        initializer: conv initialiser of ``samplecnn``: ``jstsp`` (the JSTSP 2019 code's variance scaling) or
-            ``he_uniform`` (the ICASSP 2018 code). ``lee2017`` is always ``he_uniform`` (the SMC 2017 code).
+        initializer: conv initialiser: ``jstsp`` (the JSTSP 2019 code's variance scaling) or ``he_uniform``
+            (the ICASSP 2018 code), for every architecture with convs. ``lee2017`` is always ``he_uniform`` (the
+            SMC 2017 code).
         bn_momentum: momentum of every batch norm's moving statistics (``None``: Keras' 0.99, as the
             original). Short schedules need less: after ``n`` steps the initial statistics still weigh
             ``momentum ** n`` (0.99 ** 150 = 0.22), and evaluation uses those statistics.

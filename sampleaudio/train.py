@@ -67,15 +67,15 @@ def _build_architecture(cfg: ModelConfig, task: Task) -> keras.Model:
     from sampleaudio import models
 
     common = {"num_classes": task.num_classes, "activation": task.activation, "dropout": cfg.dropout,
-              "init_features": cfg.init_features}
+              "init_features": cfg.init_features, "initializer": cfg.initializer}
     blocks = cfg.num_blocks or task.num_blocks
     arch = cfg.architecture
     if arch == "samplecnn":
         return models.SampleCNN(block=cfg.block, multi=cfg.multi, num_blocks=blocks,
-                                amplifying_ratio=cfg.amplifying_ratio, initializer=cfg.initializer, **common)
+                                amplifying_ratio=cfg.amplifying_ratio, **common)
     if arch == "lee2017":  # the SMC 2017 code: He uniform on every conv
         return models.SampleCNN(block="basic", multi=False, num_blocks=blocks, head="smc2017",
-                                initializer="he_uniform", **common)
+                                **{**common, "initializer": "he_uniform"})
     if arch == "samplecnn_rnn":
         rnn_blocks = models.RNN_BLOCKS.get(task.name, 4)
         return models.SampleCNNWithRNN(rnn_blocks, block=cfg.block, num_blocks=blocks,

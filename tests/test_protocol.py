@@ -126,6 +126,7 @@ def test_lee2017_is_smc2017_he_uniform_everywhere_and_raw_input():
     cfg = experiment("mtat", "paper", "/nonexistent", protocol="smc2017")
     assert cfg.model.architecture == "lee2017" and cfg.data.standardize == "none"
     assert cfg.train.patience == 4  # Keras 1 EarlyStopping(patience=3) stops after 4 epochs without improvement
+    assert cfg.train.max_epochs_per_stage == 1000 and cfg.train.lr == 0.01 and cfg.train.num_stages == 5
     assert _standardization(cfg, TASKS["mtat"]) == (0.0, 1.0)
     icassp = experiment("mtat", "paper", "/nonexistent", protocol="icassp2018", block="se")
     assert icassp.model.amplifying_ratio == 16 and icassp.model.initializer == "he_uniform"
@@ -158,3 +159,18 @@ def test_fixed_one_pass_training_with_the_clipped_loss(tone_store, tmp_path):
     (tmp_path / "config.json").write_text(json.dumps(old))
     with pytest.raises(Exception, match="train_examples"):
         train(config, str(tmp_path), verbose=0)
+
+
+@pytest.mark.parametrize("fields", [{"architecture": "samplecnn", "block": "rese2"},
+                                    {"architecture": "samplecnn_rnn", "block": "se"},
+                                    {"architecture": "frame", "window": 27},
+                                    {"architecture": "strided", "window": 9, "hop": 9},
+                                    {"architecture": "mel", "window": 27, "hop": 9}])
+def test_the_initializer_reaches_every_architecture(fields):
+    """What the run config records is what the model was built with (ICASSP 2018 setup, baseline rows too)."""
+    from sampleaudio.train import build_model
+
+    task = dataclasses.replace(TASKS["mtat"], num_classes=3)
+    model = build_model(ModelConfig(num_blocks=4, init_features=4, initializer="he_uniform", **fields), task)
+    convs = [la for la in model.layers if isinstance(la, keras.layers.Conv1D) and la.kernel_size[0] > 1]
+    assert convs and all(isinstance(c.kernel_initializer, keras.initializers.HeUniform) for c in convs)

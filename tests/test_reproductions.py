@@ -1,5 +1,6 @@
 """The reproduction scripts' smoke profile, end to end (synthetic small sets, a few steps)."""
 
+import json
 import os
 import sys
 
@@ -67,6 +68,10 @@ def test_sign_agreement_and_mean_std():
 def test_lee2017_and_fig4_smoke(cache, tmp_path):
     assert lee2017_table.main(["--profile", "smoke", "--data-root", cache, "--out", str(tmp_path)]) == 0
     assert (tmp_path / "lee2017_table" / "smoke" / "lee2017_table.md").exists()
+    run = tmp_path / "lee2017_table" / "smoke" / "runs" / "mtat-lee2017-smoke"  # SMC 2017: raw waveform input
+    assert json.loads((run / "config.json").read_text())["data"]["standardize"] == "none"
+    card = json.loads((run / "model_card.json").read_text())
+    assert (card["mean"], card["std"]) == (0.0, 1.0)
     assert kim2019_fig4.main(["--profile", "smoke", "--data-root", cache, "--out", str(tmp_path)]) == 0
     fig = tmp_path / "kim2019_fig4" / "smoke"
     table = pd.read_csv(fig / "kim2019_fig4.csv")

@@ -193,10 +193,10 @@ def _remaining_blocks(num_blocks: int, hop: int) -> int:
 
 
 def _trunk_and_head(inputs, x, remaining: int, *, block, multi, num_blocks, num_classes, activation,
-                    amplifying_ratio, dropout, init_features, name) -> keras.Model:
+                    amplifying_ratio, dropout, init_features, name, initializer="jstsp") -> keras.Model:
     """The last ``remaining`` blocks of the ``num_blocks`` model (widths and names kept), pooling and head."""
     outputs = _blocks(x, range(num_blocks - remaining, num_blocks), block_widths(num_blocks, init_features), block,
-                      amplifying_ratio, 0.0)
+                      amplifying_ratio, 0.0, initializer)
     return keras.Model(inputs, _head(_pool(outputs, multi), num_classes, activation, dropout), name=name)
 
 
@@ -211,6 +211,7 @@ def StridedSampleCNN(
     amplifying_ratio: float = 0.125,
     dropout: float = 0.5,
     init_features: int = 128,
+    initializer: str = "jstsp",
     name: str = "strided_sample_cnn",
 ) -> keras.Model:
     """SampleCNN whose first conv has filter ``window`` and stride ``hop`` (Kim 2019 Fig. 4, "raw" curve).
@@ -221,10 +222,10 @@ def StridedSampleCNN(
     _check(num_blocks, num_classes, activation, dropout, init_features)
     remaining = _remaining_blocks(num_blocks, hop)
     inputs = keras.Input(shape=(None, 1), name="input")
-    x = _conv_stem(inputs, init_features, window, hop, 0.0)
+    x = _conv_stem(inputs, init_features, window, hop, 0.0, initializer)
     return _trunk_and_head(inputs, x, remaining, block=block, multi=multi, num_blocks=num_blocks,
                            num_classes=num_classes, activation=activation, amplifying_ratio=amplifying_ratio,
-                           dropout=dropout, init_features=init_features, name=name)
+                           dropout=dropout, init_features=init_features, name=name, initializer=initializer)
 
 
 def MelCNN(
@@ -240,6 +241,7 @@ def MelCNN(
     init_features: int = 128,
     n_mels: int = 128,
     sample_rate: int = 22050,
+    initializer: str = "jstsp",
     name: str = "mel_cnn",
 ) -> keras.Model:
     """Mel-spectrogram CNN on the SampleCNN trunk (Kim 2019 Fig. 4, "mel" curve).
@@ -255,7 +257,7 @@ def MelCNN(
     x = BatchNormalization(name="norm0")(x)
     return _trunk_and_head(inputs, x, remaining, block=block, multi=multi, num_blocks=num_blocks,
                            num_classes=num_classes, activation=activation, amplifying_ratio=amplifying_ratio,
-                           dropout=dropout, init_features=init_features, name=name)
+                           dropout=dropout, init_features=init_features, name=name, initializer=initializer)
 
 
 def FrameLevelCNN(
@@ -266,6 +268,7 @@ def FrameLevelCNN(
     activation: str = "sigmoid",
     dropout: float = 0.5,
     init_features: int = 128,
+    initializer: str = "jstsp",
     name: str = "frame_level_cnn",
 ) -> keras.Model:
     """Frame-level raw-waveform CNN (Dieleman and Schrauwen, ICASSP 2014), on the SampleCNN trunk.
@@ -281,8 +284,9 @@ def FrameLevelCNN(
     _check(num_blocks, num_classes, activation, dropout, init_features)
     full = max(9, num_blocks)
     inputs = keras.Input(shape=(None, 1), name="input")
-    x = _conv_stem(inputs, init_features, frame_size, frame_size, 0.0)
-    outputs = _blocks(x, range(full - num_blocks, full), block_widths(full, init_features), "basic", 0.125, 0.0)
+    x = _conv_stem(inputs, init_features, frame_size, frame_size, 0.0, initializer)
+    outputs = _blocks(x, range(full - num_blocks, full), block_widths(full, init_features), "basic", 0.125, 0.0,
+                      initializer)
     return keras.Model(inputs, _head(_pool(outputs, False), num_classes, activation, dropout), name=name)
 
 
@@ -297,6 +301,7 @@ def SampleCNNWithRNN(
     init_features: int = 128,
     rnn: str = "lstm",
     rnn_units: int = 512,
+    initializer: str = "jstsp",
     name: str = "sample_cnn_rnn",
 ) -> keras.Model:
     """SampleCNN "with RNN" (Kim 2019 Table I): the first ``rnn_blocks`` blocks, a recurrent layer, the head.
@@ -311,7 +316,8 @@ def SampleCNNWithRNN(
     if rnn not in cells:
         raise ValueError(f"rnn must be 'lstm' or 'gru'. Received: rnn={rnn!r}")
     inputs = keras.Input(shape=(None, 1), name="input")
-    x = _conv_stem(inputs, init_features, 3, 3, 0.0)
-    x = _blocks(x, range(rnn_blocks), block_widths(num_blocks, init_features), block, amplifying_ratio, 0.0)[-1]
+    x = _conv_stem(inputs, init_features, 3, 3, 0.0, initializer)
+    x = _blocks(x, range(rnn_blocks), block_widths(num_blocks, init_features), block, amplifying_ratio, 0.0,
+                initializer)[-1]
     x = cells[rnn](rnn_units, name="rnn")(x)
     return keras.Model(inputs, _head(x, num_classes, activation, dropout), name=name)
