@@ -61,7 +61,7 @@ def test_direct_runner_writes_the_local_store(name, tmp_path):
 def test_cli_runner_direct_and_its_options(tmp_path, capsys):
     src = tmp_path / "src"
     src.mkdir()
-    layouts.make_speech_commands(str(src), words=speech_commands.WORDS, speakers=2)
+    layouts.make_speech_commands(str(src), words=speech_commands.WORDS, speakers=4)  # 4: non-empty split lists
     args = ["prep", "speech-commands", "--src", str(src), "--quiet", "--workers", "1"]
     assert cli_main(args + ["--out", str(tmp_path / "local")]) == 0
     assert cli_main(args + ["--out", str(tmp_path / "beam"), "--runner", "direct",

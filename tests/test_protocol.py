@@ -151,7 +151,8 @@ def test_fixed_one_pass_training_with_the_clipped_loss(tone_store, tmp_path):
     assert np.isfinite(result["roc_auc"])
     recorded = json.loads((tmp_path / "config.json").read_text())
     assert recorded["data"]["train_examples"] == "fixed" and recorded["train"]["loss"] == "clipped"
-    model = keras.saving.load_model(tmp_path / "checkpoints" / "last.keras")  # the custom loss round-trips
+    state = json.loads((tmp_path / "state.json").read_text())  # names the committed epoch's checkpoint
+    model = keras.saving.load_model(tmp_path / "checkpoints" / state["checkpoint"])  # the custom loss round-trips
     assert model.loss is clipped_categorical_crossentropy or "clipped" in str(model.loss)
     # a run recorded before `train_examples` existed was trained on random crops: not silently reused
     old = json.loads((tmp_path / "config.json").read_text())
