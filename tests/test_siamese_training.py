@@ -64,3 +64,20 @@ def test_siamese_objective_trains_resumes_and_saves_the_encoder(artist_store, tm
     assert emb.embedding.shape == (256,) and emb.segment_embeddings.shape == (2, 256)
     # a finished run is not retrained
     assert train(config, run, verbose=0) == result
+
+
+@pytest.mark.slow  # ~20 s of CPU: the six-branch model traced under a strategy and a mixed policy
+@pytest.mark.parametrize("policy, strategy", [("bfloat16", "none"), ("off", "mirrored")])
+def test_siamese_objective_under_mixed_precision_and_a_strategy(artist_store, tmp_path, policy, strategy):
+    from sampleaudio.train import train
+
+    config = ExperimentConfig(
+        name="siamese", data=DataConfig(data_dir=artist_store, segment=crop_samples(128), batch_size=3,
+                                        standardize="paper", max_eval_segments=1),
+        model=ModelConfig(architecture="artist_cnn"),
+        train=TrainConfig(objective="siamese", num_negatives=2, lr=0.01, num_stages=1, max_epochs_per_stage=1,
+                          steps_per_epoch=2, seed=3, mixed_precision=policy, distribute=strategy))
+    result = train(config, str(tmp_path / "run"), verbose=0)
+    assert 0 < result["artist_map"] <= 1 and result["epochs"] == 1
+    history = open(tmp_path / "run" / "history.csv").read().splitlines()
+    assert np.isfinite(float(history[1].split(",")[5]))  # the validation loss under that policy / strategy

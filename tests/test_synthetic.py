@@ -125,3 +125,21 @@ def test_mfcc_baseline_beats_chance_on_the_speech_proxy(stores):
     assert result["accuracy"] > 3 * result["chance_accuracy"]
     assert result["roc_auc"] > 0.65
     assert result["accuracy"] < 1.0
+
+
+def test_dcase_events_fill_their_span():
+    """v1.1: an event repeats its gesture over its 3-8 s span, so 1-s training segments hold it."""
+    clips = mini_dcase.plan("small", seed=0)
+    events = [e for c in clips for e in json.loads(c.source)["events"]]
+    for e in events[:12]:
+        lo, hi = mini_dcase.EVENT_SPAN
+        assert lo <= e["span"] <= hi and 0 <= e["onset"] <= mini_dcase.CLIP_SECONDS - e["span"]
+        notes = mini_dcase.repeat_gesture(e)
+        starts = sorted(n.start for n in notes)
+        assert starts[0] == 0.0 and starts[-1] < e["span"]
+        assert max(n.start + n.length for n in notes) >= 0.6 * e["span"]  # sounding across most of the span
+        audio = render_notes(notes, mini_dcase.CLIP_SECONDS)
+        second = 22050
+        active = [np.sqrt(np.mean(audio[k * second:(k + 1) * second] ** 2)) > 1e-3
+                  for k in range(int(e["span"]))]
+        assert np.mean(active) >= 0.5, (mini_dcase.CLASSES[e["class"]], active)
