@@ -52,6 +52,7 @@ try:
 except ImportError as exc:  # an extra, not a core dependency
     raise ImportError("Apache Beam is not installed: pip install 'sampleaudio[beam]'") from exc
 
+from sampleaudio.fileio import atomic_open
 from sampleaudio.records import Clip, write_shard
 
 __all__ = ["RUNNERS", "BeamWorkers", "WriteShard"]
@@ -87,13 +88,11 @@ class BeamWorkers:
     def write_shards(self, out_dir: str, shards: dict[str, list[Clip]],
                      loader: Callable[[Clip], np.ndarray]) -> None:
         listing = os.path.join(out_dir, _INPUT)
-        tmp = f"{listing}.tmp-{os.getpid()}"
-        with open(tmp, "w") as f:
+        with atomic_open(listing, "w", encoding="utf-8") as f:
             for name in sorted(shards):
                 for pos, clip in enumerate(shards[name]):
                     f.write(json.dumps({"shard": name, "pos": pos, "clip": dataclasses.asdict(clip)},
                                        sort_keys=True) + "\n")
-        os.replace(tmp, listing)
         with beam.Pipeline(options=self.pipeline_options()) as p:
             _ = (p
                  | "ReadPlan" >> beam.io.ReadFromText(listing)

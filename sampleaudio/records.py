@@ -45,6 +45,7 @@ import numpy as np
 
 from sampleaudio.audio import SAMPLE_RATE, from_pcm16, load, to_pcm16
 from sampleaudio.errors import AudioDecodeError, DatasetLayoutError, ParameterError
+from sampleaudio.fileio import atomic_open, temporary_name, write_text_atomic
 
 __all__ = [
     "SPLITS",
@@ -217,31 +218,6 @@ def parse_example(serialized, num_classes: int) -> dict:
 # --------------------------------------------------------------------------------------------- writing
 
 
-def _tmp_name(path: str) -> str:
-    """The temporary name of an output file while it is written (the only names :func:`_remove_own_temporaries`
-    ever deletes)."""
-    return f"{path}.tmp-{os.getpid()}"
-
-
-def _fsync_dir(path: str) -> None:
-    with contextlib.suppress(OSError):  # not every platform/file system can open a folder
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-def _atomic_write_text(path: str, text: str) -> None:
-    tmp = _tmp_name(path)
-    with open(tmp, "w") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-    _fsync_dir(os.path.dirname(path) or ".")
-
-
 def _remove_own_temporaries(out_dir: str, outputs: Iterable[str]) -> list[str]:
     """Delete the leftovers of a killed run: files named exactly ``<one of outputs>.tmp-<digits>``. Nothing else
     in ``out_dir`` is touched (a user's ``notes.tmp-1`` stays)."""
@@ -327,7 +303,7 @@ def write_shard(path: str, clips: Sequence[Clip], loader: Callable[[Clip], np.nd
     """
     import tensorflow as tf
 
-    tmp = _tmp_name(path)
+    tmp = temporary_name(path)
     stats = {"clips": [], "skipped": [], "sum": 0.0, "sumsq": 0.0, "count": 0}
     with tf.io.TFRecordWriter(tmp) as writer:
         for clip in clips:
@@ -353,7 +329,7 @@ def write_shard(path: str, clips: Sequence[Clip], loader: Callable[[Clip], np.nd
         os.fsync(f.fileno())
     stats["bytes"], stats["sha256"] = _file_digest(tmp)
     os.replace(tmp, path)
-    _atomic_write_text(path + ".json", json.dumps(stats, sort_keys=True))
+    write_text_atomic(path + ".json", json.dumps(stats, sort_keys=True))
     return stats
 
 
@@ -464,7 +440,7 @@ def _write_planned(plan: dict[str, list[Clip]], out_dir: str, *, dataset: str, l
             raise DatasetLayoutError(
                 f"'{out_dir}' holds store files ({', '.join(foreign[:3])}) but no {PLAN}: they are not a "
                 "resumable conversion of this dataset; convert into an empty folder")
-        _atomic_write_text(plan_path, json.dumps(
+        write_text_atomic(plan_path, json.dumps(
             {"digest": digest, "dataset": dataset, "shards": {k: [c.clip_id for c in v] for k, v in plan.items()}},
             indent=1, sort_keys=True))
 
@@ -537,10 +513,9 @@ def _finalise(out_dir: str, plan: dict[str, list[Clip]], *, dataset: str, labels
                         splits=splits, mean=float(mean), std=std, skipped=skipped, converter=converter,
                         converter_version=converter_version, extra=extra, shards=shards)
     index = pd.DataFrame(rows, columns=["clip_id", "split", "shard", "num_samples", "labels"])
-    tmp = _tmp_name(os.path.join(out_dir, INDEX))
-    index.to_csv(tmp, index=False)
-    os.replace(tmp, os.path.join(out_dir, INDEX))
-    _atomic_write_text(os.path.join(out_dir, MANIFEST), manifest.to_json())
+    with atomic_open(os.path.join(out_dir, INDEX), "w", newline="") as f:
+        index.to_csv(f, index=False)
+    write_text_atomic(os.path.join(out_dir, MANIFEST), manifest.to_json())
     return manifest
 
 

@@ -13,6 +13,8 @@ import json
 
 import numpy as np
 
+from sampleaudio.fileio import write_json_atomic
+
 __all__ = ["features_of", "mfcc_baseline", "chance_baseline", "baselines", "main"]
 
 
@@ -103,10 +105,7 @@ def baselines(data_dir: str, cache_dir: str | None = None) -> dict[str, dict[str
                 return json.load(f)
     result = {"chance": chance_baseline(data_dir), "mfcc": mfcc_baseline(data_dir)}
     if path:
-        tmp = f"{path}.tmp-{os.getpid()}"
-        with open(tmp, "w") as f:
-            json.dump(result, f, indent=2)
-        os.replace(tmp, path)
+        write_json_atomic(path, result, sort_keys=False)
     return result
 
 
