@@ -28,7 +28,7 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     from sampleaudio.analysis import filter_spectra
     from sampleaudio.records import read_manifest
-    from sampleaudio.train import load_run
+    from sampleaudio.runs import load_run
 
     settings = SETTINGS[args.profile]
     panels, rows = [], []

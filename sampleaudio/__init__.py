@@ -9,9 +9,8 @@ from __future__ import annotations
 import os as _os
 import sys as _sys
 
+from sampleaudio._version import __version__
 from sampleaudio.errors import AudioDecodeError, DatasetLayoutError, ParameterError, SampleAudioError
-
-__version__ = "0.1.0"
 
 
 def _prefer_onednn() -> None:

@@ -68,7 +68,7 @@ def evaluate_run_chunked(run_dir: str, split: str = "test", *, count: int = 16) 
     """:func:`evaluate_chunked` of a finished training run (its store, segment and standardisation)."""
     import json
 
-    from sampleaudio.train import load_run
+    from sampleaudio.runs import load_run
 
     model, config, task = load_run(run_dir)
     with open(os.path.join(run_dir, "model_card.json")) as f:

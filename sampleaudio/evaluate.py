@@ -17,6 +17,7 @@ from sampleaudio.errors import DatasetLayoutError
 from sampleaudio.metrics import clip_metrics, per_class_scores
 from sampleaudio.pipeline import clip_average, eval_dataset
 from sampleaudio.records import read_manifest
+from sampleaudio.runs import load_run, standardization, write_json
 from sampleaudio.tasks import Task
 
 __all__ = ["predict_clips", "evaluate_model", "evaluate_run"]
@@ -57,18 +58,15 @@ def evaluate_model(model: keras.Model, data_dir: str, task: Task, *, split: str 
 
 def evaluate_run(run_dir: str, split: str = "test", data_dir: str | None = None) -> dict:
     """Score a training run's best model on ``split`` (of its own store, or ``data_dir``) and save the results."""
-    from sampleaudio.train import load_run
-
     model, config, task = load_run(run_dir)
     if data_dir is not None:
         _check_same_labels(run_dir, data_dir)
     data_dir = data_dir or config.data.data_dir
-    mean, std = _standardization(config, task)
+    mean, std = standardization(config, task)
     result, per_class = evaluate_model(model, data_dir, task, split=split, segment=config.data.segment,
                                        threshold=config.eval.threshold, batch_size=config.eval.batch_size,
                                        mean=mean, std=std, max_segments=config.data.max_eval_segments)
-    with open(os.path.join(run_dir, f"metrics_{split}.json"), "w") as f:
-        json.dump(result, f, indent=2)
+    write_json(os.path.join(run_dir, f"metrics_{split}.json"), result)
     per_class.to_csv(os.path.join(run_dir, f"per_class_{split}.csv"), index=False)
     return result
 
@@ -87,13 +85,3 @@ def _check_same_labels(run_dir: str, data_dir: str) -> None:
                  f"'{theirs[diff] if diff < len(theirs) else '-'}'")
         raise DatasetLayoutError(f"store '{data_dir}' has another label vocabulary than run '{run_dir}' "
                                  f"({len(theirs)} vs {len(ours)} labels; first difference at {first})")
-
-
-def _standardization(config, task) -> tuple[float | None, float | None]:
-    if config.data.standardize == "paper":
-        return task.paper_mean, task.paper_std
-    if config.data.standardize == "none":  # the SMC 2017 code fed the raw waveform
-        return 0.0, 1.0
-    if config.data.standardize != "manifest":
-        raise ValueError(f"standardize must be 'manifest', 'paper' or 'none'. Received: {config.data.standardize!r}")
-    return None, None

@@ -14,11 +14,14 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import time
+
+import pandas as pd
 
 from sampleaudio.config import DataConfig, EvalConfig, ExperimentConfig, ModelConfig, TrainConfig
 
 __all__ = ["PROFILES", "Profile", "profile_description", "data_dir_for", "experiment", "TASK_DATASETS",
-           "PROTOCOLS", "protocol_description"]
+           "PROTOCOLS", "protocol_description", "run_experiments"]
 
 #: task -> (real dataset name under --data-root, synthetic proxy)
 TASK_DATASETS = {"mtat": ("mtat", "mini-mtat"), "speech-commands": ("speech-commands", "mini-speech-commands"),
@@ -193,3 +196,23 @@ def experiment(task: str, profile: str, data_dir: str, *, seed: int = 0, protoco
                           warmup_steps=p.warmup_steps, time_decay=p.time_decay, loss=p.loss),
         eval=EvalConfig(),
         notes=profile_description(profile))
+
+
+def run_experiments(configs: list[tuple[dict, ExperimentConfig]], root: str, *, verbose: int = 0) -> pd.DataFrame:
+    """Train every ``(keys, config)`` into ``root/<config.name>`` (finished runs are reused, broken-off ones
+    resumed) and return one row per run: the keys, the test metrics and the run directory."""
+    import keras
+
+    from sampleaudio.train import train
+
+    rows = []
+    for i, (keys, config) in enumerate(configs, 1):
+        run_dir = os.path.join(root, config.name)
+        started = time.time()
+        reused = os.path.exists(os.path.join(run_dir, "final_metrics.json"))
+        print(f"[{i}/{len(configs)}] {config.name}: {'reused' if reused else 'training'}", flush=True)
+        metrics = train(config, run_dir, verbose=verbose)
+        keras.backend.clear_session()  # each run's graphs and layer names are its own; frees them for the next
+        rows.append({**keys, **{k: v for k, v in metrics.items() if not isinstance(v, str)},
+                     "seconds": round(time.time() - started, 1), "run_dir": run_dir})
+    return pd.DataFrame(rows)

@@ -81,13 +81,22 @@ def check_card(card, model: keras.Model | None = None, where: str = "model card"
     return card
 
 
-def embedding_layer_name(model: keras.Model) -> str:
-    """The layer whose output is the clip embedding: the last hidden layer before the classifier."""
+def embedding_layer_name(model: keras.Model, card: dict | None = None) -> str:
+    """The layer whose output is the clip embedding: the one the model card names (runs record it from the
+    model registry, :mod:`sampleaudio.models.registry`), else the package's known names. A model with none of
+    them is refused rather than guessed from its position (a Siamese model's third-last layer is no embedding)."""
     names = [layer.name for layer in model.layers]
+    named = (card or {}).get("embedding_layer")
+    if named:
+        if named not in names:
+            raise ParameterError(f"the model card names embedding layer '{named}', which model '{model.name}' "
+                                 "lacks")
+        return named
     for candidate in ("final_relu", "final_pool", "multi", "penultimate"):
         if candidate in names:
             return candidate
-    return model.layers[-3].name
+    raise ParameterError(f"model '{model.name}' has no known embedding layer (final_relu, penultimate, ...) and "
+                         "its card names none: add `embedding_layer` to its model card")
 
 
 class ClipModel(tf.Module):
@@ -95,9 +104,9 @@ class ClipModel(tf.Module):
 
     def __init__(self, model: keras.Model, labels: list[str], *, segment: int, mean: float, std: float,
                  sample_rate: int = 22050, labels_file: str | None = None,
-                 max_request_seconds: float = MAX_REQUEST_SECONDS):
+                 max_request_seconds: float = MAX_REQUEST_SECONDS, embedding_layer: str | None = None):
         super().__init__(name="sampleaudio_clip_model")
-        layer = embedding_layer_name(model)
+        layer = embedding_layer or embedding_layer_name(model)
         embedder = keras.Model(model.inputs, [model.get_layer(layer).output, model.output], name="embedder")
         # Track the underlying tf.Variables only. Tracking the Keras objects as well saves every weight twice
         # (Keras variable + tf.Variable), and the session-based loader of saved_model_cli and TF Serving then
@@ -190,13 +199,14 @@ def export_run(run_dir: str, out_dir: str, *, overwrite: bool = False, weights: 
     """Export a finished training run's best model, or a registered pretrained model (``weights``: its file where
     the user supplies one), as a SavedModel at ``out_dir`` (e.g. ``models/tagger/1``)."""
     from sampleaudio.pretrained import is_pretrained, load_pretrained
-    from sampleaudio.train import load_run
+    from sampleaudio.runs import load_run
 
     if is_pretrained(run_dir):
         model, card = load_pretrained(run_dir, weights)
         protect = [weights] if weights else []
         return export_model(model, card, out_dir, overwrite=overwrite, protect=protect,
-                            max_request_seconds=max_request_seconds)
+                            max_request_seconds=max_request_seconds,
+                           embedding_layer=embedding_layer_name(model, card))
 
     _refuse_unsafe_target(out_dir, [run_dir])  # before the (slow) model load
     model, _, _ = load_run(run_dir)
@@ -268,7 +278,8 @@ def export_model(model: keras.Model, card: dict, out_dir: str, *, overwrite: boo
             f.write("\n".join(card["labels"]) + "\n")
         module = ClipModel(model, card["labels"], segment=card["segment"], mean=card["mean"], std=card["std"],
                            sample_rate=card.get("sample_rate", 22050), labels_file=labels_file,
-                           max_request_seconds=max_request_seconds)
+                           max_request_seconds=max_request_seconds,
+                           embedding_layer=embedding_layer_name(model, card))
         export_dir = os.path.join(staging, "model")
         tf.saved_model.save(module, export_dir, signatures={"serving_default": module.serve, "embed": module.embed,
                                                             "labels": module.labels})

@@ -1,4 +1,6 @@
-"""Helpers of the reproduction scripts: run a grid of experiments (reusing finished runs), format tables.
+"""Helpers of the reproduction scripts: tables of runs (markdown, CSV, mean ± std, sign agreement across seeds)
+and the published numbers beside them. The runner, :func:`sampleaudio.experiments.run_experiments`, is
+re-exported here for the scripts.
 
 Published numbers come only from ``reproductions/published_results.csv`` (copied, with their sources, from the
 project's reference files); they are shown beside our numbers only for runs on the real datasets.
@@ -8,11 +10,10 @@ from __future__ import annotations
 
 import json
 import os
-import time
 
 import pandas as pd
 
-from sampleaudio.config import ExperimentConfig
+from sampleaudio.experiments import run_experiments  # noqa: F401  (re-exported: the scripts import it here)
 
 __all__ = ["profile_arguments", "run_experiments", "markdown_table", "published_results", "write_results",
            "mean_std", "sign_agreement"]
@@ -34,26 +35,6 @@ def profile_arguments(parser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed of the first run of every cell")
     parser.add_argument("--seeds", type=int, default=1,
                         help="runs per cell (seeds SEED, SEED+1, ...); cells then show mean ± std")
-
-
-def run_experiments(configs: list[tuple[dict, ExperimentConfig]], root: str, *, verbose: int = 0) -> pd.DataFrame:
-    """Train every ``(keys, config)`` into ``root/<config.name>`` (finished runs are reused, broken-off ones
-    resumed) and return one row per run: the keys, the test metrics and the run directory."""
-    import keras
-
-    from sampleaudio.train import train
-
-    rows = []
-    for i, (keys, config) in enumerate(configs, 1):
-        run_dir = os.path.join(root, config.name)
-        started = time.time()
-        reused = os.path.exists(os.path.join(run_dir, "final_metrics.json"))
-        print(f"[{i}/{len(configs)}] {config.name}: {'reused' if reused else 'training'}", flush=True)
-        metrics = train(config, run_dir, verbose=verbose)
-        keras.backend.clear_session()  # each run's graphs and layer names are its own; frees them for the next
-        rows.append({**keys, **{k: v for k, v in metrics.items() if not isinstance(v, str)},
-                     "seconds": round(time.time() - started, 1), "run_dir": run_dir})
-    return pd.DataFrame(rows)
 
 
 def mean_std(values, fmt: str = ".4f") -> float | str:
@@ -111,7 +92,7 @@ def published_results() -> pd.DataFrame:
 
 def write_results(out_dir: str, stem: str, table: pd.DataFrame, header: list[str], runs: pd.DataFrame) -> str:
     """Write ``stem.md`` (header + table), ``stem.csv`` (the table) and ``stem_runs.csv`` (every metric)."""
-    from sampleaudio.train import environment
+    from sampleaudio.runs import environment
 
     os.makedirs(out_dir, exist_ok=True)
     text = "\n".join(header) + "\n\n" + markdown_table(table) + "\n"

@@ -29,9 +29,7 @@ import dataclasses
 import json
 import math
 import os
-import platform
 import re
-import subprocess
 import time
 
 import keras
@@ -39,13 +37,23 @@ import numpy as np
 import tensorflow as tf
 
 import sampleaudio.models  # noqa: F401  (registers the custom layers and initialisers for load_model)
-from sampleaudio.checks import check_config, config_differences, config_from_file_dict
+from sampleaudio import model_registry as registry
+from sampleaudio.checks import check_config, config_differences
 from sampleaudio.clipped_losses import task_loss
 from sampleaudio.config import ExperimentConfig, ModelConfig
 from sampleaudio.errors import DatasetLayoutError, ParameterError, TrainingDivergedError
-from sampleaudio.evaluate import _standardization, evaluate_model
+from sampleaudio.evaluate import evaluate_model
+from sampleaudio.fileio import atomic_open
 from sampleaudio.pipeline import count_eval_segments, count_train_segments, eval_dataset, train_dataset
 from sampleaudio.records import read_manifest, verify_store
+from sampleaudio.runs import (
+    environment,
+    load_run,
+    read_run_config,
+    run_is_finished,
+    standardization,
+    write_json,
+)
 from sampleaudio.tasks import Task, task_for
 
 __all__ = ["build_model", "train", "load_run", "environment", "run_is_finished"]
@@ -55,90 +63,12 @@ _POLICIES = {"off": "float32", "float16": "mixed_float16", "bfloat16": "mixed_bf
 
 def build_model(cfg: ModelConfig, task: Task) -> keras.Model:
     """The network ``cfg`` names, sized for ``task`` (with ``cfg.bn_momentum`` applied to its batch norms)."""
-    model = _build_architecture(cfg, task)
+    model = registry.build(cfg, task)
     if cfg.bn_momentum is not None:
         for layer in model.layers:
             if isinstance(layer, keras.layers.BatchNormalization):
                 layer.momentum = float(cfg.bn_momentum)  # read when the step is traced; kept in get_config
     return model
-
-
-def _build_architecture(cfg: ModelConfig, task: Task) -> keras.Model:
-    from sampleaudio import models
-
-    common = {"num_classes": task.num_classes, "activation": task.activation, "dropout": cfg.dropout,
-              "init_features": cfg.init_features, "initializer": cfg.initializer}
-    blocks = cfg.num_blocks or task.num_blocks
-    arch = cfg.architecture
-    if arch == "samplecnn":
-        return models.SampleCNN(block=cfg.block, multi=cfg.multi, num_blocks=blocks,
-                                amplifying_ratio=cfg.amplifying_ratio, **common)
-    if arch == "lee2017":  # the SMC 2017 code: He uniform on every conv
-        return models.SampleCNN(block="basic", multi=False, num_blocks=blocks, head="smc2017",
-                                **{**common, "initializer": "he_uniform"})
-    if arch == "samplecnn_rnn":
-        rnn_blocks = models.RNN_BLOCKS.get(task.name, 4)
-        return models.SampleCNNWithRNN(rnn_blocks, block=cfg.block, num_blocks=blocks,
-                                       amplifying_ratio=cfg.amplifying_ratio, **common)
-    if arch == "mel":
-        return models.MelCNN(cfg.window, cfg.hop, block=cfg.block, multi=cfg.multi, num_blocks=blocks,
-                             amplifying_ratio=cfg.amplifying_ratio, **common)
-    if arch == "strided":
-        return models.StridedSampleCNN(cfg.window, cfg.hop, block=cfg.block, multi=cfg.multi, num_blocks=blocks,
-                                       amplifying_ratio=cfg.amplifying_ratio, **common)
-    if arch == "frame":
-        return models.FrameLevelCNN(cfg.window, segment=task.segment, **common)
-    if arch == "artist_cnn":  # any crop length of at least 65,024 samples (128 frames)
-        return models.ArtistBasicModel(task.num_classes, frames=None, waveform_input=True)
-    if arch in models.WON2020:  # Won 2020 / HarmonicCNN: any input length, front end at the stores' rate
-        from sampleaudio.audio import SAMPLE_RATE
-
-        width = {"n_channels": cfg.init_features} if models.WON2020[arch].scalable else {}
-        return models.WON2020[arch].build(task.num_classes, segment=None, sample_rate=SAMPLE_RATE,
-                                          activation=task.activation, dropout=cfg.dropout, **width)
-    raise ParameterError(f"unknown architecture {arch!r} (samplecnn, lee2017, samplecnn_rnn, mel, strided, frame, "
-                         f"artist_cnn, {', '.join(models.WON2020)})")
-
-
-def environment() -> dict:
-    """Versions and git commit recorded next to every result."""
-    import sklearn
-
-    import sampleaudio
-
-    try:
-        root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-        commit = subprocess.run(["git", "-C", root, "rev-parse", "HEAD"], capture_output=True, text=True,
-                                timeout=10).stdout.strip() or "unknown"
-        dirty = bool(subprocess.run(["git", "-C", root, "status", "--porcelain", "--untracked-files=no"],
-                                    capture_output=True, text=True, timeout=10).stdout.strip())
-    except (OSError, subprocess.SubprocessError):
-        commit, dirty = "unknown", False
-    return {"sampleaudio": sampleaudio.__version__, "tensorflow": tf.__version__, "keras": keras.__version__,
-            "numpy": np.__version__, "scikit-learn": sklearn.__version__, "python": platform.python_version(),
-            "platform": platform.platform(), "git_commit": commit, "git_dirty": dirty,
-            "devices": [d.device_type for d in tf.config.list_physical_devices()]}
-
-
-def _atomic_json(path: str, obj) -> None:
-    tmp = f"{path}.tmp-{os.getpid()}"
-    with open(tmp, "w") as f:
-        json.dump(obj, f, indent=2, sort_keys=True)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
-def _read_config(path: str) -> ExperimentConfig:
-    try:
-        with open(path, encoding="utf-8") as f:
-            raw = json.load(f)
-    except (OSError, ValueError) as exc:
-        raise ParameterError(f"'{path}' is not a readable run configuration ({exc})") from exc
-    try:
-        return config_from_file_dict(raw)
-    except ParameterError as exc:
-        raise ParameterError(f"'{path}': {exc}") from exc
 
 
 def _strategy(name: str) -> tf.distribute.Strategy:
@@ -211,7 +141,7 @@ def _commit_epoch(model: keras.Model, ckpt: str, state_path: str, state: dict) -
     model.save(os.path.join(ckpt, "tmp.keras"))
     os.replace(os.path.join(ckpt, "tmp.keras"), os.path.join(ckpt, name))
     state.update(checkpoint=name, previous=previous)
-    _atomic_json(state_path, state)
+    write_json(state_path, state)
     keep = {s.get(k) for s in (state, previous or {}) for k in ("checkpoint", "best")}
     for f in os.listdir(ckpt):
         if f.startswith(("epoch-", "best-")) and f not in keep:
@@ -226,16 +156,10 @@ def _rewind_history(path: str, global_epoch: int) -> None:
         rows = list(csv.DictReader(f))
     kept = [r for r in rows if int(r["global_epoch"]) < global_epoch]
     if len(kept) < len(rows):
-        tmp = f"{path}.tmp-{os.getpid()}"
-        with open(tmp, "w", newline="") as f:
+        with atomic_open(path, "w", newline="") as f:
             w = csv.DictWriter(f, fieldnames=list(rows[0]))
             w.writeheader()
             w.writerows(kept)
-        os.replace(tmp, path)
-
-
-def run_is_finished(run_dir: str) -> bool:
-    return os.path.exists(os.path.join(run_dir, "final_metrics.json"))
 
 
 def train_segments_per_clip(task: Task, segment: int, sample_rate: int) -> int:
@@ -271,9 +195,11 @@ def train(config: ExperimentConfig, run_dir: str, *, verbose: int = 1) -> dict:
         run_dir = os.path.join(run_dir, f"worker-{worker_index}")  # only the chief writes the run itself
     check_config(config)
     config_path = os.path.join(run_dir, "config.json")
-    old = _read_config(config_path) if os.path.exists(config_path) else None
+    old = read_run_config(config_path) if os.path.exists(config_path) else None
     if old is not None:
-        differ = config_differences(old.to_dict(), json.loads(config.to_json()))  # fields added later: defaults
+        # fields added later compare as their defaults; `notes` is prose, not part of a run's identity
+        differ = [d for d in config_differences(old.to_dict(), json.loads(config.to_json()))
+                  if not d.startswith("notes ")]
         if differ:
             raise ParameterError(f"'{run_dir}' holds a run of a different configuration ({'; '.join(differ[:4])}); "
                                  "use another --run-dir")
@@ -292,13 +218,13 @@ def train(config: ExperimentConfig, run_dir: str, *, verbose: int = 1) -> dict:
                              f"label but task '{task.name}' is not")
     os.makedirs(os.path.join(run_dir, "checkpoints"), exist_ok=True)
     if old is None:
-        _atomic_json(config_path, config.to_dict())
+        write_json(config_path, config.to_dict())
     if run_is_finished(run_dir):
         with open(os.path.join(run_dir, "final_metrics.json")) as f:
             return json.load(f)
-    _atomic_json(os.path.join(run_dir, "environment.json"), environment())
+    write_json(os.path.join(run_dir, "environment.json"), environment())
     segment = config.data.segment or task.segment
-    mean, std = _standardization(config, task)
+    mean, std = standardization(config, task)
     steps = _steps_per_epoch(config, manifest, segment, task)
     previous_policy = keras.mixed_precision.global_policy().name
     policy = _POLICIES.get(config.train.mixed_precision)
@@ -352,7 +278,7 @@ def _train(config, run_dir, task, manifest, segment, mean, std, steps, verbose, 
         agreed = agree_on_resume_point(strategy, state)
         if agreed is not state:  # this worker committed one epoch more than another: rewind it on disk too
             state = agreed
-            _atomic_json(state_path, state)
+            write_json(state_path, state)
     _rewind_history(history_path, state["global_epoch"])  # rows of an epoch that was never committed go
     keras.utils.set_random_seed(tc.seed + 7919 * state["global_epoch"])
 
@@ -428,7 +354,7 @@ def _train(config, run_dir, task, manifest, segment, mean, std, steps, verbose, 
             state["global_epoch"] += 1
             _commit_epoch(model, ckpt, state_path, state)
         state.update(stage=stage + 1, stage_started=False)
-        _atomic_json(state_path, state)
+        write_json(state_path, state)
 
     model.load_weights(os.path.join(ckpt, state.get("best", "best.weights.h5")))
     if not chief:
@@ -442,15 +368,17 @@ def _train(config, run_dir, task, manifest, segment, mean, std, steps, verbose, 
     card = {"labels": read_manifest(config.data.data_dir).labels, "task": dataclasses.asdict(task),
             "segment": segment, "mean": manifest.mean if mean is None else mean,
             "std": manifest.std if std is None else std, "dataset": manifest.dataset,
-            "synthetic": "synthetic" in manifest.extra}
-    _atomic_json(os.path.join(run_dir, "model_card.json"), card)
+            "synthetic": "synthetic" in manifest.extra, "architecture": config.model.architecture,
+            "embedding_layer": registry.embedding_layer(config.model.architecture, model),
+            "sample_rate": manifest.sample_rate}
+    write_json(os.path.join(run_dir, "model_card.json"), card)
     result, per_class = evaluate_model(model, config.data.data_dir, task, split=config.eval.split, segment=segment,
                                        threshold=config.eval.threshold, batch_size=config.eval.batch_size,
                                        mean=mean, std=std, max_segments=config.data.max_eval_segments)
     result["parameters"] = int(sum(np.prod(w.shape) for w in model.trainable_weights))
     result["epochs"] = state["global_epoch"]
     per_class.to_csv(os.path.join(run_dir, f"per_class_{config.eval.split}.csv"), index=False)
-    _atomic_json(os.path.join(run_dir, "final_metrics.json"), result)
+    write_json(os.path.join(run_dir, "final_metrics.json"), result)
     return result
 
 
@@ -461,29 +389,8 @@ def _finish_objective(objective, model, config, run_dir, manifest, segment, mean
     encoder.save(os.path.join(run_dir, "best.keras"))
     card = {"segment": segment, "mean": objective.mean, "std": objective.std, "dataset": manifest.dataset,
             "synthetic": "synthetic" in manifest.extra, **card_fields}
-    _atomic_json(os.path.join(run_dir, "model_card.json"), card)
+    write_json(os.path.join(run_dir, "model_card.json"), card)
     result["parameters"] = int(sum(np.prod(w.shape) for w in encoder.trainable_weights))
     result["epochs"] = state["global_epoch"]
-    _atomic_json(os.path.join(run_dir, "final_metrics.json"), result)
+    write_json(os.path.join(run_dir, "final_metrics.json"), result)
     return result
-
-
-def load_run(run_dir: str) -> tuple[keras.Model, ExperimentConfig, Task]:
-    """The best model of a finished run, its configuration and task."""
-    path = os.path.join(run_dir, "best.keras")
-    if not os.path.exists(path):
-        raise ParameterError(f"'{run_dir}' has no best.keras: the run has not finished (resume it with "
-                             "`sampleaudio train` and the same arguments)")
-    config = _read_config(os.path.join(run_dir, "config.json"))
-    card_path = os.path.join(run_dir, "model_card.json")
-    try:
-        with open(card_path, encoding="utf-8") as f:
-            card = json.load(f)
-        task = Task(**card["task"])
-    except (OSError, ValueError, TypeError, KeyError) as exc:
-        raise ParameterError(f"'{card_path}' is missing or not a model card with a task ({exc})") from exc
-    try:
-        model = keras.saving.load_model(path)
-    except (OSError, ValueError, TypeError, KeyError) as exc:
-        raise ParameterError(f"'{path}' cannot be loaded as a Keras model ({exc})") from exc
-    return model, config, task

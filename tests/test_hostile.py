@@ -563,7 +563,8 @@ def test_evaluate_against_a_store_with_other_label_names(run, tmp_path, capsys):
 
 def test_crafted_run_folders(run, tmp_path, capsys):
     from sampleaudio.inference import Tagger
-    from sampleaudio.train import load_run, train
+    from sampleaudio.runs import load_run
+    from sampleaudio.train import train
 
     bad = tmp_path / "bad"
     shutil.copytree(run, bad)

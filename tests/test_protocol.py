@@ -113,9 +113,9 @@ def test_clipped_losses_equal_a_hand_computation():
 
 
 def test_lee2017_is_smc2017_he_uniform_everywhere_and_raw_input():
-    from sampleaudio.evaluate import _standardization
     from sampleaudio.experiments import experiment
     from sampleaudio.models import from_preset
+    from sampleaudio.runs import standardization
     from sampleaudio.train import build_model
 
     for model in (build_model(ModelConfig(architecture="lee2017", num_blocks=3, init_features=4), TASKS["mtat"]),
@@ -127,7 +127,7 @@ def test_lee2017_is_smc2017_he_uniform_everywhere_and_raw_input():
     assert cfg.model.architecture == "lee2017" and cfg.data.standardize == "none"
     assert cfg.train.patience == 4  # Keras 1 EarlyStopping(patience=3) stops after 4 epochs without improvement
     assert cfg.train.max_epochs_per_stage == 1000 and cfg.train.lr == 0.01 and cfg.train.num_stages == 5
-    assert _standardization(cfg, TASKS["mtat"]) == (0.0, 1.0)
+    assert standardization(cfg, TASKS["mtat"]) == (0.0, 1.0)
     icassp = experiment("mtat", "paper", "/nonexistent", protocol="icassp2018", block="se")
     assert icassp.model.amplifying_ratio == 16 and icassp.model.initializer == "he_uniform"
     assert icassp.train.patience == 3 and icassp.name == "mtat-se-icassp2018-paper"

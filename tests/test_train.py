@@ -11,7 +11,8 @@ import pytest
 
 from sampleaudio.cli import main as cli_main
 from sampleaudio.config import DataConfig, EvalConfig, ExperimentConfig, ModelConfig, TrainConfig
-from sampleaudio.train import load_run, train
+from sampleaudio.runs import load_run
+from sampleaudio.train import train
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -55,6 +56,10 @@ def test_stage_schedule_and_run_directory(store, tmp_path):
     mtime = os.path.getmtime(tmp_path / "history.csv")
     assert train(tiny(store), str(tmp_path), verbose=0) == result
     assert os.path.getmtime(tmp_path / "history.csv") == mtime
+    # rewording the prose of a configuration does not make it another run
+    reworded = tiny(store)
+    reworded.notes = "the same run, described in other words"
+    assert train(reworded, str(tmp_path), verbose=0) == result
     # another configuration in the same folder is refused
     with pytest.raises(Exception, match="different configuration"):
         train(tiny(store, lr=0.1), str(tmp_path), verbose=0)
