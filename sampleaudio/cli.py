@@ -10,6 +10,8 @@ import json
 import os
 import sys
 
+from sampleaudio.model_registry import ARCHITECTURES
+
 __all__ = ["main", "build_parser"]
 
 
@@ -133,9 +135,8 @@ def _add_train_parser(sub) -> None:
     p.add_argument("--data", required=True, help="store folder (from `sampleaudio prep`)")
     p.add_argument("--run-dir", required=True, help="where the run is written (and resumed from)")
     g = p.add_argument_group("model")
-    g.add_argument("--architecture", default="samplecnn",
-                   choices=["samplecnn", "lee2017", "samplecnn_rnn", "mel", "strided", "frame", "artist_cnn"],
-                   help="artist_cnn: Park 2018's 1D CNN over the in-graph mel front end")
+    g.add_argument("--architecture", default="samplecnn", choices=list(ARCHITECTURES),
+                   help="; ".join(f"{s.name}: {s.paper}" for s in ARCHITECTURES.values()))
     g.add_argument("--block", default="se", choices=["basic", "se", "res1", "res2", "rese1", "rese2"])
     g.add_argument("--multi", action="store_true", help="multi-level aggregation of the last 3 blocks")
     g.add_argument("--num-blocks", type=_positive_int, default=None, help="default: the task's (9 MTAT, 8 others)")

@@ -84,6 +84,10 @@ class ModelConfig:
             return f"rnn_{self.block}"
         if self.architecture == "frame":
             return f"frame_w{self.window}"
+        if self.architecture == "lee2017":  # always basic blocks, no multi-level features
+            return "lee2017"
+        if self.architecture != "samplecnn":  # the families without SampleCNN blocks
+            return f"{self.architecture}_w{self.init_features}"
         return self.block + ("_multi" if self.multi else "")
 
 

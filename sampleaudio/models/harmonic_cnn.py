@@ -23,7 +23,9 @@ from keras import layers
 
 from sampleaudio.models.filterbanks import dft_matrices
 from sampleaudio.models.spectral import power_spectrogram, to_db
-from sampleaudio.models.won2020 import _bn, _conv_block, _head
+from sampleaudio.models.won2020_layers import bn as _bn
+from sampleaudio.models.won2020_layers import classifier_head as _head
+from sampleaudio.models.won2020_layers import conv_block as _conv_block
 
 __all__ = ["HarmonicFilterbank", "harmonic_centres", "harmonic_cnn"]
 

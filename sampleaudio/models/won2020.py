@@ -34,18 +34,15 @@ import dataclasses
 import keras
 from keras import layers
 
+from sampleaudio.models.harmonic_cnn import harmonic_cnn
 from sampleaudio.models.spectral import MelFrontEnd
+from sampleaudio.models.won2020_layers import BN_EPSILON, BN_MOMENTUM  # noqa: F401
+from sampleaudio.models.won2020_layers import bn as _bn
+from sampleaudio.models.won2020_layers import classifier_head as _head
+from sampleaudio.models.won2020_layers import conv_block as _conv_block
 
 __all__ = ["WonModel", "WON2020", "won_front_end", "fcn", "crnn", "short_chunk_cnn", "short_chunk_resnet",
            "won_musicnn", "evenly_spaced_chunks"]
-
-BN_EPSILON = 1e-5  # torch.nn.BatchNorm defaults
-BN_MOMENTUM = 0.9  # = 1 - torch's momentum 0.1
-
-
-def _bn(name: str, axis: int = -1):
-    return layers.BatchNormalization(axis=axis, epsilon=BN_EPSILON, momentum=BN_MOMENTUM, name=name)
-
 
 def won_front_end(n_mels: int, sample_rate: int = 16000, name: str = "spec") -> MelFrontEnd:
     """torchaudio ``MelSpectrogram(sample_rate, n_fft=512, f_min=0, f_max=8000, n_mels)`` + ``AmplitudeToDB()``."""
@@ -61,27 +58,10 @@ def _input(segment: int | None, n_mels: int, sample_rate: int):
     return waveform, _bn("spec_bn")(x)
 
 
-def _conv_block(x, filters: int, pool: tuple[int, int], name: str):
-    """``Conv_2d``: conv3x3 (padding 1) -> BN -> ReLU -> maxpool; ``pool`` is (freq, time) as in PyTorch."""
-    x = layers.Conv2D(filters, 3, padding="same", name=f"{name}_conv")(x)
-    x = layers.ReLU(name=f"{name}_relu")(_bn(f"{name}_bn")(x))
-    return layers.MaxPooling2D((pool[1], pool[0]), name=f"{name}_pool")(x)
-
-
 def _torch_conv(x, filters: int, stride: int, name: str):
     """A 3x3 conv with PyTorch's symmetric padding 1 (Keras 'same' with stride 2 pads only at the end)."""
     x = layers.ZeroPadding2D(1, name=f"{name}_pad")(x)
     return layers.Conv2D(filters, 3, strides=stride, name=name)(x)
-
-
-def _head(x, num_classes: int, activation: str, hidden: int | None, dropout: float, name: str):
-    if hidden:
-        x = layers.Dense(hidden, name="dense1")(x)
-        x = layers.ReLU(name="penultimate")(_bn("dense1_bn")(x))
-    else:
-        x = layers.Identity(name="penultimate")(x)
-    x = layers.Dropout(dropout, name="dropout")(x)
-    return layers.Dense(num_classes, activation=activation, name="logit")(x)
 
 
 def fcn(num_classes: int = 50, segment: int | None = 464000, *, sample_rate: int = 16000,
@@ -187,12 +167,6 @@ class WonModel:
         return self.builder(num_classes, **kwargs)
 
 
-def _harmonic(num_classes, **kwargs):
-    from sampleaudio.models.harmonic_cnn import harmonic_cnn
-
-    return harmonic_cnn(num_classes, **kwargs)
-
-
 #: architecture name -> the paper's model and input (HarmonicCNN: Won, Chun, Nieto, Serra, ICASSP 2020).
 WON2020: dict[str, WonModel] = {
     "fcn": WonModel(fcn, 464000, 96),
@@ -200,7 +174,7 @@ WON2020: dict[str, WonModel] = {
     "won_musicnn": WonModel(won_musicnn, 48000, 96),
     "short_chunk_cnn": WonModel(short_chunk_cnn, 59049, 128, scalable=True),
     "short_chunk_resnet": WonModel(short_chunk_resnet, 59049, 128, scalable=True),
-    "harmonic_cnn": WonModel(_harmonic, 80000, 128, scalable=True),
+    "harmonic_cnn": WonModel(harmonic_cnn, 80000, 128, scalable=True),
 }
 
 

@@ -1,0 +1,179 @@
+"""The import layers of the package (issue #10; ``../shared/reference/architecture.md``): data flows one way,
+store -> pipeline -> models -> train -> evaluate / export -> experiments -> CLI, and imports point upstream.
+
+Every import counts, including those inside functions. A new module must be given its layer here.
+"""
+
+from __future__ import annotations
+
+import ast
+import pathlib
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+#: layer of each module (a module may import only modules of a lower or equal layer, and never in a cycle);
+#: a key ending in ``.*`` covers a whole subpackage
+LAYERS = {
+    # foundations: no sampleaudio imports but each other
+    "sampleaudio._version": 0, "sampleaudio.errors": 0, "sampleaudio.config": 0, "sampleaudio.fileio": 0,
+    "sampleaudio.tasks": 0, "sampleaudio.features": 0, "sampleaudio.losses": 0, "sampleaudio.clipped_losses": 0,
+    "sampleaudio.metrics": 0, "sampleaudio.checks": 0, "sampleaudio.audio": 0,
+    # the store
+    "sampleaudio.records": 1, "sampleaudio.inspect_store": 1,
+    # tf.data pipelines
+    "sampleaudio.pipeline": 2, "sampleaudio.sampler": 2,
+    # converters and proxies (write stores), models
+    "data_prep": 3, "data_prep.*": 3, "sampleaudio.models": 3, "sampleaudio.models.*": 3,
+    "sampleaudio.model_registry": 3,
+    # run folders, training objectives, pretrained-model registry, multi-worker loop
+    "sampleaudio.runs": 4, "sampleaudio.objectives": 4, "sampleaudio.pretrained": 4, "sampleaudio.distributed": 4,
+    "sampleaudio.evaluate": 5,
+    "sampleaudio.train": 6,
+    # what uses a trained model
+    "sampleaudio.export": 7, "sampleaudio.chunk_eval": 7, "sampleaudio.analysis": 7,
+    "sampleaudio.inference": 8,
+    "sampleaudio.retrieval": 9, "sampleaudio.transfer": 9,
+    # experiment runner, reports, command line, the package facade
+    "sampleaudio.retrieval_cli": 10, "sampleaudio.experiments": 10,
+    "sampleaudio.reporting": 11,
+    "sampleaudio.cli": 12, "sampleaudio": 12,
+}
+
+#: the only modules that may import the trainer
+TRAINER_IMPORTERS = {"sampleaudio.experiments", "sampleaudio.cli"}
+
+
+def _modules() -> dict[str, pathlib.Path]:
+    out = {}
+    for top in ("sampleaudio", "data_prep"):
+        for path in (ROOT / top).rglob("*.py"):
+            parts = list(path.relative_to(ROOT).with_suffix("").parts)
+            if parts[-1] == "__init__":
+                parts = parts[:-1]
+            out[".".join(parts)] = path
+    return out
+
+
+def import_graph() -> dict[str, set[str]]:
+    """module -> the package modules it imports (anywhere in its body)."""
+    mods = _modules()
+    graph = {}
+    for name, path in mods.items():
+        deps = set()
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                deps.update(a.name for a in node.names)
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:  # relative import
+                    base = ".".join(package.split(".")[: len(package.split(".")) - node.level + 1] + ([base] if base else []))
+                subs = {f"{base}.{a.name}" for a in node.names} & set(mods)  # `from pkg import submodule`
+                deps.update(subs)
+                if len(subs) < len(node.names):
+                    deps.add(base)
+        graph[name] = {d for d in deps if d in mods and d != name}
+    return graph
+
+
+def layer_of(module: str) -> int | None:
+    if module in LAYERS:
+        return LAYERS[module]
+    parts = module.split(".")
+    for i in range(len(parts) - 1, 0, -1):
+        key = ".".join(parts[:i]) + ".*"
+        if key in LAYERS:
+            return LAYERS[key]
+    return None
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    index, low, stack, on, out, counter = {}, {}, [], set(), [], [0]
+
+    def visit(v):
+        index[v] = low[v] = counter[0]
+        counter[0] += 1
+        stack.append(v)
+        on.add(v)
+        for w in graph[v]:
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            comp = []
+            while True:
+                w = stack.pop()
+                on.discard(w)
+                comp.append(w)
+                if w == v:
+                    break
+            if len(comp) > 1:
+                out.append(sorted(comp))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return out
+
+
+def test_every_module_has_a_layer():
+    missing = sorted(m for m in import_graph() if layer_of(m) is None)
+    assert not missing, f"give these modules a layer in tests/test_architecture.py LAYERS: {missing}"
+
+
+def test_imports_point_upstream():
+    graph = import_graph()
+    upward = [f"{m} (layer {layer_of(m)}) imports {d} (layer {layer_of(d)})"
+              for m, deps in sorted(graph.items()) for d in sorted(deps)
+              if layer_of(m) is not None and layer_of(d) is not None and layer_of(d) > layer_of(m)]
+    assert not upward, "\n".join(upward)
+
+
+def test_no_import_cycles():
+    assert _cycles(import_graph()) == []
+
+
+def test_only_the_runner_and_the_cli_import_the_trainer():
+    graph = import_graph()
+    importers = {m for m, deps in graph.items() if "sampleaudio.train" in deps}
+    assert importers <= TRAINER_IMPORTERS, sorted(importers - TRAINER_IMPORTERS)
+
+
+def test_the_checks_can_fail():
+    """The graph sees imports inside functions, ``from pkg import submodule`` and cycles."""
+    assert "sampleaudio.models" in import_graph()["sampleaudio.train"]  # `from sampleaudio import models`, in a function
+    assert _cycles({"a": {"b"}, "b": {"a"}, "c": set()}) == [["a", "b"]]
+    assert layer_of("sampleaudio.models.samplecnn") == 3 and layer_of("sampleaudio.nonexistent") is None
+
+
+def test_run_names_of_different_architectures_differ():
+    from sampleaudio.config import ModelConfig
+    from sampleaudio.model_registry import ARCHITECTURES
+
+    names = {ModelConfig(architecture=a, block="basic").signature for a in ARCHITECTURES}
+    assert len(names) == len(ARCHITECTURES)
+    assert ModelConfig(block="se", multi=True).signature == "se_multi"  # finished SampleCNN runs keep their names
+
+
+def test_every_registered_architecture_names_its_embedding_layer():
+    import keras
+
+    from sampleaudio import model_registry
+    from sampleaudio.config import ModelConfig
+    from sampleaudio.errors import ParameterError
+    from sampleaudio.tasks import TASKS
+
+    for name in ("samplecnn", "lee2017", "frame", "artist_cnn", "short_chunk_cnn"):
+        cfg = ModelConfig(architecture=name, init_features=4, num_blocks=3 if name != "frame" else None)
+        model = model_registry.build(cfg, TASKS["mtat"])
+        layer = model_registry.embedding_layer(name, model)
+        assert len(model.get_layer(layer).output.shape) in (2, 3), (name, layer)
+        keras.backend.clear_session()
+    try:
+        model_registry.spec("nope")
+    except ParameterError as exc:
+        assert "samplecnn" in str(exc)
+    else:
+        raise AssertionError("an unknown architecture was accepted")
