@@ -90,27 +90,29 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
     return 0
 
 
+#: config fields whose `train` flag has another name (section, field) -> argparse dest
+_FLAG_DEST = {("data", "data_dir"): "data", ("eval", "split"): "eval_split", ("eval", "batch_size"): "eval_batch_size"}
+
+
+def _config_section(cls, args: argparse.Namespace):
+    """One section of the run configuration from the `train` flags: every field has its flag (a test checks
+    both directions), so the command line cannot drift from the configuration."""
+    import dataclasses
+
+    section = cls.__name__.removesuffix("Config").lower()
+    values = {f.name: getattr(args, _FLAG_DEST.get((section, f.name), f.name)) for f in dataclasses.fields(cls)}
+    if section == "data":
+        values["data_dir"] = os.path.abspath(values["data_dir"])
+    return cls(**values)
+
+
 def _cmd_train(args: argparse.Namespace) -> int:
     from sampleaudio.config import DataConfig, EvalConfig, ExperimentConfig, ModelConfig, TrainConfig
     from sampleaudio.train import train
 
-    config = ExperimentConfig(
-        name=os.path.basename(os.path.normpath(args.run_dir)),
-        data=DataConfig(data_dir=os.path.abspath(args.data), segment=args.segment, batch_size=args.batch_size,
-                        standardize=args.standardize, max_eval_segments=args.max_eval_segments,
-                        max_valid_segments=args.max_valid_segments, train_examples=args.train_examples),
-        model=ModelConfig(architecture=args.architecture, block=args.block, multi=args.multi,
-                          num_blocks=args.num_blocks, amplifying_ratio=args.amplifying_ratio, dropout=args.dropout,
-                          init_features=args.init_features, window=args.window, hop=args.hop,
-                          bn_momentum=args.bn_momentum, initializer=args.initializer),
-        train=TrainConfig(optimizer=args.optimizer, lr=args.lr, momentum=args.momentum, lr_decay=args.lr_decay,
-                          num_stages=args.num_stages, patience=args.patience, time_decay=args.time_decay,
-                          lr_schedule=args.lr_schedule, warmup_steps=args.warmup_steps,
-                          max_epochs_per_stage=args.max_epochs_per_stage, steps_per_epoch=args.steps_per_epoch,
-                          mixed_precision=args.mixed_precision, distribute=args.distribute, seed=args.seed,
-                          loss=args.loss, objective=args.objective, num_negatives=args.num_negatives,
-                          margin=args.margin),
-        eval=EvalConfig(threshold=args.threshold))
+    config = ExperimentConfig(name=os.path.basename(os.path.normpath(args.run_dir)),
+                              data=_config_section(DataConfig, args), model=_config_section(ModelConfig, args),
+                              train=_config_section(TrainConfig, args), eval=_config_section(EvalConfig, args))
     result = train(config, args.run_dir, verbose=0 if args.quiet else 1)
     print(json.dumps(result, indent=2))
     return 0
@@ -158,6 +160,8 @@ def _add_train_parser(sub) -> None:
     g.add_argument("--train-examples", default="fixed", choices=["fixed", "random_crop"],
                    help="fixed: each clip's non-overlapping segments, each once per epoch (the papers); "
                         "random_crop: one random crop per clip and pass (augmentation)")
+    g.add_argument("--shuffle-buffer", type=_positive_int, default=2048,
+                   help="shuffle buffer in segments (fixed; the original used 10,000) or clips (random_crop)")
     g.add_argument("--max-eval-segments", type=_positive_int, default=None, help="cap segments per clip in the final test")
     g.add_argument("--max-valid-segments", type=_positive_int, default=None, help="cap segments per clip in validation")
     g = p.add_argument_group("optimisation")
@@ -183,12 +187,17 @@ def _add_train_parser(sub) -> None:
     g.add_argument("--distribute", default="none", choices=["none", "mirrored", "multiworker"],
                    help="tf.distribute strategy: mirrored = all local GPUs; multiworker = one process per worker, "
                         "each with its own TF_CONFIG and the same arguments (custom training loop)")
+    g.add_argument("--jit-compile", default="auto", choices=["auto", "on", "off"],
+                   help="XLA-compile the train step (auto: on GPU only, where it pays off)")
     g.add_argument("--seed", type=_non_negative_int, default=0)
     g.add_argument("--objective", default="classification", choices=["classification", "siamese"],
                    help="siamese: Park 2018's artist triplets (needs artist_id in the records) and max-margin loss")
     g.add_argument("--num-negatives", type=_positive_int, default=4, help="siamese: negatives per anchor")
     g.add_argument("--margin", type=_positive_float, default=0.4, help="siamese: max-margin loss margin")
+    g = p.add_argument_group("final evaluation")
     g.add_argument("--threshold", type=_unit_interval, default=None, help="decision threshold (default: the task's)")
+    g.add_argument("--eval-split", default="test", choices=["train", "valid", "test"], help="split scored at the end")
+    g.add_argument("--eval-batch-size", type=_positive_int, default=64, help="segments per batch when scoring")
     p.add_argument("--quiet", action="store_true", help="no Keras progress bars")
     p.set_defaults(func=_cmd_train)
 

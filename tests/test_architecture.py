@@ -177,3 +177,27 @@ def test_every_registered_architecture_names_its_embedding_layer():
         assert "samplecnn" in str(exc)
     else:
         raise AssertionError("an unknown architecture was accepted")
+
+
+def test_every_configuration_field_has_a_train_flag_and_back():
+    """The `train` command's flags are the configuration's fields: neither can gain one the other lacks."""
+    import dataclasses
+
+    from sampleaudio import cli
+    from sampleaudio.config import DataConfig, EvalConfig, ModelConfig, TrainConfig
+
+    parser = cli.build_parser()
+    train = next(a for a in parser._subparsers._group_actions[0].choices.items() if a[0] == "train")[1]
+    dests = {a.dest for a in train._actions} - {"help", "run_dir", "quiet", "func"}
+    fields = set()
+    for cls in (DataConfig, ModelConfig, TrainConfig, EvalConfig):
+        section = cls.__name__.removesuffix("Config").lower()
+        fields |= {cli._FLAG_DEST.get((section, f.name), f.name) for f in dataclasses.fields(cls)}
+    assert fields - dests == set(), "configuration fields without a `sampleaudio train` flag"
+    assert dests - fields == set(), "`sampleaudio train` flags that reach no configuration field"
+    args = parser.parse_args(["train", "--data", "store", "--run-dir", "run", "--shuffle-buffer", "77",
+                              "--jit-compile", "off", "--eval-split", "valid"])
+    cfg = cli._config_section(DataConfig, args), cli._config_section(TrainConfig, args), cli._config_section(
+        EvalConfig, args)
+    assert (cfg[0].shuffle_buffer, cfg[1].jit_compile, cfg[2].split) == (77, "off", "valid")
+    assert cfg[0].data_dir.endswith("store") and cfg[0].data_dir.startswith("/")
