@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import importlib
 
+from sampleaudio.errors import UnknownNameError
+
 __all__ = ["CONVERTERS", "REAL", "SYNTHETIC", "get_converter"]
 
 REAL = {
@@ -41,5 +43,5 @@ CONVERTERS = {**REAL, **SYNTHETIC}
 def get_converter(name: str):
     """The converter module registered under ``name`` (it has ``convert(...)`` and ``describe()``)."""
     if name not in CONVERTERS:
-        raise KeyError(f"unknown dataset '{name}'; known: {', '.join(CONVERTERS)}")
+        raise UnknownNameError(f"unknown dataset '{name}'; known: {', '.join(CONVERTERS)}")
     return importlib.import_module(CONVERTERS[name])

@@ -52,6 +52,7 @@ try:
 except ImportError as exc:  # an extra, not a core dependency
     raise ImportError("Apache Beam is not installed: pip install 'sampleaudio[beam]'") from exc
 
+from sampleaudio.errors import DatasetLayoutError
 from sampleaudio.fileio import atomic_open
 from sampleaudio.records import Clip, write_shard
 
@@ -102,7 +103,7 @@ class BeamWorkers:
         os.remove(listing)
         missing = [n for n in shards if not os.path.exists(os.path.join(out_dir, n + ".json"))]
         if missing:  # a runner that reports success must have written every shard
-            raise RuntimeError(f"the Beam pipeline finished but {len(missing)} shard(s) are missing in "
+            raise DatasetLayoutError(f"the Beam pipeline finished but {len(missing)} shard(s) are missing in "
                                f"'{out_dir}', e.g. {missing[0]}")
 
 

@@ -46,3 +46,11 @@ class MissingDependencyError(SampleAudioError, ImportError):
 
 class TrainingDivergedError(SampleAudioError):
     """Training produced a non-finite loss; the run keeps its last good checkpoint and writes no model."""
+
+
+class UnknownNameError(ParameterError, KeyError):
+    """A name (dataset, task, proxy, architecture) that is not in its table; still a ``KeyError`` for callers
+    that looked it up in a dict."""
+
+    def __str__(self) -> str:  # KeyError would print the message quoted
+        return str(self.args[0]) if self.args else ""

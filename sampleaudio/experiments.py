@@ -19,6 +19,7 @@ import time
 import pandas as pd
 
 from sampleaudio.config import DataConfig, EvalConfig, ExperimentConfig, ModelConfig, TrainConfig
+from sampleaudio.errors import ParameterError
 
 __all__ = ["PROFILES", "Profile", "profile_description", "data_dir_for", "experiment", "TASK_DATASETS",
            "PROTOCOLS", "protocol_description", "run_experiments"]
@@ -160,7 +161,7 @@ def data_dir_for(task: str, profile: str, data_root: str | None = None, workers:
 
         return ensure(proxy, size=p.size, seed=0, root=data_root, workers=workers)
     if not data_root:
-        raise ValueError("the paper profile needs --data-root holding stores made by `sampleaudio prep` "
+        raise ParameterError("the paper profile needs --data-root holding stores made by `sampleaudio prep` "
                          f"({', '.join(r for r, _ in TASK_DATASETS.values())})")
     return os.path.join(data_root, real)
 
@@ -175,7 +176,7 @@ def experiment(task: str, profile: str, data_dir: str, *, seed: int = 0, protoco
     profiles cap a stage at a few epochs anyway.
     """
     if protocol not in PROTOCOLS:
-        raise ValueError(f"protocol must be one of {sorted(PROTOCOLS)}. Received: {protocol!r}")
+        raise ParameterError(f"protocol must be one of {sorted(PROTOCOLS)}. Received: {protocol!r}")
     p, proto = PROFILES[profile], PROTOCOLS[protocol]
     mcfg = ModelConfig(init_features=p.init_features, bn_momentum=p.bn_momentum, **{**proto["model"], **model})
     steps = p.steps_per_epoch.get(task) if p.steps_per_epoch else None

@@ -13,6 +13,8 @@ import os
 from collections.abc import Iterator
 from typing import IO, Any
 
+from sampleaudio.errors import ParameterError
+
 __all__ = ["temporary_name", "fsync_dir", "atomic_open", "write_text_atomic", "write_json_atomic"]
 
 
@@ -43,7 +45,7 @@ def atomic_open(path: str, mode: str = "w", **kwargs: Any) -> Iterator[IO]:
     ('whole', ['a.txt'])
     """
     if "w" not in mode:
-        raise ValueError(f"atomic_open writes a new file: mode must contain 'w'. Received: {mode!r}")
+        raise ParameterError(f"atomic_open writes a new file: mode must contain 'w'. Received: {mode!r}")
     tmp = temporary_name(path)
     try:
         with open(tmp, mode, **kwargs) as f:

@@ -22,6 +22,8 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from sampleaudio.errors import ParameterError
+
 __all__ = ["multi_negative_max_margin", "contrastive", "triplet_hinge", "softmax_cosine", "SiameseLoss", "LOSSES"]
 
 
@@ -78,7 +80,7 @@ class SiameseLoss(keras.losses.Loss):
     def __init__(self, kind: str = "max_margin", param: float | None = None, reduction: str = "sum",
                  name: str | None = None, **kwargs):
         if kind not in LOSSES:
-            raise ValueError(f"kind must be one of {sorted(LOSSES)}. Received: kind={kind!r}")
+            raise ParameterError(f"kind must be one of {sorted(LOSSES)}. Received: kind={kind!r}")
         super().__init__(name=name or f"siamese_{kind}", reduction=reduction, **kwargs)
         self.kind = kind
         self.param = float(_PARAM[kind][1] if param is None else param)

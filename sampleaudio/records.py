@@ -426,7 +426,7 @@ def _write_planned(plan: dict[str, list[Clip]], out_dir: str, *, dataset: str, l
             with open(plan_path) as f:
                 old = json.load(f)
             if not isinstance(old, dict):
-                raise ValueError("not a JSON object")
+                raise ParameterError("not a JSON object")
         except (ValueError, UnicodeDecodeError) as exc:
             raise DatasetLayoutError(f"'{plan_path}' is corrupt ({exc}); convert into an empty folder") from exc
         if old.get("digest") != digest:
@@ -533,7 +533,7 @@ def read_manifest(data_dir: str | os.PathLike) -> Manifest:
         with open(path, encoding="utf-8") as f:
             raw = json.load(f)
         if not isinstance(raw, dict):
-            raise ValueError("not a JSON object")
+            raise ParameterError("not a JSON object")
         manifest = Manifest.from_dict(raw)
     except (ValueError, TypeError, UnicodeDecodeError, OSError) as exc:
         raise DatasetLayoutError(f"'{path}' is not a readable sampleaudio manifest ({exc})") from exc

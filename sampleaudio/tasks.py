@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 
+from sampleaudio.errors import UnknownNameError
+
 __all__ = ["Task", "TASKS", "task_for"]
 
 
@@ -70,7 +72,7 @@ def task_for(dataset: str, num_classes: int | None = None) -> Task:
     """The task a dataset (or its synthetic proxy) belongs to; ``num_classes`` overrides the class count."""
     key = _ALIASES.get(dataset, dataset)
     if key not in TASKS:
-        raise KeyError(f"no task for dataset '{dataset}'; known: {sorted(TASKS) + sorted(_ALIASES)}")
+        raise UnknownNameError(f"no task for dataset '{dataset}'; known: {sorted(TASKS) + sorted(_ALIASES)}")
     task = TASKS[key]
     if num_classes is not None and num_classes != task.num_classes:
         task = dataclasses.replace(task, num_classes=num_classes)

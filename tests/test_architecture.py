@@ -201,3 +201,26 @@ def test_every_configuration_field_has_a_train_flag_and_back():
         EvalConfig, args)
     assert (cfg[0].shuffle_buffer, cfg[1].jit_compile, cfg[2].split) == (77, "off", "valid")
     assert cfg[0].data_dir.endswith("store") and cfg[0].data_dir.startswith("/")
+
+
+def test_failures_raise_the_packages_own_errors():
+    """Bad input raises sampleaudio.errors classes (the CLI prints them as one line), never a bare built-in."""
+    bare = []
+    for path in _modules().values():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call) and isinstance(node.exc.func, ast.Name):
+                if node.exc.func.id in ("ValueError", "KeyError", "TypeError", "RuntimeError", "Exception"):
+                    bare.append(f"{path.relative_to(ROOT)}:{node.lineno} raises {node.exc.func.id}")
+    assert not bare, "\n".join(bare)
+
+
+def test_unknown_names_stay_key_errors_with_a_plain_message():
+    from sampleaudio.errors import UnknownNameError
+    from sampleaudio.tasks import task_for
+
+    try:
+        task_for("no-such-dataset", 3)
+    except KeyError as exc:
+        assert isinstance(exc, UnknownNameError) and str(exc).startswith("no task for dataset 'no-such-dataset'")
+    else:
+        raise AssertionError("an unknown dataset was accepted")

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import os
 
+from sampleaudio.errors import UnknownNameError
+
 __all__ = ["PROXY_OF", "cache_dir", "ensure", "require_synth"]
 
 #: proxy -> the real dataset it mirrors
@@ -55,7 +57,7 @@ def ensure(name: str, *, size: str = "default", seed: int = 0, root: str | None 
     from data_prep import SYNTHETIC, get_converter
 
     if name not in SYNTHETIC:
-        raise KeyError(f"unknown proxy '{name}'; known: {sorted(SYNTHETIC)}")
+        raise UnknownNameError(f"unknown proxy '{name}'; known: {sorted(SYNTHETIC)}")
     converter = get_converter(name)
     out = os.path.join(root or cache_dir(), f"{name}-v{converter.VERSION}-{size}-seed{seed}")
     if not os.path.exists(os.path.join(out, "manifest.json")):

@@ -13,6 +13,8 @@ import threading
 
 import numpy as np
 
+from sampleaudio.errors import ParameterError, SampleAudioError
+
 __all__ = ["Speaker", "ENGLISH_VOICES", "VARIANTS", "synthesize"]
 
 #: English accents that ship with the wheel.
@@ -87,7 +89,7 @@ def synthesize(text: str, speaker: Speaker, seed: int = 0) -> tuple[np.ndarray, 
                                          ctypes.c_uint, ctypes.c_uint, ctypes.c_void_p, ctypes.c_void_p]
             sr = lib.espeak_Initialize(_AUDIO_OUTPUT_SYNCHRONOUS, 0, os.path.dirname(data).encode(), 0)
             if sr <= 0:
-                raise RuntimeError(f"eSpeak NG failed to initialise with data at {data}")
+                raise SampleAudioError(f"eSpeak NG failed to initialise with data at {data}")
             chunks: list[np.ndarray] = []
 
             def collect(wav, n, events):
@@ -98,7 +100,7 @@ def synthesize(text: str, speaker: Speaker, seed: int = 0) -> tuple[np.ndarray, 
             callback = _CALLBACK(collect)
             lib.espeak_SetSynthCallback(callback)
             if lib.espeak_SetVoiceByName(speaker.name.encode()) != 0:
-                raise ValueError(f"eSpeak NG has no voice '{speaker.name}'")
+                raise ParameterError(f"eSpeak NG has no voice '{speaker.name}'")
             lib.espeak_SetParameter(_ESPEAK_RATE, speaker.rate, 0)
             lib.espeak_SetParameter(_ESPEAK_PITCH, speaker.pitch, 0)
             lib.espeak_SetParameter(_ESPEAK_RANGE, speaker.pitch_range, 0)
@@ -109,7 +111,7 @@ def synthesize(text: str, speaker: Speaker, seed: int = 0) -> tuple[np.ndarray, 
             buf = ctypes.create_string_buffer(data_bytes)
             err = lib.espeak_Synth(buf, len(data_bytes), 0, 0, 0, _CHARS_UTF8, None, None)
             if err != 0:
-                raise RuntimeError(f"eSpeak NG failed to synthesise {text!r} (error {err})")
+                raise SampleAudioError(f"eSpeak NG failed to synthesise {text!r} (error {err})")
             lib.espeak_Terminate()
         finally:
             _ctypes.dlclose(lib._handle)

@@ -30,7 +30,7 @@ import numpy as np
 
 from data_prep.synthetic.mini_mtat import MiniMTATLoader, _events, _parse, catalog
 from data_prep.synthetic.render import Note, render_notes
-from sampleaudio.errors import AudioDecodeError
+from sampleaudio.errors import AudioDecodeError, ParameterError
 from sampleaudio.records import Clip, Manifest, write_dataset
 
 __all__ = ["NAME", "TARGET_NAME", "VERSION", "SIZES", "GENRES", "artists", "plan", "plan_target",
@@ -84,7 +84,7 @@ def _draw_artist(name: str, genre: str, pieces, rng: np.random.Generator) -> Art
 def artists(size: str = "default", seed: int = 0) -> tuple[list[Artist], list[Artist]]:
     """The source and target artists (disjoint artists, disjoint pieces), from ``seed`` only."""
     if size not in SIZES:
-        raise ValueError(f"size must be one of {sorted(SIZES)}. Received: size={size!r}")
+        raise ParameterError(f"size must be one of {sorted(SIZES)}. Received: size={size!r}")
     n_source, per_genre, target_songs, _ = SIZES[size]
     rng = np.random.default_rng(seed)
     pool = {g: [p for p in catalog() if p.collection in cols and (p.bpm[1] > 0)] for g, (cols, *_) in GENRES.items()}

@@ -28,6 +28,7 @@ from data_prep.dcase2017 import CLASSES
 from data_prep.synthetic.mini_speech_commands import colored_noise
 from data_prep.synthetic.render import Note, render_notes
 from sampleaudio.audio import SAMPLE_RATE
+from sampleaudio.errors import ParameterError
 from sampleaudio.records import Clip, Manifest, write_dataset
 
 __all__ = ["NAME", "VERSION", "SIZES", "CLIP_SECONDS", "EVENT_SPAN", "GESTURES", "plan", "repeat_gesture",
@@ -178,7 +179,7 @@ GESTURES = [_train_horn, _air_horn, _car_alarm, _reversing, _ambulance, _police,
 def plan(size: str = "default", seed: int = 0) -> list[Clip]:
     """Every clip with its events (class, onset, seed) and weak labels."""
     if size not in SIZES:
-        raise ValueError(f"size must be one of {sorted(SIZES)}. Received: size={size!r}")
+        raise ParameterError(f"size must be one of {sorted(SIZES)}. Received: size={size!r}")
     rng = np.random.default_rng(seed)
     n = SIZES[size]
     n_train, n_valid = int(SPLIT_FRACTIONS[0] * n), int(SPLIT_FRACTIONS[1] * n)

@@ -30,7 +30,7 @@ import numpy as np
 
 from data_prep.synthetic.render import Note, instrument_tag, render_notes
 from sampleaudio.audio import SAMPLE_RATE
-from sampleaudio.errors import AudioDecodeError
+from sampleaudio.errors import AudioDecodeError, ParameterError
 from sampleaudio.records import Clip, Manifest, write_dataset
 
 __all__ = ["NAME", "VERSION", "SIZES", "CLIP_SECONDS", "catalog", "plan", "MiniMTATLoader", "convert", "describe"]
@@ -194,7 +194,7 @@ def _tags(piece: Piece, recipe: dict) -> list[str]:
 def plan(size: str = "default", seed: int = 0) -> tuple[list[Clip], list[str]]:
     """The clips (recipes as ``source``), their split and tags, and the vocabulary, without rendering."""
     if size not in SIZES:
-        raise ValueError(f"size must be one of {sorted(SIZES)}. Received: size={size!r}")
+        raise ParameterError(f"size must be one of {sorted(SIZES)}. Received: size={size!r}")
     n = SIZES[size]
     rng = np.random.default_rng(seed)
     pieces = catalog()

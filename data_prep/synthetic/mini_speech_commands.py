@@ -25,7 +25,7 @@ import numpy as np
 from data_prep.speech_commands import WORDS
 from data_prep.synthetic.espeak import ENGLISH_VOICES, VARIANTS, Speaker, synthesize
 from sampleaudio.audio import SAMPLE_RATE
-from sampleaudio.errors import AudioDecodeError
+from sampleaudio.errors import AudioDecodeError, ParameterError
 from sampleaudio.records import Clip, Manifest, write_dataset
 
 __all__ = ["NAME", "VERSION", "SIZES", "plan", "MiniSpeechLoader", "colored_noise", "convert", "describe"]
@@ -65,7 +65,7 @@ def _speakers(count: int, rng: np.random.Generator) -> list[dict]:
 def plan(size: str = "default", seed: int = 0) -> list[Clip]:
     """Every clip with its recipe, word label and speaker-disjoint split."""
     if size not in SIZES:
-        raise ValueError(f"size must be one of {sorted(SIZES)}. Received: size={size!r}")
+        raise ParameterError(f"size must be one of {sorted(SIZES)}. Received: size={size!r}")
     rng = np.random.default_rng(seed)
     speakers = _speakers(SIZES[size], rng)
     n_train = max(1, int(round(SPLIT_FRACTIONS[0] * len(speakers))))

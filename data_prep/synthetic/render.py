@@ -13,6 +13,7 @@ import os
 import numpy as np
 
 from sampleaudio.audio import SAMPLE_RATE
+from sampleaudio.errors import ParameterError
 
 __all__ = ["Note", "soundfont_path", "render_notes", "GM_FAMILY_TAGS", "instrument_tag"]
 
@@ -68,7 +69,7 @@ def render_notes(notes: list[Note], seconds: float, sr: int = SAMPLE_RATE, tail:
             synth.program_select(DRUM_CHANNEL, sfid, 128, 0, is_drums=True)
         else:
             if not free:
-                raise ValueError("more than 15 melodic programs in one clip")
+                raise ParameterError("more than 15 melodic programs in one clip")
             chan = free.pop(0)
             channels[key] = chan
             synth.program_select(chan, sfid, 0, n.program)
@@ -115,4 +116,4 @@ def instrument_tag(program: int) -> str:
     for r, tag in GM_FAMILY_TAGS:
         if program in r:
             return tag
-    raise ValueError(f"GM program must be in [0, 127]. Received: {program}")
+    raise ParameterError(f"GM program must be in [0, 127]. Received: {program}")

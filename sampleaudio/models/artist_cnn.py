@@ -28,6 +28,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
+from sampleaudio.errors import ParameterError
 from sampleaudio.models.filterbanks import SlaneyMelSpectrogram
 from sampleaudio.models.normalization import BatchNormalization
 
@@ -106,7 +107,7 @@ def ArtistBasicModel(num_artists: int, frames: int | None = PARK2018_FRAMES, n_m
     The authors define a Dropout(0.5) but never apply it; so neither does this model.
     """
     if num_artists < 2:
-        raise ValueError(f"num_artists must be >= 2. Received: num_artists={num_artists}")
+        raise ParameterError(f"num_artists must be >= 2. Received: num_artists={num_artists}")
     encoder = ArtistEncoder(frames, n_mels, waveform_input=waveform_input, pad_mode=pad_mode,
                             weight_decay=weight_decay, bn_momentum=bn_momentum)
     x = encoder.output
@@ -142,7 +143,7 @@ def ArtistSiameseModel(encoder: keras.Model | None = None, num_negatives: int = 
         num_negatives: negatives per anchor (4 in the paper).
     """
     if num_negatives < 1:
-        raise ValueError(f"num_negatives must be >= 1. Received: num_negatives={num_negatives}")
+        raise ParameterError(f"num_negatives must be >= 1. Received: num_negatives={num_negatives}")
     encoder = encoder if encoder is not None else ArtistEncoder(**encoder_kwargs)
     shape = tuple(encoder.inputs[0].shape[1:])
     names = ["anchor", "positive"] + [f"negative_{k}" for k in range(1, num_negatives + 1)]
@@ -177,7 +178,7 @@ def ArtistSongEmbedder(encoder: keras.Model | None = None, *, segments: int = 10
     """
     encoder = encoder if encoder is not None else ArtistEncoder(frames)
     if feature_layer not in [layer.name for layer in encoder.layers]:
-        raise ValueError(f"feature_layer '{feature_layer}' is not a layer of the encoder")
+        raise ParameterError(f"feature_layer '{feature_layer}' is not a layer of the encoder")
     per_segment = keras.Model(encoder.inputs, layers.GlobalMaxPooling1D(name="max_over_time")(
         encoder.get_layer(feature_layer).output), name="segment_features")
     n_mels = encoder.inputs[0].shape[-1]

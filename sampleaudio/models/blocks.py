@@ -14,6 +14,7 @@ from collections.abc import Callable
 import keras
 from keras import layers
 
+from sampleaudio.errors import ParameterError
 from sampleaudio.models.initializers import conv_initializer
 from sampleaudio.models.normalization import BatchNormalization
 
@@ -65,7 +66,7 @@ def rese_block(x, filters: int, name: str, *, num_convs: int = 1, amplifying_rat
     ReLU -> Dropout(0.2) between them; SE scale after the last BN (ReSE only); add -> ReLU -> MaxPool(3).
     """
     if num_convs not in (1, 2):
-        raise ValueError(f"num_convs must be 1 or 2. Received: num_convs={num_convs}")
+        raise ParameterError(f"num_convs must be 1 or 2. Received: num_convs={num_convs}")
     if filters != x.shape[-1]:
         shortcut = _conv(filters, 1, f"{name}_scut_conv", weight_decay, "glorot_uniform")(x)
         shortcut = BatchNormalization(name=f"{name}_scut_norm")(shortcut)
@@ -102,7 +103,7 @@ def get_block(block: str, amplifying_ratio: float, weight_decay: float, initiali
     shortcut conv and the SE dense layers keep Glorot uniform, as in both of the authors' code bases.
     """
     if block not in BLOCKS:
-        raise ValueError(f"block must be one of {sorted(BLOCKS)}. Received: block={block!r}")
+        raise ParameterError(f"block must be one of {sorted(BLOCKS)}. Received: block={block!r}")
     conv_initializer(initializer)  # a bad name fails here, with the accepted ones
     fn, fixed = BLOCKS[block]
     kwargs = {"amplifying_ratio": amplifying_ratio, "weight_decay": weight_decay, "initializer": initializer,

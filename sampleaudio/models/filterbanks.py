@@ -23,6 +23,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from sampleaudio.errors import ParameterError
 from sampleaudio.models.frontends import periodic_hann_window
 
 __all__ = ["hz_to_mel", "mel_to_hz", "mel_matrix", "dft_matrices", "hz_to_mel_slaney", "mel_to_hz_slaney",
@@ -100,7 +101,7 @@ def slaney_mel_matrix(sample_rate: int, n_fft: int, n_mels: int = 128, fmin: flo
                       fmax: float | None = None) -> np.ndarray:
     """``[n_mels, 1 + n_fft // 2]`` Slaney filters of unit area, as ``librosa.filters.mel`` returns them."""
     if n_mels < 1 or n_fft < 2 or sample_rate <= 0:
-        raise ValueError(f"need n_mels >= 1, n_fft >= 2, sample_rate > 0. Received: n_mels={n_mels}, "
+        raise ParameterError(f"need n_mels >= 1, n_fft >= 2, sample_rate > 0. Received: n_mels={n_mels}, "
                          f"n_fft={n_fft}, sample_rate={sample_rate}")
     return np.ascontiguousarray(mel_matrix(sample_rate, n_fft, n_mels, fmin, fmax, htk=False, slaney_norm=True).T)
 
@@ -127,11 +128,11 @@ class SlaneyMelSpectrogram(keras.layers.Layer):
         kwargs.setdefault("dtype", "float32")  # spectral maths stays in float32 under mixed precision
         super().__init__(**kwargs)
         if pad_mode not in ("reflect", "constant"):
-            raise ValueError(f"pad_mode must be 'reflect' or 'constant'. Received: pad_mode={pad_mode!r}")
+            raise ParameterError(f"pad_mode must be 'reflect' or 'constant'. Received: pad_mode={pad_mode!r}")
         if hop < 1:
-            raise ValueError(f"hop must be >= 1. Received: hop={hop}")
+            raise ParameterError(f"hop must be >= 1. Received: hop={hop}")
         if std <= 0:
-            raise ValueError(f"std must be > 0. Received: std={std}")
+            raise ParameterError(f"std must be > 0. Received: std={std}")
         self.sample_rate, self.n_fft, self.hop, self.n_mels = int(sample_rate), int(n_fft), int(hop), int(n_mels)
         self.fmin = float(fmin)
         self.fmax = float(fmax) if fmax else self.sample_rate / 2.0

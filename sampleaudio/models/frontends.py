@@ -10,6 +10,8 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
+from sampleaudio.errors import ParameterError
+
 __all__ = ["MelSpectrogram", "periodic_hann_window"]
 
 
@@ -48,7 +50,7 @@ class MelSpectrogram(keras.layers.Layer):
         kwargs.setdefault("dtype", "float32")  # spectral maths stays in float32 under mixed precision
         super().__init__(**kwargs)
         if window < 1 or hop < 1 or n_mels < 1:
-            raise ValueError(f"window, hop and n_mels must be >= 1. Received: window={window}, hop={hop}, "
+            raise ParameterError(f"window, hop and n_mels must be >= 1. Received: window={window}, hop={hop}, "
                              f"n_mels={n_mels}")
         self.sample_rate = int(sample_rate)
         self.window = int(window)
@@ -57,7 +59,7 @@ class MelSpectrogram(keras.layers.Layer):
         need = max(self.window, 2 * self.n_mels)
         self.fft_length = int(fft_length) if fft_length else 1 << (need - 1).bit_length()
         if self.fft_length < self.window:
-            raise ValueError(f"fft_length must be >= window. Received: fft_length={fft_length}, window={window}")
+            raise ParameterError(f"fft_length must be >= window. Received: fft_length={fft_length}, window={window}")
         self.fmin = float(fmin)
         self.fmax = float(fmax) if fmax else self.sample_rate / 2.0
 

@@ -10,6 +10,8 @@ import math
 
 import keras
 
+from sampleaudio.errors import ParameterError
+
 __all__ = ["AudioVarianceScaling", "taejun_uniform", "INITIALIZERS", "conv_initializer"]
 
 #: Conv initialisers of the three code bases: ``jstsp`` (``tae-jun/sampleaudio``, IEEE JSTSP 2019) and
@@ -32,13 +34,13 @@ class AudioVarianceScaling(keras.initializers.Initializer):
 
     def __init__(self, scale: float = 2.0, seed: int | None = None):
         if scale <= 0:
-            raise ValueError(f"`scale` must be positive. Received: scale={scale}")
+            raise ParameterError(f"`scale` must be positive. Received: scale={scale}")
         self.scale = float(scale)
         self.seed = seed
 
     def __call__(self, shape, dtype=None):
         if len(shape) != 3:
-            raise ValueError(f"AudioVarianceScaling is for Conv1D kernels (rank 3). Received: shape={shape}")
+            raise ParameterError(f"AudioVarianceScaling is for Conv1D kernels (rank 3). Received: shape={shape}")
         kernel_size, in_channels, _ = shape
         fan_in = in_channels * kernel_size * in_channels
         limit = math.sqrt(3.0 * self.scale / max(1.0, fan_in))
@@ -64,4 +66,4 @@ def conv_initializer(kind: str, scale: float = 2.0):
         return AudioVarianceScaling(scale)
     if kind == "he_uniform":
         return "he_uniform"
-    raise ValueError(f"initializer must be one of {INITIALIZERS}. Received: initializer={kind!r}")
+    raise ParameterError(f"initializer must be one of {INITIALIZERS}. Received: initializer={kind!r}")

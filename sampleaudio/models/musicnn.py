@@ -94,7 +94,7 @@ def musicnn(num_classes: int = 50, segment: int = SEGMENT, *, midend_filters: in
         dropout: rate of both back-end dropouts (0.5).
     """
     if segment < 32 * HOP:
-        raise ValueError(f"segment must be at least {32 * HOP} samples (32 frames). Received: segment={segment}")
+        raise ParameterError(f"segment must be at least {32 * HOP} samples (32 frames). Received: segment={segment}")
     waveform = keras.Input((segment, 1), name="waveform")
     spec = musicnn_front_end()(waveform)
     frames = spec.shape[1]

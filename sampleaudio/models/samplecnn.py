@@ -20,6 +20,7 @@ import math
 import keras
 from keras import layers
 
+from sampleaudio.errors import ParameterError
 from sampleaudio.models.blocks import get_block
 from sampleaudio.models.frontends import MelSpectrogram
 from sampleaudio.models.initializers import conv_initializer
@@ -52,15 +53,15 @@ def block_widths(num_blocks: int, init_features: int = 128) -> list[int]:
 
 def _check(num_blocks, num_classes, activation, dropout, init_features):
     if num_blocks < 1:
-        raise ValueError(f"num_blocks must be >= 1. Received: num_blocks={num_blocks}")
+        raise ParameterError(f"num_blocks must be >= 1. Received: num_blocks={num_blocks}")
     if num_classes < 1:
-        raise ValueError(f"num_classes must be >= 1. Received: num_classes={num_classes}")
+        raise ParameterError(f"num_classes must be >= 1. Received: num_classes={num_classes}")
     if activation not in _ACTIVATIONS:
-        raise ValueError(f"activation must be one of {_ACTIVATIONS}. Received: activation={activation!r}")
+        raise ParameterError(f"activation must be one of {_ACTIVATIONS}. Received: activation={activation!r}")
     if not 0.0 <= dropout < 1.0:
-        raise ValueError(f"dropout must be in [0, 1). Received: dropout={dropout}")
+        raise ParameterError(f"dropout must be in [0, 1). Received: dropout={dropout}")
     if init_features < 1:
-        raise ValueError(f"init_features must be >= 1. Received: init_features={init_features}")
+        raise ParameterError(f"init_features must be >= 1. Received: init_features={init_features}")
 
 
 def _conv_stem(x, filters: int, window: int, hop: int, weight_decay: float, initializer: str = "jstsp"):
@@ -85,7 +86,7 @@ def _blocks(x, indices, widths, block, amplifying_ratio, weight_decay, initializ
 def _pool(outputs, multi: bool):
     if multi:
         if len(outputs) < 3:
-            raise ValueError(f"multi-level aggregation needs at least 3 blocks. Received: {len(outputs)} blocks")
+            raise ParameterError(f"multi-level aggregation needs at least 3 blocks. Received: {len(outputs)} blocks")
         return layers.Concatenate(name="multi")(
             [layers.GlobalMaxPooling1D(name=f"final_pool{i}")(o) for i, o in enumerate(outputs[-3:])])
     return layers.GlobalMaxPooling1D(name="final_pool")(outputs[-1])
@@ -168,14 +169,14 @@ def SampleCNN(
     """
     _check(num_blocks, num_classes, activation, dropout, init_features)
     if head not in ("jstsp", "smc2017"):
-        raise ValueError(f"head must be 'jstsp' or 'smc2017'. Received: head={head!r}")
+        raise ParameterError(f"head must be 'jstsp' or 'smc2017'. Received: head={head!r}")
     inputs = keras.Input(shape=(input_length, 1), name="input")
     x = _conv_stem(inputs, init_features, 3, 3, weight_decay, initializer)
     outputs = _blocks(x, range(num_blocks), block_widths(num_blocks, init_features), block, amplifying_ratio,
                       weight_decay, initializer)
     if head == "smc2017":
         if multi:
-            raise ValueError("the SMC 2017 head takes the last block only; multi must be False")
+            raise ParameterError("the SMC 2017 head takes the last block only; multi must be False")
         return keras.Model(inputs, _smc2017_head(outputs[-1], num_classes, activation, dropout, initializer),
                            name=name)
     return keras.Model(inputs, _head(_pool(outputs, multi), num_classes, activation, dropout), name=name)
@@ -185,10 +186,10 @@ def _remaining_blocks(num_blocks: int, hop: int) -> int:
     """Blocks left after a first layer of stride ``hop`` = 3^k: the total reduction 3^(num_blocks+1) is kept."""
     k = round(math.log(hop, 3))
     if 3 ** k != hop:
-        raise ValueError(f"hop must be a power of 3 so the remaining blocks reach one frame. Received: hop={hop}")
+        raise ParameterError(f"hop must be a power of 3 so the remaining blocks reach one frame. Received: hop={hop}")
     remaining = num_blocks + 1 - k
     if remaining < 1:
-        raise ValueError(f"hop={hop} leaves no block of the {num_blocks}-block model")
+        raise ParameterError(f"hop={hop} leaves no block of the {num_blocks}-block model")
     return remaining
 
 
@@ -278,7 +279,7 @@ def FrameLevelCNN(
     unless ``num_blocks`` is given. The last blocks of the 9-block width schedule are used.
     """
     if frame_size < 2:
-        raise ValueError(f"frame_size must be >= 2. Received: frame_size={frame_size}")
+        raise ParameterError(f"frame_size must be >= 2. Received: frame_size={frame_size}")
     if num_blocks is None:
         num_blocks = max(3, round(math.log(segment / frame_size, 3)))
     _check(num_blocks, num_classes, activation, dropout, init_features)
@@ -311,10 +312,10 @@ def SampleCNNWithRNN(
     """
     _check(num_blocks, num_classes, activation, dropout, init_features)
     if not 1 <= rnn_blocks <= num_blocks:
-        raise ValueError(f"rnn_blocks must be in [1, num_blocks]. Received: rnn_blocks={rnn_blocks}")
+        raise ParameterError(f"rnn_blocks must be in [1, num_blocks]. Received: rnn_blocks={rnn_blocks}")
     cells = {"lstm": layers.LSTM, "gru": layers.GRU}
     if rnn not in cells:
-        raise ValueError(f"rnn must be 'lstm' or 'gru'. Received: rnn={rnn!r}")
+        raise ParameterError(f"rnn must be 'lstm' or 'gru'. Received: rnn={rnn!r}")
     inputs = keras.Input(shape=(None, 1), name="input")
     x = _conv_stem(inputs, init_features, 3, 3, 0.0, initializer)
     x = _blocks(x, range(rnn_blocks), block_widths(num_blocks, init_features), block, amplifying_ratio, 0.0,

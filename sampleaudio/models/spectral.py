@@ -15,6 +15,7 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
+from sampleaudio.errors import ParameterError
 from sampleaudio.models.filterbanks import dft_matrices, mel_matrix
 
 __all__ = ["MelFrontEnd", "power_spectrogram", "musicnn_log", "round_to_float16"]
@@ -89,14 +90,14 @@ class MelFrontEnd(keras.layers.Layer):
         kwargs.setdefault("dtype", "float32")  # spectral maths stays in float32 under mixed precision
         super().__init__(**kwargs)
         if n_fft < 2 or hop < 1 or n_mels < 1:
-            raise ValueError(f"n_fft >= 2, hop >= 1 and n_mels >= 1 are required. Received: n_fft={n_fft}, "
+            raise ParameterError(f"n_fft >= 2, hop >= 1 and n_mels >= 1 are required. Received: n_fft={n_fft}, "
                              f"hop={hop}, n_mels={n_mels}")
         if pad_mode not in ("constant", "reflect"):
-            raise ValueError(f"pad_mode must be 'constant' or 'reflect'. Received: pad_mode={pad_mode!r}")
+            raise ParameterError(f"pad_mode must be 'constant' or 'reflect'. Received: pad_mode={pad_mode!r}")
         if frames not in ("centred", "patch"):
-            raise ValueError(f"frames must be 'centred' or 'patch'. Received: frames={frames!r}")
+            raise ParameterError(f"frames must be 'centred' or 'patch'. Received: frames={frames!r}")
         if compression not in _COMPRESSIONS:
-            raise ValueError(f"compression must be one of {_COMPRESSIONS}. Received: compression={compression!r}")
+            raise ParameterError(f"compression must be one of {_COMPRESSIONS}. Received: compression={compression!r}")
         self.sample_rate, self.n_fft, self.hop, self.n_mels = int(sample_rate), int(n_fft), int(hop), int(n_mels)
         self.fmin = float(fmin)
         self.fmax = float(fmax) if fmax else self.sample_rate / 2.0
