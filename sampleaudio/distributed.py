@@ -35,7 +35,7 @@ import sys
 import keras
 import tensorflow as tf
 
-from sampleaudio.errors import SampleAudioError
+from sampleaudio.errors import SampleAudioError, WorkerSetupError
 
 __all__ = ["CustomLoop", "WorkerLost", "LOST_PEER_ERRORS", "agree_on_resume_point", "slurm_tf_config"]
 
@@ -68,7 +68,7 @@ def agree_on_resume_point(strategy: tf.distribute.Strategy, state: dict) -> dict
         return state
     previous = state.get("previous") or {}
     if mine - agreed > 1 or previous.get("global_epoch") != agreed:
-        raise SampleAudioError(f"workers cannot agree where to resume: their last committed epochs are {epochs} "
+        raise WorkerSetupError(f"workers cannot agree where to resume: their last committed epochs are {epochs} "
                            f"and this worker has no commit of epoch {agreed}; were their run folders made by "
                            "one job?")
     return dict(previous)
@@ -151,7 +151,7 @@ def slurm_tf_config(port: int = 12345, env: dict | None = None) -> str:
     try:
         nodelist, rank = env["SLURM_JOB_NODELIST"], int(env["SLURM_PROCID"])
     except KeyError as exc:
-        raise SampleAudioError(f"not inside a Slurm job step: {exc.args[0]} is not set (run it under srun)") from exc
+        raise WorkerSetupError(f"not inside a Slurm job step: {exc.args[0]} is not set (run it under srun)") from exc
     hosts = subprocess.run(["scontrol", "show", "hostnames", nodelist], capture_output=True, text=True,
                            check=True).stdout.split()
     return json.dumps({"cluster": {"worker": [f"{h}:{port}" for h in hosts]},

@@ -54,3 +54,7 @@ class UnknownNameError(ParameterError, KeyError):
 
     def __str__(self) -> str:  # KeyError would print the message quoted
         return str(self.args[0]) if self.args else ""
+
+
+class WorkerSetupError(SampleAudioError, RuntimeError):
+    """A multi-worker job that cannot start or resume as it stands (no Slurm step, workers out of step)."""
