@@ -2,7 +2,7 @@
 and the published numbers beside them. The runner, :func:`sampleaudio.experiments.run_experiments`, is
 re-exported here for the scripts.
 
-Published numbers come only from ``reproductions/published_results.csv`` (copied, with their sources, from the
+Published numbers come only from ``sampleaudio/data/published_results.csv`` (copied, with their sources, from the
 project's reference files); they are shown beside our numbers only for runs on the real datasets.
 """
 
@@ -18,8 +18,8 @@ from sampleaudio.experiments import run_experiments  # noqa: F401  (re-exported:
 __all__ = ["profile_arguments", "run_experiments", "markdown_table", "published_results", "write_results",
            "mean_std", "sign_agreement"]
 
-_PUBLISHED = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "reproductions",
-                          "published_results.csv")
+#: package data, so a wheel install has it too
+PUBLISHED_RESULTS = "sampleaudio/data/published_results.csv"
 
 
 def profile_arguments(parser) -> None:
@@ -86,8 +86,11 @@ def markdown_table(df: pd.DataFrame, floatfmt: str = ".4f") -> str:
 
 
 def published_results() -> pd.DataFrame:
-    """Published numbers with their sources."""
-    return pd.read_csv(_PUBLISHED)
+    """Published numbers with their sources (:data:`PUBLISHED_RESULTS`, installed with the package)."""
+    from importlib.resources import files
+
+    with files("sampleaudio").joinpath("data", "published_results.csv").open("r", encoding="utf-8") as f:
+        return pd.read_csv(f)
 
 
 def write_results(out_dir: str, stem: str, table: pd.DataFrame, header: list[str], runs: pd.DataFrame) -> str:
