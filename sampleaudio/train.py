@@ -89,7 +89,8 @@ def _build_architecture(cfg: ModelConfig, task: Task) -> keras.Model:
     if arch == "frame":
         return models.FrameLevelCNN(cfg.window, segment=task.segment, **common)
     if arch == "artist_cnn":  # any crop length of at least 65,024 samples (128 frames)
-        return models.ArtistBasicModel(task.num_classes, frames=None, waveform_input=True)
+        return models.ArtistBasicModel(task.num_classes, frames=None, waveform_input=True,
+                                       activation=task.activation)  # sigmoid: the tag model (msd-tags)
     if arch in models.WON2020:  # Won 2020 / HarmonicCNN: any input length, front end at the stores' rate
         from sampleaudio.audio import SAMPLE_RATE
 

@@ -22,11 +22,15 @@ def test_park2018_table_smoke_and_resume(tmp_path, capsys):
     assert "SYNTHETIC" in out and "NOT comparable" in out
     table = pd.read_csv(tmp_path / "park2018_table" / "smoke" / "park2018_table.csv")
     assert not any("published" in c for c in table.columns)  # never beside synthetic numbers
-    assert {"artist basic", "artist siamese", "random-weights encoder (reference)"} <= set(table.model)
-    assert table.loc[table.model == "artist siamese", ["MAP", "kNN accuracy", "linear softmax accuracy"]].notna(
-    ).all().all()
+    assert {"artist basic", "artist siamese", "tag model", "random-weights encoder (reference)"} <= set(table.model)
+    trained = table.model.isin(["artist siamese", "tag model"])
+    assert table.loc[trained, ["MAP", "kNN accuracy", "linear softmax accuracy"]].notna().all().all()
+    assert "tag model: roc_auc" in out  # trained on mini-artists-tags, scored on its own source test split
+    runs = pd.read_csv(tmp_path / "park2018_table" / "smoke" / "park2018_table_runs.csv")
+    tag_run = runs.loc[runs.model == "tag", "run_dir"].iloc[0]
+    assert "mini-artists-tags" in open(os.path.join(tag_run, "config.json")).read()
     assert park2018_table.main(args) == 0
-    assert capsys.readouterr().out.count("reused") == 2
+    assert capsys.readouterr().out.count("reused") == 3
 
 
 def test_profiles_describe_themselves():
