@@ -30,7 +30,9 @@ def cache_dir() -> str:
 
 #: proxy -> the modules its generator imports (all from the ``synth`` extra, tinysoundfont with --no-deps)
 _NEEDS = {"mini-mtat": ("music21", "pretty_midi", "tinysoundfont"), "mini-speech-commands": ("espeakng_loader",),
-          "mini-dcase": ("pretty_midi", "tinysoundfont")}
+          "mini-dcase": ("pretty_midi", "tinysoundfont"),
+          "mini-artists": ("music21", "pretty_midi", "tinysoundfont"),
+          "mini-artists-genres": ("music21", "pretty_midi", "tinysoundfont"), "mini-artists-tags": ("music21",)}
 
 
 def require_synth(name: str) -> None:
