@@ -4,6 +4,7 @@ transferred to genre.
     python reproductions/park2018_table.py                    # demo: mini-artists proxies, 2-core CPU
     python reproductions/park2018_table.py --profile smoke    # a few minutes: the machinery only
     python reproductions/park2018_table.py --profile paper --data-root DATA   # real stores, GPU
+    python reproductions/park2018_table.py --seeds 2          # every trained row twice: mean ± std, ranking stability
 
 Three models are trained on the source songs: the basic model (softmax over artists), the Siamese model (anchor,
 positive, 4 negatives; max-margin 0.4) and the tag model (the same encoder, sigmoid over the songs' tags, binary
@@ -37,12 +38,20 @@ import numpy as np
 import pandas as pd
 
 from sampleaudio.config import DataConfig, EvalConfig, ExperimentConfig, ModelConfig, TrainConfig
-from sampleaudio.reporting import profile_arguments, published_results, run_experiments, write_results
+from sampleaudio.reporting import (
+    mean_std,
+    profile_arguments,
+    published_results,
+    run_experiments,
+    sign_agreement,
+    write_results,
+)
 
 PAPER_TARGETS = {"gtzan": "GTZAN (fault-filtered)", "fma-small": "FMA small"}
 MODELS = {"basic": "artist basic", "siamese": "artist siamese", "tag": "tag model"}
 #: each model's score on its own source task: artist accuracy, artist retrieval MAP, tag ROC-AUC (macro)
 SOURCE_METRIC = {"basic": "accuracy", "siamese": "artist_map", "tag": "roc_auc"}
+METRICS = ("MAP", "kNN accuracy", "linear softmax accuracy")  # Tables 1, 2 and 3
 
 
 @dataclasses.dataclass(frozen=True)
@@ -169,21 +178,31 @@ def main(argv=None) -> int:
     p = PROFILES[args.profile]
     source, tags, targets = stores(args.profile, args.data_root, args.workers)
     root = os.path.join(args.out, "park2018_table", args.profile)
-    runs = run_experiments(configs(args.profile, source, args.seed, tags), os.path.join(root, "runs"))
+    seeds = [args.seed + k for k in range(args.seeds)]
+    planned = []
+    for seed in seeds:
+        for keys, config in configs(args.profile, source, seed, tags):
+            if seed != 0:
+                config.name += f"-seed{seed}"
+            planned.append(({**keys, "seed": seed}, config))
+    runs = run_experiments(planned, os.path.join(root, "runs"))
     samples = p.segments * PARK2018_FRAMES * PARK2018_HOP
-    keras.utils.set_random_seed(args.seed)
-    embedders = {MODELS[row.model]: song_embedder_from(keras.saving.load_model(os.path.join(row.run_dir, "best.keras")),
-                                                       segments=p.segments)
-                 for row in runs.itertuples()}
-    embedders["random-weights encoder (reference)"] = song_embedder_from(ArtistEncoder(), segments=p.segments)
+    embedders = {}
+    for seed in seeds:
+        for row in runs[runs.seed == seed].itertuples():
+            trained = keras.saving.load_model(os.path.join(row.run_dir, "best.keras"))
+            embedders[MODELS[row.model], seed] = song_embedder_from(trained, segments=p.segments)
+        keras.utils.set_random_seed(seed)
+        embedders["random-weights encoder (reference)", seed] = song_embedder_from(ArtistEncoder(),
+                                                                                    segments=p.segments)
 
     rows = []
     for target, data_dir in targets.items():
         (a_train, y_train), (a_test, y_test) = songs(data_dir, "train"), songs(data_dir, "test")
-        for name, embedder in embedders.items():
+        for (name, seed), embedder in embedders.items():
             scores = transfer_scores(song_features(embedder, a_train, samples), y_train,
-                                     song_features(embedder, a_test, samples), y_test, p.trials, args.seed)
-            rows.append({"target": target, "model": name, **scores})
+                                     song_features(embedder, a_test, samples), y_test, p.trials, seed)
+            rows.append({"target": target, "model": name, "seed": seed, **scores})
         mfcc = [np.stack([mfcc_statistics(a) for a in split]) for split in (a_train, a_test)]
         rows.append({"target": target, "model": "MFCC statistics (reference)",
                      **transfer_scores(mfcc[0], y_train, mfcc[1], y_test, p.trials, args.seed)})
@@ -193,7 +212,10 @@ def main(argv=None) -> int:
         chance = float(np.max(np.bincount(y_test)) / len(y_test))
         rows.append({"target": target, "model": "chance (majority genre)", "MAP": float("nan"),
                      "kNN accuracy": chance, "linear softmax accuracy": chance})
-    table = pd.DataFrame(rows)
+    per_seed = pd.DataFrame(rows)
+    cells = per_seed.groupby(["target", "model"], sort=False)
+    table = pd.DataFrame([{"target": t, "model": m, **{k: mean_std(list(g[k])) for k in METRICS}}
+                          for (t, m), g in cells])
     header = [f"# Park et al. (ISMIR 2018) Tables 1-3, genre transfer of artist and tag features — {args.profile} profile", "",
               f"> {describe(args.profile)}"]
     if not p.synthetic:
@@ -213,9 +235,22 @@ def main(argv=None) -> int:
         header.append("> Synthetic proxy: published numbers are shown only with --profile paper (real data). The "
                       "tag model's proxy labels are mini-artists-tags' provenance tags of the same songs; its style "
                       "tags name the target's genres, as Last.fm's top 50 holds GTZAN's.")
-    source_rows = [f"{MODELS[r.model]}: {SOURCE_METRIC[r.model]} {getattr(r, SOURCE_METRIC[r.model]):.4f} on the "
-                   f"source test split ({r.epochs} epochs)" for r in runs.itertuples()]
+    source_rows = []
+    for model, group in runs.groupby("model", sort=False):
+        value = mean_std(list(group[SOURCE_METRIC[model]]))
+        source_rows.append(f"{MODELS[model]}: {SOURCE_METRIC[model]} "
+                           f"{value if isinstance(value, str) else format(value, '.4f')} on the source test split "
+                           f"({'/'.join(str(e) for e in group.epochs)} epochs)")
     header.append("> Source task: " + "; ".join(source_rows) + ".")
+    if len(seeds) > 1:
+        header.append(f"> {len(seeds)} runs per trained row (seeds {seeds[0]}-{seeds[-1]}): mean ± sample std; "
+                      "every seed's numbers in park2018_table_per_seed.csv.")
+        trained = per_seed[per_seed.model.isin(MODELS.values())]
+        agreement = [sign_agreement(trained, metric, ["target"], "model", (seeds[0], seeds[1])) for metric in METRICS]
+        header.append(f"> Ranking stability: {sum(k for k, _ in agreement)} of {sum(t for _, t in agreement)} "
+                      f"pairwise comparisons of the trained models (per target and metric) keep their sign between "
+                      f"seeds {seeds[0]} and {seeds[1]}.")
+        per_seed.to_csv(os.path.join(root, "park2018_table_per_seed.csv"), index=False)
     text = write_results(root, "park2018_table", table, header, runs)
     print("\n" + text)
     print(f"written: {root}/park2018_table.md, .csv, _runs.csv", file=sys.stderr)

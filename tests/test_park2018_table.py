@@ -14,7 +14,7 @@ pytest.importorskip("music21", reason="needs the `synth` extra")
 import park2018_table  # noqa: E402
 
 
-@pytest.mark.slow  # generating the small proxies (120 songs) and two short trainings: minutes on 2 cores
+@pytest.mark.slow  # generating the small proxies (120 songs), six short trainings (two seeds): minutes on 2 cores
 def test_park2018_table_smoke_and_resume(tmp_path, capsys):
     args = ["--profile", "smoke", "--data-root", str(tmp_path / "proxies"), "--out", str(tmp_path)]
     assert park2018_table.main(args) == 0
@@ -31,6 +31,14 @@ def test_park2018_table_smoke_and_resume(tmp_path, capsys):
     assert "mini-artists-tags" in open(os.path.join(tag_run, "config.json")).read()
     assert park2018_table.main(args) == 0
     assert capsys.readouterr().out.count("reused") == 3
+    # a second seed: seed 0's runs are reused, seed 1's trained; trained rows become mean ± std
+    assert park2018_table.main([*args, "--seeds", "2"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("reused") == 3 and "Ranking stability" in out
+    table = pd.read_csv(tmp_path / "park2018_table" / "smoke" / "park2018_table.csv")
+    assert table.loc[table.model == "tag model", "MAP"].str.contains("±").all()
+    per_seed = pd.read_csv(tmp_path / "park2018_table" / "smoke" / "park2018_table_per_seed.csv")
+    assert set(per_seed.loc[per_seed.model == "artist siamese", "seed"]) == {0, 1}
 
 
 def test_profiles_describe_themselves():
