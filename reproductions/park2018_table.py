@@ -164,6 +164,20 @@ def transfer_scores(train, y_train, test, y_test, trials: int, seed: int) -> dic
                                                                seed=seed)}
 
 
+def with_published(table: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """``table`` with a ``<metric> (published)`` column beside each of ours (real targets only: the paper's
+    numbers for the same target and model, from ``published_results.csv``) and the sources cited."""
+    pub = published_results()
+    pub = pub[pub.paper == "park2018"]
+    table = table.copy()
+    for published, ours in zip(("MAP", "kNN accuracy (k=20)", "linear softmax accuracy"), METRICS):
+        sub = pub[pub.metric == published]
+        values = {(d, m): v for d, m, v in zip(sub.dataset, sub.model, sub.value)}
+        table[f"{ours} (published)"] = [values.get((PAPER_TARGETS.get(t, t), m), float("nan"))
+                                        for t, m in zip(table.target, table.model)]
+    return table, sorted(set(pub.source))
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
@@ -219,15 +233,8 @@ def main(argv=None) -> int:
     header = [f"# Park et al. (ISMIR 2018) Tables 1-3, genre transfer of artist and tag features — {args.profile} profile", "",
               f"> {describe(args.profile)}"]
     if not p.synthetic:
-        pub = published_results()
-        pub = pub[pub.paper == "park2018"]
-        for published, ours in (("MAP", "MAP"), ("kNN accuracy (k=20)", "kNN accuracy"),
-                                ("linear softmax accuracy", "linear softmax accuracy")):
-            sub = pub[pub.metric == published]
-            values = {(d, m): v for d, m, v in zip(sub.dataset, sub.model, sub.value)}
-            table[f"{ours} (published)"] = [values.get((PAPER_TARGETS.get(t, t), m), float("nan"))
-                                            for t, m in zip(table.target, table.model)]
-        header.append(f"> Published: {'; '.join(sorted(set(pub.source)))} (reproductions/published_results.csv).")
+        table, sources = with_published(table)
+        header.append(f"> Published: {'; '.join(sources)} (reproductions/published_results.csv).")
         if tags is None:
             header.append("> No msd-tags store under --data-root: the tag model is not trained, its row holds the "
                           "published numbers only.")

@@ -44,3 +44,17 @@ def test_park2018_table_smoke_and_resume(tmp_path, capsys):
 def test_profiles_describe_themselves():
     assert "SYNTHETIC" in park2018_table.describe("demo") and "NOT comparable" in park2018_table.describe("smoke")
     assert "SYNTHETIC" not in park2018_table.describe("paper")
+
+
+def test_the_paper_profile_puts_the_published_numbers_beside_ours_for_every_model():
+    table = pd.DataFrame({"target": ["gtzan", "fma-small", "gtzan", "gtzan"],
+                          "model": ["tag model", "artist siamese", "artist basic", "MFCC statistics (reference)"],
+                          "MAP": [0.1] * 4, "kNN accuracy": [0.2] * 4, "linear softmax accuracy": [0.3] * 4})
+    out, sources = park2018_table.with_published(table)
+    assert sources == ["Park et al. ISMIR 2018 Table 1", "Park et al. ISMIR 2018 Table 2",
+                       "Park et al. ISMIR 2018 Table 3"]
+    # GTZAN tag model: Tables 1-3; FMA small Siamese MAP; GTZAN basic kNN; no published row for the references
+    assert list(out.loc[0, ["MAP (published)", "kNN accuracy (published)", "linear softmax accuracy (published)"]]
+                ) == [0.5508, 0.6759, 0.7072]
+    assert out.loc[1, "MAP (published)"] == 0.3203 and out.loc[2, "kNN accuracy (published)"] == 0.6655
+    assert out.iloc[3].filter(like="published").isna().all() and list(out.MAP) == [0.1] * 4
