@@ -226,7 +226,7 @@ def main(argv=None) -> int:
         chance = float(np.max(np.bincount(y_test)) / len(y_test))
         rows.append({"target": target, "model": "chance (majority genre)", "MAP": float("nan"),
                      "kNN accuracy": chance, "linear softmax accuracy": chance})
-    per_seed = pd.DataFrame(rows)
+    per_seed = pd.DataFrame(rows).astype({"seed": "Int64"})  # none on the seed-free reference rows
     cells = per_seed.groupby(["target", "model"], sort=False)
     table = pd.DataFrame([{"target": t, "model": m, **{k: mean_std(list(g[k])) for k in METRICS}}
                           for (t, m), g in cells])
