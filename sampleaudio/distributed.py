@@ -40,7 +40,7 @@ import sys
 import keras
 import tensorflow as tf
 
-from sampleaudio.errors import SampleAudioError
+from sampleaudio.errors import ParameterError, SampleAudioError
 
 __all__ = ["CustomLoop", "WorkerLost", "LOST_PEER_ERRORS", "agree_on_resume_point", "slurm_tf_config"]
 
@@ -93,7 +93,7 @@ class CustomLoop:
         self.strategy = strategy
         if isinstance(loss, keras.losses.Loss):  # its unreduced values, reduced here as it would reduce them
             if loss.reduction not in ("sum", "sum_over_batch_size", "mean"):
-                raise ValueError(f"the multi-worker loop reduces a loss by sum or mean over the batch; "
+                raise ParameterError(f"the multi-worker loop reduces a loss by sum or mean over the batch; "
                                  f"{loss.name} has reduction {loss.reduction!r}")
             self.loss_fn, self.summed = loss.call, loss.reduction == "sum"
         else:

@@ -25,13 +25,16 @@ from collections import Counter
 
 import numpy as np
 
+from data_prep.synthetic.mini_artists import VERSION as AUDIO_VERSION
 from sampleaudio.errors import AudioDecodeError
 from sampleaudio.records import Clip, Manifest, write_dataset
 
 __all__ = ["NAME", "VERSION", "song_tags", "plan", "StoreAudio", "convert", "describe"]
 
 NAME = "mini-artists-tags"
-VERSION = "1.0"
+#: this relabelling's version and that of the generator of its audio (``mini-artists``): the store's folder is
+#: named by both, so a new ``mini-artists`` generator never pairs with tags copied from an older one's audio
+VERSION = f"1.0-audio{AUDIO_VERSION}"
 MIN_FRACTION, MAX_TAGS = 0.02, 50
 
 
