@@ -7,11 +7,12 @@ Real datasets (exactly as Kim, Lee, Nam, IEEE JSTSP 2019 and the authors' code s
 - ``dcase2017``: DCASE 2017 Task 4 weak labels, 17 classes (:mod:`data_prep.dcase2017`)
 
 For Park et al. (ISMIR 2018): ``gtzan`` (:mod:`data_prep.gtzan`), ``fma-small`` (:mod:`data_prep.fma`) and
-``msd-artist`` (:mod:`data_prep.msd_artist`, from a user-supplied artist list).
+``msd-artist`` (:mod:`data_prep.msd_artist`, from a user-supplied artist list), ``msd-tags`` (the same songs
+with their Last.fm tags: the tag model's source set, :mod:`data_prep.msd_tags`).
 
 The embedded synthetic benchmark (proxies built from material ``pip install`` brings) lives in
 :mod:`data_prep.synthetic`: ``mini-mtat``, ``mini-speech-commands``, ``mini-dcase``, ``mini-artists``,
-``mini-artists-genres``.
+``mini-artists-genres``, ``mini-artists-tags``.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ REAL = {
     "gtzan": "data_prep.gtzan",
     "fma-small": "data_prep.fma",
     "msd-artist": "data_prep.msd_artist",
+    "msd-tags": "data_prep.msd_tags",
 }
 SYNTHETIC = {
     "mini-mtat": "data_prep.synthetic.mini_mtat",
@@ -36,6 +38,7 @@ SYNTHETIC = {
     "mini-dcase": "data_prep.synthetic.mini_dcase",
     "mini-artists": "data_prep.synthetic.mini_artists",
     "mini-artists-genres": "data_prep.synthetic.mini_artists_genres",
+    "mini-artists-tags": "data_prep.synthetic.mini_artists_tags",
 }
 CONVERTERS = {**REAL, **SYNTHETIC}
 

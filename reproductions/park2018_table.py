@@ -1,24 +1,30 @@
-"""Park, Lee, Park, Ha, Nam (ISMIR 2018) Tables 1-3: artist basic vs artist Siamese features, transferred to genre.
+"""Park, Lee, Park, Ha, Nam (ISMIR 2018) Tables 1-3: artist basic vs artist Siamese vs tag model features,
+transferred to genre.
 
     python reproductions/park2018_table.py                    # demo: mini-artists proxies, 2-core CPU
     python reproductions/park2018_table.py --profile smoke    # a few minutes: the machinery only
     python reproductions/park2018_table.py --profile paper --data-root DATA   # real stores, GPU
+    python reproductions/park2018_table.py --seeds 2          # every trained row twice: mean ± std, ranking stability
 
-Two models are trained on the source set (artist labels): the basic model (softmax over artists) and the Siamese
-model (anchor, positive, 4 negatives; max-margin 0.4), both with the paper's SGD (lr 0.1, Nesterov 0.9, time
-decay 1e-6, batch 15, plateau factor 0.2). Each gives song features on the target set as the authors'
+Three models are trained on the source songs: the basic model (softmax over artists), the Siamese model (anchor,
+positive, 4 negatives; max-margin 0.4) and the tag model (the same encoder, sigmoid over the songs' tags, binary
+cross-entropy), all with the paper's SGD (lr 0.1, Nesterov 0.9, time decay 1e-6, batch 15, plateau factor 0.2).
+The paper does not publish the tag model's song list; here it is trained on the same songs as the artist models
+(``msd-tags``: the MSD artist list with the songs' Last.fm tags), so that the three differ in their labels alone.
+Each gives song features on the target set as the authors'
 ``encoding_cnn.py`` (last conv block's ReLU, max over time, mean over non-overlapping 129-frame segments), scored
 with genre as the label: Table 1 MAP of cosine retrieval (test songs query the training songs), Table 2 kNN
 accuracy (k = 20 training songs), Table 3 linear softmax classifier accuracy (mean of 10 seeded trials).
 
 Two reference rows that the paper does not have show what the numbers mean: the same encoder with random
-weights (what training adds) and MFCC statistics (a classic hand-made feature). The paper's third model, the tag
-model trained on MSD tags, needs the MSD tag annotations and has no proxy: its row stays empty except for the
-published numbers.
+weights (what training adds) and MFCC statistics (a classic hand-made feature).
 
-Profiles: ``demo`` and ``smoke`` train on ``mini-artists`` and evaluate on ``mini-artists-genres`` (synthetic:
-numbers NOT comparable to the paper's); ``paper`` reads ``msd-artist`` (source) and ``gtzan`` / ``fma-small``
-(targets) stores from ``--data-root`` and prints the published numbers beside ours.
+Profiles: ``demo`` and ``smoke`` train on ``mini-artists`` (artists) and ``mini-artists-tags`` (the same songs
+with provenance tags: style, instruments, tempo, dynamics; see its module for how far that mirrors Last.fm tags)
+and evaluate on ``mini-artists-genres`` (synthetic: numbers NOT comparable to the paper's); ``paper`` reads
+``msd-artist`` and ``msd-tags`` (sources) and ``gtzan`` / ``fma-small`` (targets) stores from ``--data-root`` and
+prints the published numbers beside ours (without an ``msd-tags`` store the tag model's row holds the published
+numbers only).
 """
 
 from __future__ import annotations
@@ -32,10 +38,20 @@ import numpy as np
 import pandas as pd
 
 from sampleaudio.config import DataConfig, EvalConfig, ExperimentConfig, ModelConfig, TrainConfig
-from sampleaudio.reporting import profile_arguments, published_results, run_experiments, write_results
+from sampleaudio.reporting import (
+    mean_std,
+    profile_arguments,
+    published_results,
+    run_experiments,
+    sign_agreement,
+    write_results,
+)
 
 PAPER_TARGETS = {"gtzan": "GTZAN (fault-filtered)", "fma-small": "FMA small"}
-MODELS = {"basic": "artist basic", "siamese": "artist siamese"}
+MODELS = {"basic": "artist basic", "siamese": "artist siamese", "tag": "tag model"}
+#: each model's score on its own source task: artist accuracy, artist retrieval MAP, tag ROC-AUC (macro)
+SOURCE_METRIC = {"basic": "accuracy", "siamese": "artist_map", "tag": "roc_auc"}
+METRICS = ("MAP", "kNN accuracy", "linear softmax accuracy")  # Tables 1, 2 and 3
 
 
 @dataclasses.dataclass(frozen=True)
@@ -68,7 +84,7 @@ def describe(name: str) -> str:
     if not p.synthetic:
         return ("paper profile: real stores, SGD lr 0.1 (Nesterov 0.9, time decay 1e-6), batch 15, up to 5 stages "
                 "(factor 0.2), 10 segments of 129 frames per song, 10 linear-classifier trials")
-    return (f"{name} profile: SYNTHETIC proxies mini-artists -> mini-artists-genres ({p.size} size), NOT "
+    return (f"{name} profile: SYNTHETIC proxies mini-artists and mini-artists-tags -> mini-artists-genres ({p.size} size), NOT "
             f"comparable to published numbers; lr {p.lr}" + (" instead of 0.1" if p.lr != 0.1 else " as the paper")
             + f"; shrunk from the paper: {p.num_stages} "
             f"stage(s) of at most {p.max_epochs_per_stage} epochs"
@@ -79,33 +95,38 @@ def describe(name: str) -> str:
             + f", {p.trials} linear-classifier trials")
 
 
-def stores(profile: str, data_root: str | None, workers: int) -> tuple[str, dict[str, str]]:
-    """The source store and the target stores ``{name: path}``."""
+def stores(profile: str, data_root: str | None, workers: int) -> tuple[str, str | None, dict[str, str]]:
+    """The artist source store, the tag source store (``None``: none on real data) and the target stores."""
     p = PROFILES[profile]
     if p.synthetic:
         from data_prep.synthetic import ensure
 
         source = ensure("mini-artists", size=p.size, root=data_root, workers=workers)
-        return source, {"mini-artists-genres": ensure("mini-artists-genres", size=p.size, root=data_root,
-                                                      workers=workers)}
+        tags = ensure("mini-artists-tags", size=p.size, root=data_root, workers=workers)
+        return source, tags, {"mini-artists-genres": ensure("mini-artists-genres", size=p.size, root=data_root,
+                                                            workers=workers)}
     if not data_root:
-        raise SystemExit("the paper profile needs --data-root with stores msd-artist/ and gtzan/ and/or fma-small/ "
-                         "(made by `sampleaudio prep`)")
+        raise SystemExit("the paper profile needs --data-root with stores msd-artist/ (and msd-tags/ for the tag "
+                         "model) and gtzan/ and/or fma-small/ (made by `sampleaudio prep`)")
     targets = {k: os.path.join(data_root, k) for k in PAPER_TARGETS if os.path.isdir(os.path.join(data_root, k))}
     if not targets:
         raise SystemExit(f"no target store (gtzan/, fma-small/) under {data_root}")
-    return os.path.join(data_root, "msd-artist"), targets
+    tags = os.path.join(data_root, "msd-tags")
+    return os.path.join(data_root, "msd-artist"), tags if os.path.isdir(tags) else None, targets
 
 
-def configs(profile: str, source: str, seed: int) -> list[tuple[dict, ExperimentConfig]]:
+def configs(profile: str, source: str, seed: int, tags: str | None = None) -> list[tuple[dict, ExperimentConfig]]:
+    """The runs: artist basic and Siamese on ``source``, and the tag model on ``tags`` when given."""
     from sampleaudio.models.artist_cnn import crop_samples
 
     p = PROFILES[profile]
     out = []
-    for model, objective in (("basic", "classification"), ("siamese", "siamese")):
+    runs = [("basic", "classification", source), ("siamese", "siamese", source)]
+    runs += [("tag", "classification", tags)] if tags else []
+    for model, objective, data_dir in runs:
         out.append(({"model": model}, ExperimentConfig(
             name=f"park2018-{model}-{profile}",
-            data=DataConfig(data_dir=os.path.abspath(source), segment=crop_samples(), batch_size=15,
+            data=DataConfig(data_dir=os.path.abspath(data_dir), segment=crop_samples(), batch_size=15,
                             standardize="paper", max_valid_segments=p.max_valid_segments,
                             max_eval_segments=p.segments),
             model=ModelConfig(architecture="artist_cnn", bn_momentum=p.bn_momentum),
@@ -143,6 +164,20 @@ def transfer_scores(train, y_train, test, y_test, trials: int, seed: int) -> dic
                                                                seed=seed)}
 
 
+def with_published(table: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """``table`` with a ``<metric> (published)`` column beside each of ours (real targets only: the paper's
+    numbers for the same target and model, from ``published_results.csv``) and the sources cited."""
+    pub = published_results()
+    pub = pub[pub.paper == "park2018"]
+    table = table.copy()
+    for published, ours in zip(("MAP", "kNN accuracy (k=20)", "linear softmax accuracy"), METRICS):
+        sub = pub[pub.metric == published]
+        values = {(d, m): v for d, m, v in zip(sub.dataset, sub.model, sub.value)}
+        table[f"{ours} (published)"] = [values.get((PAPER_TARGETS.get(t, t), m), float("nan"))
+                                        for t, m in zip(table.target, table.model)]
+    return table, sorted(set(pub.source))
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
@@ -155,53 +190,74 @@ def main(argv=None) -> int:
     from sampleaudio.models.artist_cnn import PARK2018_FRAMES, PARK2018_HOP, ArtistEncoder, song_embedder_from
 
     p = PROFILES[args.profile]
-    source, targets = stores(args.profile, args.data_root, args.workers)
+    source, tags, targets = stores(args.profile, args.data_root, args.workers)
     root = os.path.join(args.out, "park2018_table", args.profile)
-    runs = run_experiments(configs(args.profile, source, args.seed), os.path.join(root, "runs"))
+    seeds = [args.seed + k for k in range(args.seeds)]
+    planned = []
+    for seed in seeds:
+        for keys, config in configs(args.profile, source, seed, tags):
+            if seed != 0:
+                config.name += f"-seed{seed}"
+            planned.append(({**keys, "seed": seed}, config))
+    runs = run_experiments(planned, os.path.join(root, "runs"))
     samples = p.segments * PARK2018_FRAMES * PARK2018_HOP
-    keras.utils.set_random_seed(args.seed)
-    embedders = {MODELS[row.model]: song_embedder_from(keras.saving.load_model(os.path.join(row.run_dir, "best.keras")),
-                                                       segments=p.segments)
-                 for row in runs.itertuples()}
-    embedders["random-weights encoder (reference)"] = song_embedder_from(ArtistEncoder(), segments=p.segments)
+    embedders = {}
+    for seed in seeds:
+        for row in runs[runs.seed == seed].itertuples():
+            trained = keras.saving.load_model(os.path.join(row.run_dir, "best.keras"))
+            embedders[MODELS[row.model], seed] = song_embedder_from(trained, segments=p.segments)
+        keras.utils.set_random_seed(seed)
+        embedders["random-weights encoder (reference)", seed] = song_embedder_from(ArtistEncoder(),
+                                                                                    segments=p.segments)
 
     rows = []
     for target, data_dir in targets.items():
         (a_train, y_train), (a_test, y_test) = songs(data_dir, "train"), songs(data_dir, "test")
-        for name, embedder in embedders.items():
+        for (name, seed), embedder in embedders.items():
             scores = transfer_scores(song_features(embedder, a_train, samples), y_train,
-                                     song_features(embedder, a_test, samples), y_test, p.trials, args.seed)
-            rows.append({"target": target, "model": name, **scores})
+                                     song_features(embedder, a_test, samples), y_test, p.trials, seed)
+            rows.append({"target": target, "model": name, "seed": seed, **scores})
         mfcc = [np.stack([mfcc_statistics(a) for a in split]) for split in (a_train, a_test)]
         rows.append({"target": target, "model": "MFCC statistics (reference)",
                      **transfer_scores(mfcc[0], y_train, mfcc[1], y_test, p.trials, args.seed)})
-        if not p.synthetic:
+        if tags is None:  # real data without an msd-tags store: the published numbers only
             rows.append({"target": target, "model": "tag model", "MAP": float("nan"), "kNN accuracy": float("nan"),
                          "linear softmax accuracy": float("nan")})
         chance = float(np.max(np.bincount(y_test)) / len(y_test))
         rows.append({"target": target, "model": "chance (majority genre)", "MAP": float("nan"),
                      "kNN accuracy": chance, "linear softmax accuracy": chance})
-    table = pd.DataFrame(rows)
-    header = [f"# Park et al. (ISMIR 2018) Tables 1-3, genre transfer of artist features — {args.profile} profile", "",
+    per_seed = pd.DataFrame(rows).astype({"seed": "Int64"})  # none on the seed-free reference rows
+    cells = per_seed.groupby(["target", "model"], sort=False)
+    table = pd.DataFrame([{"target": t, "model": m, **{k: mean_std(list(g[k])) for k in METRICS}}
+                          for (t, m), g in cells])
+    header = [f"# Park et al. (ISMIR 2018) Tables 1-3, genre transfer of artist and tag features — {args.profile} profile", "",
               f"> {describe(args.profile)}"]
     if not p.synthetic:
-        pub = published_results()
-        pub = pub[pub.paper == "park2018"]
-        for published, ours in (("MAP", "MAP"), ("kNN accuracy (k=20)", "kNN accuracy"),
-                                ("linear softmax accuracy", "linear softmax accuracy")):
-            sub = pub[pub.metric == published]
-            values = {(d, m): v for d, m, v in zip(sub.dataset, sub.model, sub.value)}
-            table[f"{ours} (published)"] = [values.get((PAPER_TARGETS.get(t, t), m), float("nan"))
-                                            for t, m in zip(table.target, table.model)]
-        header.append(f"> Published: {'; '.join(sorted(set(pub.source)))} (reproductions/published_results.csv).")
+        table, sources = with_published(table)
+        header.append(f"> Published: {'; '.join(sources)} (reproductions/published_results.csv).")
+        if tags is None:
+            header.append("> No msd-tags store under --data-root: the tag model is not trained, its row holds the "
+                          "published numbers only.")
     else:
         header.append("> Synthetic proxy: published numbers are shown only with --profile paper (real data). The "
-                      "paper's tag model has no proxy and is not trained here.")
-    source_rows = [f"{MODELS[r.model]}: " + ", ".join(f"{k} {getattr(r, k):.4f}" for k in
-                                                      ("accuracy", "artist_map") if k in runs.columns and
-                                                      getattr(r, k) == getattr(r, k))
-                   + f" on the source test split ({r.epochs} epochs)" for r in runs.itertuples()]
+                      "tag model's proxy labels are mini-artists-tags' provenance tags of the same songs; its style "
+                      "tags name the target's genres, as Last.fm's top 50 holds GTZAN's.")
+    source_rows = []
+    for model, group in runs.groupby("model", sort=False):
+        value = mean_std(list(group[SOURCE_METRIC[model]]))
+        source_rows.append(f"{MODELS[model]}: {SOURCE_METRIC[model]} "
+                           f"{value if isinstance(value, str) else format(value, '.4f')} on the source test split "
+                           f"({'/'.join(str(e) for e in group.epochs)} epochs)")
     header.append("> Source task: " + "; ".join(source_rows) + ".")
+    if len(seeds) > 1:
+        header.append(f"> {len(seeds)} runs per trained row (seeds {seeds[0]}-{seeds[-1]}): mean ± sample std; "
+                      "every seed's numbers in park2018_table_per_seed.csv.")
+        trained = per_seed[per_seed.model.isin(MODELS.values())]
+        agreement = [sign_agreement(trained, metric, ["target"], "model", (seeds[0], seeds[1])) for metric in METRICS]
+        header.append(f"> Ranking stability: {sum(k for k, _ in agreement)} of {sum(t for _, t in agreement)} "
+                      f"pairwise comparisons of the trained models (per target and metric) keep their sign between "
+                      f"seeds {seeds[0]} and {seeds[1]}.")
+        per_seed.to_csv(os.path.join(root, "park2018_table_per_seed.csv"), index=False)
     text = write_results(root, "park2018_table", table, header, runs)
     print("\n" + text)
     print(f"written: {root}/park2018_table.md, .csv, _runs.csv", file=sys.stderr)

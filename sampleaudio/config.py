@@ -52,7 +52,8 @@ class ModelConfig:
     Attributes:
         architecture: ``samplecnn`` (Kim 2019), ``lee2017`` (SMC 2017 head), ``samplecnn_rnn`` (Table I),
             ``mel`` / ``strided`` (Fig. 4 front ends, with ``window``/``hop``), ``frame`` (Dieleman 2014),
-            ``artist_cnn`` (Park 2018's 1D CNN over the in-graph mel front end, softmax over artists).
+            ``artist_cnn`` (Park 2018's 1D CNN over the in-graph mel front end, softmax over artists; sigmoid
+            over tags on a multi-label store: the paper's tag model).
         block, multi, amplifying_ratio, dropout, init_features: as :func:`sampleaudio.models.SampleCNN`.
         num_blocks: ``None``: the task's.
         window, hop: first-layer window and hop for ``mel``/``strided``/``frame``.

@@ -12,6 +12,11 @@ The validation loss, which decides when a stage ends, is computed by every worke
 from its (identical, all-reduced) weights, so all workers take the same decisions without further
 communication.
 
+The loss may be a Keras loss name or function (per-example values, averaged over the global batch) or a
+``keras.losses.Loss`` whose reduction is ``sum``, as Park 2018's Siamese max-margin loss
+(:class:`sampleaudio.losses.SiameseLoss`): each replica then sums its own examples, and the all-reduce sums the
+replicas, which is the global batch's sum that ``Model.fit`` minimises on one machine.
+
 Losing a worker. When a worker dies, the others' next collective fails and they exit (TensorFlow's
 multi-worker strategy has no way to let a replacement join a running group), so a cluster scheduler restarts
 every worker of the job with the same arguments (Kubernetes ``restartPolicy: OnFailure`` with a job-wide
@@ -35,7 +40,7 @@ import sys
 import keras
 import tensorflow as tf
 
-from sampleaudio.errors import SampleAudioError, WorkerSetupError
+from sampleaudio.errors import ParameterError, SampleAudioError, WorkerSetupError
 
 __all__ = ["CustomLoop", "WorkerLost", "LOST_PEER_ERRORS", "agree_on_resume_point", "slurm_tf_config"]
 
@@ -79,13 +84,20 @@ class CustomLoop:
 
     Args:
         strategy: the ``tf.distribute`` strategy the model was built under.
-        loss: the task's Keras loss name (``binary_crossentropy`` / ``categorical_crossentropy``).
+        loss: the task's Keras loss name (``binary_crossentropy`` / ``categorical_crossentropy``) or function,
+            averaged over the global batch; or a ``keras.losses.Loss`` (its ``sum`` or mean reduction is kept).
         global_batch_size: examples per step over all replicas (23 in the papers).
     """
 
-    def __init__(self, strategy: tf.distribute.Strategy, loss: str, global_batch_size: int):
+    def __init__(self, strategy: tf.distribute.Strategy, loss, global_batch_size: int):
         self.strategy = strategy
-        self.loss_fn = keras.losses.get(loss)
+        if isinstance(loss, keras.losses.Loss):  # its unreduced values, reduced here as it would reduce them
+            if loss.reduction not in ("sum", "sum_over_batch_size", "mean"):
+                raise ParameterError(f"the multi-worker loop reduces a loss by sum or mean over the batch; "
+                                 f"{loss.name} has reduction {loss.reduction!r}")
+            self.loss_fn, self.summed = loss.call, loss.reduction == "sum"
+        else:
+            self.loss_fn, self.summed = keras.losses.get(loss), False
         self.global_batch_size = int(global_batch_size)
         self._compiled_for = None
         self._train_step = None
@@ -95,13 +107,16 @@ class CustomLoop:
         optimizer = model.optimizer
         with self.strategy.scope():
             optimizer.build(model.trainable_variables)  # variables made here, not inside a replica context
-        loss_fn, global_batch = self.loss_fn, self.global_batch_size
+        loss_fn, global_batch, summed = self.loss_fn, self.global_batch_size, self.summed
 
         def replica_step(x, y):
             with tf.GradientTape() as tape:
                 pred = model(x, training=True)
-                loss = tf.nn.compute_average_loss(tf.cast(loss_fn(y, pred), tf.float32),
-                                                  global_batch_size=global_batch)
+                values = tf.cast(loss_fn(y, pred), tf.float32)
+                if summed:  # this replica's share of the global sum; the all-reduce adds the replicas
+                    loss = tf.reduce_sum(values)
+                else:
+                    loss = tf.nn.compute_average_loss(values, global_batch_size=global_batch)
                 if model.losses:
                     loss += tf.nn.scale_regularization_loss(tf.add_n([tf.cast(v, tf.float32) for v in model.losses]))
                 scaled = optimizer.scale_loss(loss)  # loss scaling under mixed float16; identity otherwise
@@ -116,15 +131,20 @@ class CustomLoop:
             return self.strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica, axis=None)
 
         @tf.function
-        def val_step(x, y):
+        def val_step(x, y):  # x: one tensor, or a tuple of them (a Siamese model's anchor, positive, negatives)
             pred = model(x, training=False)
-            return tf.reduce_sum(tf.cast(loss_fn(y, pred), tf.float32)), tf.cast(tf.shape(x)[0], tf.float32)
+            size = tf.cast(tf.shape(tf.nest.flatten(x)[0])[0], tf.float32)
+            reg = tf.add_n([tf.cast(v, tf.float32) for v in model.losses]) if model.losses else tf.constant(0.0)
+            return tf.reduce_sum(tf.cast(loss_fn(y, pred), tf.float32)), size, reg
 
         self._train_step, self._val_step, self._compiled_for = train_step, val_step, optimizer
 
     def epoch(self, model: keras.Model, dataset: tf.data.Dataset, steps: int, validation: tf.data.Dataset,
               validation_steps: int, *, verbose: int = 0) -> tuple[float, float]:
-        """One epoch of ``steps`` global batches of ``dataset``; returns (mean training loss, validation loss)."""
+        """One epoch of ``steps`` global batches of ``dataset``; returns (mean training loss, validation loss).
+
+        The validation loss is what ``Model.fit`` reports: the batches' losses (the mean per example, or with a
+        summed loss the batch's sum) averaged with each batch weighted by its size, plus the weight penalties."""
         if self._compiled_for is not model.optimizer:  # a new stage compiles a fresh optimizer
             self._build(model)
         options = tf.data.Options()
@@ -135,11 +155,11 @@ class CustomLoop:
         for step in range(steps):
             total += float(self._train_step(iterator))
             progress.update(step + 1, [("loss", total / (step + 1))])
-        loss_sum, count = 0.0, 0.0
+        loss_sum, count, reg = 0.0, 0.0, 0.0
         for x, y in validation.take(validation_steps):
-            s, n = self._val_step(x, y)
-            loss_sum, count = loss_sum + float(s), count + float(n)
-        return total / steps, loss_sum / max(count, 1.0)
+            s, n, r = self._val_step(x, y)
+            loss_sum, count, reg = loss_sum + float(s) * (float(n) if self.summed else 1.0), count + float(n), float(r)
+        return total / steps, loss_sum / max(count, 1.0) + reg
 
 
 def slurm_tf_config(port: int = 12345, env: dict | None = None) -> str:

@@ -86,7 +86,8 @@ def _frame(cfg, task):
 def _artist_cnn(cfg, task):  # any crop of at least 65,024 samples (128 frames)
     from sampleaudio.models.artist_cnn import ArtistBasicModel
 
-    return ArtistBasicModel(task.num_classes, frames=None, waveform_input=True)
+    return ArtistBasicModel(task.num_classes, frames=None, waveform_input=True,
+                            activation=task.activation)  # sigmoid over tags: Park 2018's tag model (msd-tags)
 
 
 def _before_global_pool(model: keras.Model) -> str:

@@ -120,8 +120,6 @@ def objective_for(config, segment: int, mean, std) -> SiameseObjective | None:
         return None
     if name != "siamese":
         raise ParameterError(f"objective must be one of {OBJECTIVES}. Received: {name!r}")
-    if config.train.distribute == "multiworker":
-        raise ParameterError("the siamese objective runs with distribute none or mirrored, not multiworker")
     if not os.path.isdir(config.data.data_dir):
         raise ParameterError(f"data_dir '{config.data.data_dir}' is not a folder")
     from sampleaudio.records import read_manifest

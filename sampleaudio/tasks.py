@@ -62,10 +62,13 @@ TASKS: dict[str, Task] = {
     # Park 2018's genre targets (transfer evaluation; training on them is classification over 129-frame crops)
     "gtzan": Task("gtzan", 0, 65536, 10, False, 0.5, 0.0, 1.0, "accuracy", 30.0),
     "fma-small": Task("fma-small", 0, 65536, 8, False, 0.5, 0.0, 1.0, "accuracy", 30.0),
+    # Park 2018's tag model: the artist songs with their (top-50 Last.fm) tags, sigmoid + binary cross-entropy
+    "msd-tags": Task("msd-tags", 0, 65536, 50, True, 0.5, 0.0, 1.0, "roc_auc", 30.0),
 }
 
 _ALIASES = {"mini-mtat": "mtat", "mini-speech-commands": "speech-commands", "mini-dcase": "dcase2017",
-            "mini-artists": "msd-artist", "mini-artists-genres": "gtzan", "mtt": "mtat", "scd": "speech-commands", "dcs": "dcase2017"}
+            "mini-artists": "msd-artist", "mini-artists-genres": "gtzan",
+            "mini-artists-tags": "msd-tags", "mtt": "mtat", "scd": "speech-commands", "dcs": "dcase2017"}
 
 
 def task_for(dataset: str, num_classes: int | None = None) -> Task:

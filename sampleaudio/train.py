@@ -260,7 +260,8 @@ def _train(config, run_dir, task, manifest, segment, mean, std, steps, verbose, 
     if tc.distribute == "multiworker":
         from sampleaudio.distributed import CustomLoop
 
-        loop = CustomLoop(strategy, task_loss(tc.loss, task.multi_label), config.data.batch_size)
+        loop = CustomLoop(strategy, task_loss(tc.loss, task.multi_label) if objective is None else objective.loss(),
+                          config.data.batch_size)
     state_path = os.path.join(run_dir, "state.json")
     ckpt = os.path.join(run_dir, "checkpoints")
     history_path = os.path.join(run_dir, "history.csv")
@@ -359,11 +360,12 @@ def _train(config, run_dir, task, manifest, segment, mean, std, steps, verbose, 
     model.load_weights(os.path.join(ckpt, state.get("best", "best.weights.h5")))
     if not chief:
         return {}
-    if objective is not None:
-        return _finish_objective(objective, model, config, run_dir, manifest, segment, mean, std, state)
     if loop is not None:  # evaluate and save a plain copy: Keras' predict cannot run under the strategy either
         trained, model = model, build_model(config.model, task)
+        model = model if objective is None else objective.wrap(model)
         model.set_weights(trained.get_weights())
+    if objective is not None:
+        return _finish_objective(objective, model, config, run_dir, manifest, segment, mean, std, state)
     model.save(os.path.join(run_dir, "best.keras"))
     card = {"labels": read_manifest(config.data.data_dir).labels, "task": dataclasses.asdict(task),
             "segment": segment, "mean": manifest.mean if mean is None else mean,

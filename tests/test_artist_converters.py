@@ -5,7 +5,7 @@ from collections import Counter
 import pytest
 from layouts_artist import make_fma, make_gtzan, make_msd_artist_list
 
-from data_prep import fma, gtzan, msd_artist
+from data_prep import fma, gtzan, msd_artist, msd_tags
 from sampleaudio.errors import DatasetLayoutError
 from sampleaudio.records import read_manifest
 
@@ -61,3 +61,26 @@ def test_msd_artist_list_split(tmp_path):
 
     songs = load_artist_songs(str(tmp_path / "store"), "valid")  # artist ids travel in the records
     assert songs.artists == artists and list(songs.counts) == [3, 3, 3]
+
+
+def test_msd_tags_label_the_artist_songs_with_their_top_tags(tmp_path):
+    import pandas as pd
+
+    make_msd_artist_list(str(tmp_path))
+    with pytest.raises(DatasetLayoutError, match="no 'tags' column"):
+        msd_tags.tag_clips(str(tmp_path))
+    table = pd.read_csv(tmp_path / "artist_list.csv", dtype=str)
+    # artist 0's songs: "Rock; indie"; artist 1's: "jazz"; artist 2's: one song untagged, the others "jazz;rare"
+    table["tags"] = [{"Artist 0": "Rock; indie", "Artist 1": "jazz"}.get(a, "jazz;rare") for a in table.artist]
+    table.loc[table.song_id == "TR02000", "tags"] = ""
+    table.to_csv(tmp_path / "artist_list.csv", index=False)
+    clips, skipped, vocab = msd_tags.tag_clips(str(tmp_path), num_tags=3)
+    assert vocab == ["indie", "jazz", "rock"]  # "rare" (19 songs) is the least frequent: out of the top 3
+    artist_clips, _, _ = msd_artist.list_clips(str(tmp_path))
+    by_id = {c.clip_id: c for c in artist_clips}
+    assert len(clips) == 59 and [s["clip_id"] for s in skipped if "top 3" in s["reason"]] == ["TR02000"]
+    for c in clips:  # the same songs and split as msd-artist, tag labels
+        assert (c.split, c.artist_id) == (by_id[c.clip_id].split, by_id[c.clip_id].artist_id)
+        assert [vocab[i] for i in c.labels] == {"Artist 0": ["indie", "rock"]}.get(c.artist_id, ["jazz"])
+    manifest = msd_tags.convert(str(tmp_path), str(tmp_path / "store"), progress=False)
+    assert manifest.multi_label and manifest.dataset == "msd-tags" and len(manifest.labels) == 4

@@ -39,3 +39,40 @@ def test_a_song_renders_deterministically():
     assert a.shape == (int(ma.SIZES["small"][3] * 22050),) and a.dtype == np.float32
     np.testing.assert_array_equal(a, b)
     assert 0.01 < float(np.abs(a).max()) <= 1.0
+
+
+def test_the_tag_proxy_relabels_the_same_songs_with_provenance_tags():
+    from data_prep.synthetic import mini_artists_tags as mat
+
+    clips, _ = ma.plan("small", seed=0)
+    tagged, vocab = mat.plan("small", seed=0)
+    # same songs, ids, splits, recipes and artists: only the labels differ
+    assert [(c.clip_id, c.split, c.source, c.artist_id) for c in tagged] == [
+        (c.clip_id, c.split, c.source, c.artist_id) for c in clips]
+    assert vocab == sorted(vocab) and len(vocab) <= 50 and all(c.labels for c in tagged)
+    source, _ = ma.artists("small", seed=0)
+    genre_of = {a.name: a.genre for a in source}
+    styles = {"chorale": {"chorale", "baroque"}, "german-folk": {"folk", "german folk"},
+              "chinese-folk": {"folk", "chinese"}, "celtic-dance": {"folk", "celtic"}}
+    for c in tagged:
+        tags = {vocab[i] for i in c.labels}
+        assert styles[genre_of[c.artist_id]] <= tags  # the corpus' style tags
+        assert ("drums" in tags) == next(a.drums for a in source if a.name == c.artist_id)
+    assert mat.plan("small", seed=0) == (tagged, vocab)
+
+
+def test_the_tag_proxy_copies_the_audio_of_the_artist_store(tmp_path):
+    from data_prep.synthetic import mini_artists_tags as mat
+    from sampleaudio.records import Clip, write_dataset
+
+    source = tmp_path / "artists"
+    clips = [Clip("a", "train", (0,), "0", artist_id="x"), Clip("b", "test", (1,), "1", artist_id="y")]
+    write_dataset(clips, source, dataset="mini-artists", labels=["x", "y"], multi_label=False, converter="test",
+                  converter_version="0", loader=lambda c: np.full(100, 0.1 * (1 + int(c.source)), np.float32),
+                  progress=False)
+    loader = mat.StoreAudio(str(source))
+    np.testing.assert_allclose(loader(clips[1]), 0.2, atol=1e-4)
+    from sampleaudio.errors import AudioDecodeError
+
+    with pytest.raises(AudioDecodeError, match="no clip 'c'"):
+        loader(Clip("c", "train", (0,), "2"))

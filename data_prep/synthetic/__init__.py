@@ -4,7 +4,8 @@
 - ``mini-speech-commands`` (:mod:`data_prep.synthetic.mini_speech_commands`): eSpeak NG words over noise.
 - ``mini-dcase`` (:mod:`data_prep.synthetic.mini_dcase`): GM sound-event gestures over noise, weak labels.
 - ``mini-artists`` / ``mini-artists-genres`` (:mod:`data_prep.synthetic.mini_artists`): synthetic artists with
-  stable identities (Park 2018's source set) and a genre-labelled target set of other artists.
+  stable identities (Park 2018's source set) and a genre-labelled target set of other artists;
+  ``mini-artists-tags`` (:mod:`data_prep.synthetic.mini_artists_tags`): the same songs labelled by tags.
 
 Every proxy goes through the same writer as the real datasets, so everything downstream runs unchanged.
 Their numbers are never comparable to the real datasets'.
@@ -20,7 +21,8 @@ __all__ = ["PROXY_OF", "cache_dir", "ensure", "require_synth"]
 
 #: proxy -> the real dataset it mirrors
 PROXY_OF = {"mini-mtat": "mtat", "mini-speech-commands": "speech-commands", "mini-dcase": "dcase2017",
-            "mini-artists": "msd-artist", "mini-artists-genres": "gtzan"}
+            "mini-artists": "msd-artist", "mini-artists-genres": "gtzan",
+            "mini-artists-tags": "msd-tags"}
 
 
 def cache_dir() -> str:
@@ -30,7 +32,9 @@ def cache_dir() -> str:
 
 #: proxy -> the modules its generator imports (all from the ``synth`` extra, tinysoundfont with --no-deps)
 _NEEDS = {"mini-mtat": ("music21", "pretty_midi", "tinysoundfont"), "mini-speech-commands": ("espeakng_loader",),
-          "mini-dcase": ("pretty_midi", "tinysoundfont")}
+          "mini-dcase": ("pretty_midi", "tinysoundfont"),
+          "mini-artists": ("music21", "pretty_midi", "tinysoundfont"),
+          "mini-artists-genres": ("music21", "pretty_midi", "tinysoundfont"), "mini-artists-tags": ("music21",)}
 
 
 def require_synth(name: str) -> None:

@@ -101,17 +101,23 @@ def ArtistEncoder(frames: int | None = PARK2018_FRAMES, n_mels: int = 128, *, wa
 
 def ArtistBasicModel(num_artists: int, frames: int | None = PARK2018_FRAMES, n_mels: int = 128, *,
                      waveform_input: bool = False, pad_mode: str = "reflect", weight_decay: float = 1e-5,
-                     bn_momentum: float = 0.99, name: str = "artist_basic") -> keras.Model:
+                     bn_momentum: float = 0.99, activation: str = "softmax",
+                     name: str = "artist_basic") -> keras.Model:
     """Park 2018's basic model: the encoder and a softmax over ``num_artists`` (categorical cross-entropy).
 
-    The authors define a Dropout(0.5) but never apply it; so neither does this model.
+    The authors define a Dropout(0.5) but never apply it; so neither does this model. With
+    ``activation="sigmoid"`` over tags it is the paper's *tag model* (Tables 1-3: the same encoder trained on
+    Last.fm tags with binary cross-entropy); its output layer is then named ``tag_sigmoid``.
     """
     if num_artists < 2:
         raise ParameterError(f"num_artists must be >= 2. Received: num_artists={num_artists}")
+    if activation not in ("softmax", "sigmoid"):
+        raise ParameterError(f"activation must be 'softmax' or 'sigmoid'. Received: activation={activation!r}")
     encoder = ArtistEncoder(frames, n_mels, waveform_input=waveform_input, pad_mode=pad_mode,
                             weight_decay=weight_decay, bn_momentum=bn_momentum)
     x = encoder.output
-    out = layers.Dense(num_artists, activation="softmax", name="artist_softmax")(x)
+    head = "artist_softmax" if activation == "softmax" else "tag_sigmoid"
+    out = layers.Dense(num_artists, activation=activation, name=head)(x)
     return keras.Model(encoder.input, out, name=name)
 
 
