@@ -90,6 +90,10 @@ def _build_architecture(cfg: ModelConfig, task: Task) -> keras.Model:
         return models.FrameLevelCNN(cfg.window, segment=task.segment, **common)
     if arch == "artist_cnn":  # any crop length of at least 65,024 samples (128 frames)
         return models.ArtistBasicModel(task.num_classes, frames=None, waveform_input=True)
+    if arch == "choi2019_audio":  # Choi 2019's audio branch (coembedding objective), any crop of >= 128 frames
+        from sampleaudio.models.zeroshot import ZeroShotAudioBranch
+
+        return ZeroShotAudioBranch(None, waveform_input=True)
     if arch in models.WON2020:  # Won 2020 / HarmonicCNN: any input length, front end at the stores' rate
         from sampleaudio.audio import SAMPLE_RATE
 
@@ -97,7 +101,7 @@ def _build_architecture(cfg: ModelConfig, task: Task) -> keras.Model:
         return models.WON2020[arch].build(task.num_classes, segment=None, sample_rate=SAMPLE_RATE,
                                           activation=task.activation, dropout=cfg.dropout, **width)
     raise ParameterError(f"unknown architecture {arch!r} (samplecnn, lee2017, samplecnn_rnn, mel, strided, frame, "
-                         f"artist_cnn, {', '.join(models.WON2020)})")
+                         f"artist_cnn, choi2019_audio, {', '.join(models.WON2020)})")
 
 
 def environment() -> dict:
