@@ -106,8 +106,10 @@ def _cmd_train(args: argparse.Namespace) -> int:
                           lr_schedule=args.lr_schedule, warmup_steps=args.warmup_steps,
                           max_epochs_per_stage=args.max_epochs_per_stage, steps_per_epoch=args.steps_per_epoch,
                           mixed_precision=args.mixed_precision, distribute=args.distribute, seed=args.seed,
-                          loss=args.loss, objective=args.objective, num_negatives=args.num_negatives,
-                          margin=args.margin),
+                          loss=args.loss, objective=args.objective,
+                          num_negatives=args.num_negatives or (1 if args.objective == "coembedding" else 4),
+                          margin=args.margin, word_vectors=args.word_vectors, unseen_fraction=args.unseen_fraction,
+                          split_seed=args.split_seed, oov_tags=args.oov_tags),
         eval=EvalConfig(threshold=args.threshold))
     result = train(config, args.run_dir, verbose=0 if args.quiet else 1)
     print(json.dumps(result, indent=2))
@@ -134,8 +136,10 @@ def _add_train_parser(sub) -> None:
     p.add_argument("--run-dir", required=True, help="where the run is written (and resumed from)")
     g = p.add_argument_group("model")
     g.add_argument("--architecture", default="samplecnn",
-                   choices=["samplecnn", "lee2017", "samplecnn_rnn", "mel", "strided", "frame", "artist_cnn"],
-                   help="artist_cnn: Park 2018's 1D CNN over the in-graph mel front end")
+                   choices=["samplecnn", "lee2017", "samplecnn_rnn", "mel", "strided", "frame", "artist_cnn",
+                            "choi2019_audio"],
+                   help="artist_cnn: Park 2018's 1D CNN over the in-graph mel front end; choi2019_audio: Choi "
+                        "2019's audio branch (with --objective coembedding)")
     g.add_argument("--block", default="se", choices=["basic", "se", "res1", "res2", "rese1", "rese2"])
     g.add_argument("--multi", action="store_true", help="multi-level aggregation of the last 3 blocks")
     g.add_argument("--num-blocks", type=_positive_int, default=None, help="default: the task's (9 MTAT, 8 others)")
@@ -183,10 +187,19 @@ def _add_train_parser(sub) -> None:
                    help="tf.distribute strategy: mirrored = all local GPUs; multiworker = one process per worker, "
                         "each with its own TF_CONFIG and the same arguments (custom training loop)")
     g.add_argument("--seed", type=_non_negative_int, default=0)
-    g.add_argument("--objective", default="classification", choices=["classification", "siamese"],
-                   help="siamese: Park 2018's artist triplets (needs artist_id in the records) and max-margin loss")
-    g.add_argument("--num-negatives", type=_positive_int, default=4, help="siamese: negatives per anchor")
+    g.add_argument("--objective", default="classification", choices=["classification", "siamese", "coembedding"],
+                   help="siamese: Park 2018's artist triplets (needs artist_id in the records) and max-margin loss; "
+                        "coembedding: Choi 2019's audio-word co-embedding for zero-shot tagging")
+    g.add_argument("--num-negatives", type=_positive_int, default=None,
+                   help="negatives per anchor (default: siamese 4, coembedding 1)")
     g.add_argument("--margin", type=_positive_float, default=0.4, help="siamese: max-margin loss margin")
+    g.add_argument("--word-vectors", default="glove-6b-50d",
+                   help="coembedding: glove-6b-50d (the zeroshot extra's wheel), random:<dim> (the control) or a "
+                        "GloVe .txt file")
+    g.add_argument("--unseen-fraction", type=_fraction, default=0.2, help="coembedding: share of tags held out")
+    g.add_argument("--split-seed", type=_non_negative_int, default=0, help="coembedding: seed of the tag/track split")
+    g.add_argument("--oov-tags", default="error", choices=["error", "drop"],
+                   help="coembedding: a tag without any word vector stops the run, or is dropped (and recorded)")
     g.add_argument("--threshold", type=_unit_interval, default=None, help="decision threshold (default: the task's)")
     p.add_argument("--quiet", action="store_true", help="no Keras progress bars")
     p.set_defaults(func=_cmd_train)
@@ -203,6 +216,11 @@ def _add_train_parser(sub) -> None:
 
 def _cmd_tag(args: argparse.Namespace) -> int:
     from sampleaudio.inference import Tagger, write_tags
+
+    if args.vocab:  # zero-shot annotation with any words (Choi 2019 co-embedding runs)
+        from sampleaudio.zeroshot_cli import tag_with_vocab
+
+        return tag_with_vocab(args)
 
     tagger = Tagger.from_path(args.model, weights=args.weights, batch_size=args.batch_size,
                               max_seconds=args.max_seconds)
@@ -249,6 +267,8 @@ def _add_inference_parsers(sub) -> None:
     p.add_argument("--weights", help="weights file of a pretrained model whose weights the user supplies")
     p.add_argument("files", nargs="+", help="audio files, folders or glob patterns")
     p.add_argument("--top-k", type=_positive_int, default=5, help="tags to print per file")
+    p.add_argument("--vocab", help="co-embedding runs: rank the words of this file (one per line) by cosine with "
+                                   "each file: zero-shot annotation with words never seen in training")
     p.add_argument("--out", help="results file: .csv, .json or .npz")
     p.add_argument("--batch-size", type=_positive_int, default=32, help="segments per forward pass")
     _add_max_seconds(p)
@@ -336,6 +356,9 @@ def build_parser() -> argparse.ArgumentParser:
     from sampleaudio.retrieval_cli import add_retrieval_parsers
 
     add_retrieval_parsers(sub)
+    from sampleaudio.zeroshot_cli import add_zeroshot_parsers
+
+    add_zeroshot_parsers(sub)
     return parser
 
 
