@@ -256,7 +256,8 @@ class CoEmbeddingObjective:
         return math.ceil(self.valid_examples / self.batch_size)
 
     def evaluate(self, audio_branch: keras.Model, kernel, bias, max_segments: int | None = None) -> dict:
-        """The metrics of every :data:`SETTINGS` entry, keys ``<setting>_<metric>``."""
+        """The metrics of every :data:`SETTINGS` entry, keys ``<setting>_<metric>``, and the same metrics of seeded
+        uniform random scores on the same tables, keys ``chance_<setting>_<metric>`` (what no model gives)."""
         from sampleaudio.metrics import cosine_similarity_matrix
         from sampleaudio.zeroshot_metrics import zero_shot_metrics
 
@@ -274,6 +275,8 @@ class CoEmbeddingObjective:
             truth = self.labels[np.asarray(self.sets.tracks(track_set))][:, groups[tags]].T
             m = zero_shot_metrics(truth, scores[groups[tags]][:, cols])
             out.update({f"{name}_{k}": v for k, v in m.items()})
+            noise = np.random.default_rng([self.split_seed, 7]).random(truth.shape)
+            out.update({f"chance_{name}_{k}": v for k, v in zero_shot_metrics(truth, noise).items()})
         return out
 
     def finish(self, model: keras.Model, run_dir: str, split: str, max_segments: int | None = None) -> tuple[
