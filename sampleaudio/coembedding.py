@@ -54,9 +54,17 @@ class TaggedTracks:
         self.pcm = np.concatenate(clips) if clips else np.zeros(0, np.int16)
         self.labels = (np.asarray(labels) > 0).astype(np.int8)
         self.keys = list(keys)
+        self._pcm_tensor = None
 
     def __len__(self) -> int:
         return len(self.lengths)
+
+    def pcm_tensor(self) -> tf.Tensor:
+        """The PCM as one constant tensor, made once: every epoch's dataset shares it (a new constant per epoch
+        would hold another copy of the audio for as long as Keras keeps that epoch's dataset)."""
+        if getattr(self, "_pcm_tensor", None) is None:
+            self._pcm_tensor = tf.constant(self.pcm)
+        return self._pcm_tensor
 
     def audio(self, i: int) -> np.ndarray:
         return self.pcm[self.offsets[i]:self.offsets[i] + self.lengths[i]].astype(np.float32) / 32767.0
@@ -108,7 +116,7 @@ def coembedding_dataset(tracks: TaggedTracks, rows, labels, vectors, *, segment:
     if pos.min() < 1 or neg.min() < num_negatives:
         raise ParameterError(f"every track needs a seen tag and {num_negatives} seen tag(s) it lacks; "
                              f"track {int(rows[np.argmin(np.minimum(pos, neg - num_negatives + 1))])} does not")
-    pcm = tf.constant(tracks.pcm)
+    pcm = tracks.pcm_tensor()
     offsets, lengths = tf.constant(tracks.offsets[rows]), tf.constant(tracks.lengths[rows])
     mask = tf.constant(labels)
     table = tf.constant(np.asarray(vectors, np.float32))
