@@ -94,10 +94,10 @@ def configs(profile: str, data_dir: str, seed: int, word_vectors: str, split_see
                                                                                                       ExperimentConfig]]:
     from sampleaudio.models.artist_cnn import crop_samples
     from sampleaudio.models.zeroshot import CHOI2019_FRAMES
-    from sampleaudio.wordvectors import load_word_vectors
+    from sampleaudio.wordvectors import vector_dim
 
     p = PROFILES[profile]
-    dim = load_word_vectors(word_vectors, ["music"]).dim
+    dim = vector_dim(word_vectors)
     out = []
     for key, vectors in (("word vectors", word_vectors), ("random control", f"random:{dim}")):
         slug = "glove" if key == "word vectors" else "random"

@@ -29,7 +29,7 @@ import numpy as np
 
 from sampleaudio.errors import MissingDependencyError, ParameterError
 
-__all__ = ["WordVectors", "ArrayWordVectors", "RandomWordVectors", "TagVectors", "WHEEL_SOURCES",
+__all__ = ["vector_dim", "WordVectors", "ArrayWordVectors", "RandomWordVectors", "TagVectors", "WHEEL_SOURCES",
            "load_word_vectors", "read_glove_text", "tag_words", "tag_vectors"]
 
 #: Names of the offline GloVe 6B 50-d wheel.
@@ -197,6 +197,22 @@ def load_word_vectors(source: str, vocabulary: Iterable[str] | None = None, *, s
     np.savez(tmp, words=np.array(table.words, dtype=str), matrix=table.matrix)
     os.replace(tmp, cached)
     return table
+
+
+def vector_dim(source: str) -> int:
+    """The dimension of ``source``'s vectors without loading them (a text file: its first line)."""
+    if source in WHEEL_SOURCES:
+        return 50
+    if isinstance(source, str) and source.startswith("random:"):
+        return load_word_vectors(source).dim
+    if not isinstance(source, str) or not os.path.isfile(source):
+        raise ParameterError(f"word vectors '{source}': no such file (a GloVe .txt file, 'glove-6b-50d' or "
+                             "'random:D')")
+    with open(source, encoding="utf-8", errors="replace") as f:
+        first = f.readline().rstrip("\n").rstrip(" ").split(" ")
+    if len(first) < 2:
+        raise ParameterError(f"word vectors '{source}': line 1 is not 'word v1 ... vD'")
+    return len(first) - 1
 
 
 @dataclasses.dataclass

@@ -151,3 +151,10 @@ def test_choi2019_zeroshot_smoke(cache, tmp_path, capsys):
     assert (runs.unseen_tags > 0).all() and (runs.epochs == 1).all()
     assert choi2019_zeroshot.main(args) == 0
     assert capsys.readouterr().out.count("reused") == 2
+
+
+def test_choi2019_paper_profile_needs_its_inputs(tmp_path):
+    with pytest.raises(SystemExit, match="word-vectors"):
+        choi2019_zeroshot.main(["--profile", "paper", "--out", str(tmp_path)])
+    with pytest.raises(SystemExit, match="data-root"):
+        choi2019_zeroshot.main(["--profile", "paper", "--word-vectors", "random:4", "--out", str(tmp_path)])

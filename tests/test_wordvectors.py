@@ -110,3 +110,9 @@ def test_wheel_covers_the_mini_mtat_tags():
     assert out.oov == [] and out.partial == {}
     cos = lambda a, b: float(a @ b / np.linalg.norm(a) / np.linalg.norm(b))  # noqa: E731
     assert cos(table.get("violin"), table.get("cello")) > cos(table.get("violin"), table.get("german"))
+
+
+def test_vector_dim_without_loading(glove):
+    assert wv.vector_dim(str(glove)) == 3 and wv.vector_dim("random:7") == 7 and wv.vector_dim("glove-6b-50d") == 50
+    with pytest.raises(ParameterError):
+        wv.vector_dim("/no/such.txt")
