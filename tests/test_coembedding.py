@@ -102,6 +102,29 @@ def test_oov_tags_are_named_or_dropped(tagged_store, tmp_path):
     assert "organ" not in obj.tags and obj.dropped_tags == ["organ"]
 
 
+@pytest.mark.parametrize("field, value, message", [
+    ("word_vectors", "/no/such/glove.txt", "train.word_vectors"), ("unseen_fraction", 0.0, "train.unseen_fraction"),
+    ("oov_tags", "skip", "train.oov_tags"), ("word_vectors", "random:x", "train.word_vectors")])
+def test_bad_coembedding_settings_are_refused_before_the_run_folder(tagged_store, glove, tmp_path, field, value,
+                                                                    message):
+    from sampleaudio.errors import ParameterError
+    from sampleaudio.train import train
+
+    with pytest.raises(ParameterError, match=message):
+        train(_config(tagged_store, glove, **{field: value}), str(tmp_path / "r"), verbose=0)
+    assert not (tmp_path / "r").exists()
+
+
+def test_coembedding_needs_the_choi2019_audio_branch(tagged_store, glove, tmp_path):
+    from sampleaudio.errors import ParameterError
+    from sampleaudio.train import train
+
+    config = _config(tagged_store, glove)
+    config.model.architecture = "samplecnn"
+    with pytest.raises(ParameterError, match="choi2019_audio"):
+        train(config, str(tmp_path / "r"), verbose=0)
+
+
 @pytest.fixture(scope="module")
 def zs_run(tagged_store, glove, tmp_path_factory):
     from sampleaudio.train import train
