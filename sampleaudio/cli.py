@@ -217,7 +217,7 @@ def _add_train_parser(sub) -> None:
 def _cmd_tag(args: argparse.Namespace) -> int:
     from sampleaudio.inference import Tagger, write_tags
 
-    if args.vocab:  # zero-shot annotation with any words (Choi 2019 co-embedding runs)
+    if args.vocab or os.path.exists(os.path.join(args.model, "word_branch.npz")):  # Choi 2019 co-embedding runs
         from sampleaudio.zeroshot_cli import tag_with_vocab
 
         return tag_with_vocab(args)
@@ -268,7 +268,8 @@ def _add_inference_parsers(sub) -> None:
     p.add_argument("files", nargs="+", help="audio files, folders or glob patterns")
     p.add_argument("--top-k", type=_positive_int, default=5, help="tags to print per file")
     p.add_argument("--vocab", help="co-embedding runs: rank the words of this file (one per line) by cosine with "
-                                   "each file: zero-shot annotation with words never seen in training")
+                                   "each file: zero-shot annotation with words never seen in training (default: "
+                                   "the run's seen and unseen tags)")
     p.add_argument("--out", help="results file: .csv, .json or .npz")
     p.add_argument("--batch-size", type=_positive_int, default=32, help="segments per forward pass")
     _add_max_seconds(p)

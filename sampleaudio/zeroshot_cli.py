@@ -89,13 +89,14 @@ def _cmd_search(args: argparse.Namespace) -> int:
 
 
 def tag_with_vocab(args: argparse.Namespace) -> int:
-    """``sampleaudio tag RUN FILES --vocab words.txt``: rank the vocabulary's words by cosine with each file."""
+    """``sampleaudio tag RUN FILES [--vocab words.txt]``: rank the vocabulary's words (default: the run's tags) by
+    cosine with each file."""
     from sampleaudio.inference import Tagger
 
     if not os.path.isdir(args.model):
         raise ParameterError(f"--vocab needs a co-embedding run folder, not {args.model!r}")
     space = ZeroShotSpace(args.model, getattr(args, "word_vectors", None))
-    words = read_vocab(args.vocab)
+    words = read_vocab(args.vocab) if args.vocab else list(space.info["tags"])
     emb, found, report = space.embed(words)
     if not found:
         raise ParameterError(f"--vocab '{args.vocab}': no word has a vector in '{space.source}'")

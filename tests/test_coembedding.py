@@ -149,6 +149,10 @@ def test_coembedding_objective_trains_and_saves_both_branches(zs_run, tagged_sto
     assert kernel.shape == (6, 100) and bias.shape == (100,) and info["tags"] == TAGS
     emb = Tagger.from_path(run).embed([np.zeros(SEGMENT * 2, np.float32) + 0.1])[0]
     assert emb.embedding.shape == (100,)
+    from sampleaudio.errors import ParameterError
+
+    with pytest.raises(ParameterError, match="--vocab"):  # no tag outputs: a clear error, not an IndexError
+        Tagger.from_path(run).tag([np.zeros(SEGMENT, np.float32)])
     assert train(_config(tagged_store, glove), run, verbose=0) == result  # finished: not retrained
 
 
@@ -179,6 +183,10 @@ def test_zero_shot_cli(zs_run, tagged_store, glove, tmp_path, capsys):
     assert main(["tag", run, files[0], "--vocab", str(vocab), "--top-k", "2"]) == 0
     line = capsys.readouterr().out.strip().splitlines()[-1]
     assert line.startswith(files[0]) and line.count("(") == 2
+
+    assert main(["tag", run, files[1], "--top-k", "3"]) == 0  # without --vocab: the run's own tags
+    line = capsys.readouterr().out.strip().splitlines()[-1]
+    assert line.count("(") == 3 and all(t.split(" (")[0] in TAGS for t in line.split("\t")[1].split(", "))
 
     assert main(["neighbours", "piano", "--run", run, "--top", "3"]) == 0
     out = capsys.readouterr().out
