@@ -125,6 +125,37 @@ def test_coembedding_needs_the_choi2019_audio_branch(tagged_store, glove, tmp_pa
         train(config, str(tmp_path / "r"), verbose=0)
 
 
+class _Killed(BaseException):
+    """Stands in for kill -9 (no except clause catches it)."""
+
+
+@pytest.mark.slow  # two trainings, each traced afresh: 64 s on the shared machine at load 11
+def test_a_killed_coembedding_run_resumes_from_its_checkpoint(tagged_store, glove, tmp_path, monkeypatch):
+    """The second epoch starts from the saved co-embedding model (load_model of the whole two-branch model)."""
+    import pandas as pd
+
+    from sampleaudio import train as train_module
+
+    config = _config(tagged_store, glove, max_epochs_per_stage=2, patience=2, steps_per_epoch=1)
+    real = train_module._commit_epoch
+
+    def killed_after_first_epoch(model, ckpt, state_path, state):
+        real(model, ckpt, state_path, state)
+        if state["global_epoch"] == 1:
+            raise _Killed()
+
+    monkeypatch.setattr(train_module, "_commit_epoch", killed_after_first_epoch)
+    with pytest.raises(_Killed):
+        train_module.train(config, str(tmp_path), verbose=0)
+    monkeypatch.setattr(train_module, "_commit_epoch", real)
+    loaded = []
+    load_model = train_module.keras.saving.load_model
+    monkeypatch.setattr(train_module.keras.saving, "load_model", lambda *a, **k: loaded.append(a) or load_model(*a, **k))
+    result = train_module.train(config, str(tmp_path), verbose=0)
+    assert loaded and "epoch-00001.keras" in str(loaded[0][0])
+    assert list(pd.read_csv(tmp_path / "history.csv").global_epoch) == [0, 1] and result["epochs"] == 2
+
+
 @pytest.fixture(scope="module")
 def zs_run(tagged_store, glove, tmp_path_factory):
     from sampleaudio.train import train
