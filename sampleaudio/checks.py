@@ -76,6 +76,11 @@ def _check_coembedding(config: ExperimentConfig) -> None:
     if config.model.architecture != "choi2019_audio":
         raise ParameterError("train.objective coembedding trains Choi 2019's audio branch: model.architecture must "
                              f"be choi2019_audio. Received: {config.model.architecture!r}")
+    least, authors = 127 * 512, 129 * 512  # 128 / 130 frames of the hop-512 front end (models stay downstream)
+    if config.data.segment is None or config.data.segment < least:
+        raise ParameterError(f"data.segment must be at least {least} samples (128 mel frames) for the co-embedding's "
+                             f"audio branch; the authors' crop is {authors} (130 frames). "
+                             f"Received: {config.data.segment!r}")
     if config.train.oov_tags not in ("error", "drop"):
         raise ParameterError(f"train.oov_tags must be error or drop. Received: {config.train.oov_tags!r}")
     try:

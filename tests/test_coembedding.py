@@ -104,14 +104,18 @@ def test_oov_tags_are_named_or_dropped(tagged_store, tmp_path):
 
 @pytest.mark.parametrize("field, value, message", [
     ("word_vectors", "/no/such/glove.txt", "train.word_vectors"), ("unseen_fraction", 0.0, "train.unseen_fraction"),
-    ("oov_tags", "skip", "train.oov_tags"), ("word_vectors", "random:x", "train.word_vectors")])
+    ("oov_tags", "skip", "train.oov_tags"), ("word_vectors", "random:x", "train.word_vectors"),
+    ("segment", 59049, "data.segment"), ("segment", None, "data.segment")])
 def test_bad_coembedding_settings_are_refused_before_the_run_folder(tagged_store, glove, tmp_path, field, value,
                                                                     message):
     from sampleaudio.errors import ParameterError
     from sampleaudio.train import train
 
+    config = _config(tagged_store, glove, **({} if field == "segment" else {field: value}))
+    if field == "segment":
+        config.data.segment = value
     with pytest.raises(ParameterError, match=message):
-        train(_config(tagged_store, glove, **{field: value}), str(tmp_path / "r"), verbose=0)
+        train(config, str(tmp_path / "r"), verbose=0)
     assert not (tmp_path / "r").exists()
 
 
