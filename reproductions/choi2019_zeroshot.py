@@ -183,6 +183,9 @@ def _mean_table(runs: pd.DataFrame) -> pd.DataFrame:
         for vectors, group in runs.groupby("vectors", sort=False):
             rows.append({"setting": label, "word vectors": f"{vectors} ({group.source.iloc[0]})",
                          **{c: mean_std(group[_col(setting, k)]) for c, k in COLUMNS.items()}})
+        d = runs.iloc[0].to_dict()  # the tables scored are the same in every run (one split seed)
+        rows.append({"setting": label, "word vectors": "random scores (chance)",
+                     **{c: d.get(_col(f"chance_{setting}", k), float("nan")) for c, k in COLUMNS.items()}})
     return pd.DataFrame(rows)
 
 
