@@ -41,6 +41,8 @@ _RULES = {
     "train.seed": (0, None, False, False, False, True),
     "eval.threshold": (0, 1, False, False, True, False),
     "eval.batch_size": (1, None, False, False, False, True),
+    "train.unseen_fraction": (0, 1, True, True, False, False),
+    "train.split_seed": (0, None, False, False, False, True),
 }
 
 
@@ -61,7 +63,30 @@ def check_config(config: ExperimentConfig) -> ExperimentConfig:
                                  f"{' or None' if optional else ''}. Received: {value!r}")
     if config.eval.split not in ("train", "valid", "test"):
         raise ParameterError(f"eval.split must be train, valid or test. Received: {config.eval.split!r}")
+    if getattr(config.train, "objective", "classification") == "coembedding":
+        _check_coembedding(config)
     return config
+
+
+def _check_coembedding(config: ExperimentConfig) -> None:
+    """The co-embedding objective's own fields (Choi 2019), so a mistyped word-vector path fails before the run
+    folder exists."""
+    from sampleaudio.wordvectors import vector_dim
+
+    if config.model.architecture != "choi2019_audio":
+        raise ParameterError("train.objective coembedding trains Choi 2019's audio branch: model.architecture must "
+                             f"be choi2019_audio. Received: {config.model.architecture!r}")
+    least, authors = 127 * 512, 129 * 512  # 128 / 130 frames of the hop-512 front end (models stay downstream)
+    if config.data.segment is None or config.data.segment < least:
+        raise ParameterError(f"data.segment must be at least {least} samples (128 mel frames) for the co-embedding's "
+                             f"audio branch; the authors' crop is {authors} (130 frames). "
+                             f"Received: {config.data.segment!r}")
+    if config.train.oov_tags not in ("error", "drop"):
+        raise ParameterError(f"train.oov_tags must be error or drop. Received: {config.train.oov_tags!r}")
+    try:
+        vector_dim(config.train.word_vectors)
+    except ParameterError as exc:
+        raise ParameterError(f"train.word_vectors: {exc}") from exc
 
 
 def config_differences(old: dict, new: dict, prefix: str = "") -> list[str]:

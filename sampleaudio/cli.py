@@ -103,6 +103,8 @@ def _config_section(cls, args: argparse.Namespace):
     values = {f.name: getattr(args, _FLAG_DEST.get((section, f.name), f.name)) for f in dataclasses.fields(cls)}
     if section == "data":
         values["data_dir"] = os.path.abspath(values["data_dir"])
+    if section == "train" and values["num_negatives"] is None:  # each objective's own default
+        values["num_negatives"] = 1 if values["objective"] == "coembedding" else 4
     return cls(**values)
 
 
@@ -190,11 +192,20 @@ def _add_train_parser(sub) -> None:
     g.add_argument("--jit-compile", default="auto", choices=["auto", "on", "off"],
                    help="XLA-compile the train step (auto: on GPU only, where it pays off)")
     g.add_argument("--seed", type=_non_negative_int, default=0)
-    g.add_argument("--objective", default="classification", choices=["classification", "siamese"],
-                   help="siamese: Park 2018's artist triplets (needs artist_id in the records) and max-margin loss")
-    g.add_argument("--num-negatives", type=_positive_int, default=4, help="siamese: negatives per anchor")
+    g.add_argument("--objective", default="classification", choices=["classification", "siamese", "coembedding"],
+                   help="siamese: Park 2018's artist triplets (needs artist_id in the records) and max-margin loss; "
+                        "coembedding: Choi 2019's audio-word co-embedding for zero-shot tagging")
+    g.add_argument("--num-negatives", type=_positive_int, default=None,
+                   help="negatives per anchor (default: siamese 4, coembedding 1)")
     g.add_argument("--margin", type=_positive_float, default=0.4, help="siamese: max-margin loss margin")
     g = p.add_argument_group("final evaluation")
+    g.add_argument("--word-vectors", default="glove-6b-50d",
+                   help="coembedding: glove-6b-50d (the zeroshot extra's wheel), random:<dim> (the control) or a "
+                        "GloVe .txt file")
+    g.add_argument("--unseen-fraction", type=_fraction, default=0.2, help="coembedding: share of tags held out")
+    g.add_argument("--split-seed", type=_non_negative_int, default=0, help="coembedding: seed of the tag/track split")
+    g.add_argument("--oov-tags", default="error", choices=["error", "drop"],
+                   help="coembedding: a tag without any word vector stops the run, or is dropped (and recorded)")
     g.add_argument("--threshold", type=_unit_interval, default=None, help="decision threshold (default: the task's)")
     g.add_argument("--eval-split", default="test", choices=["train", "valid", "test"], help="split scored at the end")
     g.add_argument("--eval-batch-size", type=_positive_int, default=64, help="segments per batch when scoring")
@@ -213,6 +224,11 @@ def _add_train_parser(sub) -> None:
 
 def _cmd_tag(args: argparse.Namespace) -> int:
     from sampleaudio.inference import Tagger, write_tags
+
+    if args.vocab or os.path.exists(os.path.join(args.model, "word_branch.npz")):  # Choi 2019 co-embedding runs
+        from sampleaudio.zeroshot_cli import tag_with_vocab
+
+        return tag_with_vocab(args)
 
     tagger = Tagger.from_path(args.model, weights=args.weights, batch_size=args.batch_size,
                               max_seconds=args.max_seconds)
@@ -259,6 +275,9 @@ def _add_inference_parsers(sub) -> None:
     p.add_argument("--weights", help="weights file of a pretrained model whose weights the user supplies")
     p.add_argument("files", nargs="+", help="audio files, folders or glob patterns")
     p.add_argument("--top-k", type=_positive_int, default=5, help="tags to print per file")
+    p.add_argument("--vocab", help="co-embedding runs: rank the words of this file (one per line) by cosine with "
+                                   "each file: zero-shot annotation with words never seen in training (default: "
+                                   "the run's seen and unseen tags)")
     p.add_argument("--out", help="results file: .csv, .json or .npz")
     p.add_argument("--batch-size", type=_positive_int, default=32, help="segments per forward pass")
     _add_max_seconds(p)
@@ -346,6 +365,9 @@ def build_parser() -> argparse.ArgumentParser:
     from sampleaudio.retrieval_cli import add_retrieval_parsers
 
     add_retrieval_parsers(sub)
+    from sampleaudio.zeroshot_cli import add_zeroshot_parsers
+
+    add_zeroshot_parsers(sub)
     return parser
 
 

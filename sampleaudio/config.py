@@ -53,7 +53,8 @@ class ModelConfig:
         architecture: ``samplecnn`` (Kim 2019), ``lee2017`` (SMC 2017 head), ``samplecnn_rnn`` (Table I),
             ``mel`` / ``strided`` (Fig. 4 front ends, with ``window``/``hop``), ``frame`` (Dieleman 2014),
             ``artist_cnn`` (Park 2018's 1D CNN over the in-graph mel front end, softmax over artists; sigmoid
-            over tags on a multi-label store: the paper's tag model).
+            over tags on a multi-label store: the paper's tag model),
+            ``choi2019_audio`` (Choi 2019's audio branch, for the ``coembedding`` objective).
         block, multi, amplifying_ratio, dropout, init_features: as :func:`sampleaudio.models.SampleCNN`.
         num_blocks: ``None``: the task's.
         window, hop: first-layer window and hop for ``mel``/``strided``/``frame``.
@@ -116,9 +117,15 @@ class TrainConfig:
         distribute: ``none``, ``mirrored`` (all local GPUs) or ``multiworker`` (``TF_CONFIG``).
         jit_compile: XLA-compile the train step (``auto``: on GPU only, where it pays off).
         seed: seeds weights, shuffling and crops.
-        objective: ``classification`` (the task's loss) or ``siamese`` (Park 2018: artist triplets, max-margin
-            loss; :mod:`sampleaudio.objectives`).
-        num_negatives, margin: the Siamese objective's negatives per anchor (4) and margin (0.4).
+        objective: ``classification`` (the task's loss), ``siamese`` (Park 2018: artist triplets, max-margin
+            loss; :mod:`sampleaudio.objectives`) or ``coembedding`` (Choi 2019: audio-word co-embedding with
+            ``architecture="choi2019_audio"``; :mod:`sampleaudio.coembedding`).
+        num_negatives, margin: the Siamese objective's negatives per anchor (4) and margin (0.4); the co-embedding
+            objective's negative tags per positive (1 in Choi 2019's code) and margin (0.4).
+        word_vectors, unseen_fraction, split_seed, oov_tags: the ``coembedding`` objective (Choi 2019 zero-shot,
+            :mod:`sampleaudio.coembedding`): the word vectors (``glove-6b-50d``, ``random:<dim>`` or a GloVe .txt
+            path), the share of tags held out unseen (0.2), the seed of the tag and track split, and what a tag
+            without any word vector does (``error``, or ``drop`` it and record its name).
     """
 
     optimizer: str = "sgd"
@@ -140,6 +147,10 @@ class TrainConfig:
     objective: str = "classification"
     num_negatives: int = 4
     margin: float = 0.4
+    word_vectors: str = "glove-6b-50d"
+    unseen_fraction: float = 0.2
+    split_seed: int = 0
+    oov_tags: str = "error"
 
 
 @dataclasses.dataclass

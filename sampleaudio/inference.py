@@ -293,6 +293,9 @@ class Tagger:
 
     def tag(self, inputs, *, top_k: int | None = None, progress: bool = False) -> list[TagResult]:
         """Clip-level tag scores and taggrams of every input (``top_k`` only limits :meth:`TagResult.top`)."""
+        if not self.labels:
+            raise ParameterError("this model is an embedding model with no tag outputs: use embed() (`sampleaudio "
+                                 "embed`); a co-embedding run tags with words (`sampleaudio tag RUN FILES --vocab`)")
         sources = expand_inputs(inputs)
         results = []
         for k, (source, out) in enumerate(zip(sources, self._run(sources, self.model, progress))):

@@ -90,6 +90,12 @@ def _artist_cnn(cfg, task):  # any crop of at least 65,024 samples (128 frames)
                             activation=task.activation)  # sigmoid over tags: Park 2018's tag model (msd-tags)
 
 
+def _choi2019_audio(cfg, task):  # any crop of at least 128 mel frames; trained with the coembedding objective
+    from sampleaudio.models.zeroshot import ZeroShotAudioBranch
+
+    return ZeroShotAudioBranch(None, waveform_input=True)
+
+
 def _before_global_pool(model: keras.Model) -> str:
     """The last conv block's ReLU: the layer feeding the model's global pooling (Park 2018's song feature)."""
     import keras
@@ -98,6 +104,11 @@ def _before_global_pool(model: keras.Model) -> str:
         if isinstance(layer, (keras.layers.GlobalAveragePooling1D, keras.layers.GlobalMaxPooling1D)):
             return model.layers[i - 1].name
     raise ParameterError(f"model '{model.name}' has no global pooling layer to take an embedding before")
+
+
+def _last_layer(model: keras.Model) -> str:
+    """An encoder whose output is the embedding."""
+    return model.layers[-1].name
 
 
 def _won(name: str):
@@ -123,6 +134,8 @@ ARCHITECTURES: dict[str, ModelSpec] = {s.name: s for s in [
     ModelSpec("frame", _frame, "final_relu", "frame-level CNN (Dieleman and Schrauwen, ICASSP 2014)"),
     ModelSpec("artist_cnn", _artist_cnn, _before_global_pool,
               "1D CNN over mel frames, softmax over artists (Park et al., ISMIR 2018, Sec. 3)"),
+    ModelSpec("choi2019_audio", _choi2019_audio, _last_layer,
+              "audio branch of the audio-word co-embedding (Choi, Lee, Park, Nam, ISMIR 2019, Sec. 3)"),
     *[ModelSpec(n, _won(n), "penultimate", "Won, Ferraro, Bogdanov, Serra, SMC 2020", 16000)
       for n in ("fcn", "crnn", "won_musicnn", "short_chunk_cnn", "short_chunk_resnet")],
     ModelSpec("harmonic_cnn", _won("harmonic_cnn"), "penultimate", "Won, Chun, Nieto, Serra, ICASSP 2020", 16000),

@@ -23,7 +23,7 @@ from sampleaudio.errors import ParameterError
 
 __all__ = ["OBJECTIVES", "SiameseObjective", "objective_for", "encoder_of"]
 
-OBJECTIVES = ("classification", "siamese")
+OBJECTIVES = ("classification", "siamese", "coembedding")
 
 
 def encoder_of(model: keras.Model) -> keras.Model:
@@ -118,6 +118,12 @@ def objective_for(config, segment: int, mean, std) -> SiameseObjective | None:
     name = getattr(config.train, "objective", "classification")
     if name == "classification":
         return None
+    if name == "coembedding":  # Choi 2019 zero-shot co-embedding
+        if config.train.distribute == "multiworker":
+            raise ParameterError("the coembedding objective runs with distribute none or mirrored, not multiworker")
+        from sampleaudio.coembedding import objective_from_config
+
+        return objective_from_config(config, segment, mean, std)
     if name != "siamese":
         raise ParameterError(f"objective must be one of {OBJECTIVES}. Received: {name!r}")
     if not os.path.isdir(config.data.data_dir):

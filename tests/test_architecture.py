@@ -17,7 +17,8 @@ LAYERS = {
     # foundations: no sampleaudio imports but each other
     "sampleaudio._version": 0, "sampleaudio.errors": 0, "sampleaudio.config": 0, "sampleaudio.fileio": 0,
     "sampleaudio.tasks": 0, "sampleaudio.features": 0, "sampleaudio.losses": 0, "sampleaudio.clipped_losses": 0,
-    "sampleaudio.metrics": 0, "sampleaudio.checks": 0, "sampleaudio.audio": 0,
+    "sampleaudio.metrics": 0, "sampleaudio.checks": 0, "sampleaudio.audio": 0, "sampleaudio.wordvectors": 0,
+    "sampleaudio.zeroshot_metrics": 0, "sampleaudio.zeroshot_split": 0,
     # the store
     "sampleaudio.records": 1, "sampleaudio.inspect_store": 1,
     # tf.data pipelines
@@ -26,7 +27,7 @@ LAYERS = {
     "data_prep": 3, "data_prep.*": 3, "sampleaudio.models": 3, "sampleaudio.models.*": 3,
     "sampleaudio.model_registry": 3,
     # run folders, training objectives, pretrained-model registry, multi-worker loop
-    "sampleaudio.runs": 4, "sampleaudio.objectives": 4, "sampleaudio.pretrained": 4, "sampleaudio.distributed": 4,
+    "sampleaudio.runs": 4, "sampleaudio.objectives": 4, "sampleaudio.coembedding": 4, "sampleaudio.pretrained": 4, "sampleaudio.distributed": 4,
     "sampleaudio.evaluate": 5,
     "sampleaudio.train": 6,
     # what uses a trained model
@@ -34,7 +35,7 @@ LAYERS = {
     "sampleaudio.inference": 8,
     "sampleaudio.retrieval": 9, "sampleaudio.transfer": 9,
     # experiment runner, reports, command line, the package facade
-    "sampleaudio.retrieval_cli": 10, "sampleaudio.experiments": 10,
+    "sampleaudio.retrieval_cli": 10, "sampleaudio.zeroshot_cli": 10, "sampleaudio.experiments": 10,
     "sampleaudio.reporting": 11,
     "sampleaudio.cli": 12, "sampleaudio": 12,
 }

@@ -10,6 +10,7 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "reproductions"))
 
+import choi2019_zeroshot  # noqa: E402
 import kim2019_fig4  # noqa: E402
 import kim2019_table  # noqa: E402
 import lee2017_table  # noqa: E402
@@ -122,3 +123,38 @@ def test_kim2019_table_paper_profile_rows_and_header(tmp_path, monkeypatch, caps
     assert published[:12].notna().all() and published[12:].isna().all()
     assert all(c.data.train_examples == "fixed" and c.train.loss == "clipped" for c in seen)
     assert len({c.name for c in seen}) == len(seen)
+
+
+def test_choi2019_zeroshot_smoke(cache, tmp_path, capsys):
+    """Zero-shot co-embedding (Choi 2019), smoke profile, with a tiny GloVe-format file covering the proxy's tag
+    words (so CI needs no 76 MB wheel): two runs (word vectors, random control), three settings, chance rows."""
+    import numpy as np
+
+    from data_prep.synthetic import ensure
+    from sampleaudio.records import read_manifest
+    from sampleaudio.wordvectors import tag_words
+
+    data = ensure("mini-mtat", size="small", root=cache)
+    words = sorted({w for t in read_manifest(data).labels for w in tag_words(t)} | {"music"})
+    rng = np.random.default_rng(0)
+    glove = tmp_path / "glove.proxy.8d.txt"
+    glove.write_text("".join(f"{w} " + " ".join(f"{v:.4f}" for v in rng.normal(size=8)) + "\n" for w in words))
+    args = ["--profile", "smoke", "--data-root", cache, "--out", str(tmp_path), "--word-vectors", str(glove)]
+    assert choi2019_zeroshot.main(args) == 0
+    out = capsys.readouterr().out
+    assert "SYNTHETIC" in out and "NOT comparable" in out and "random:8" in out
+    table = pd.read_csv(tmp_path / "choi2019_zeroshot" / "smoke" / "choi2019_zeroshot.csv")
+    assert len(table) == 9 and table["setting"].nunique() == 3
+    assert table["retrieval ROC-AUC"].between(0, 1).all() and table["annotation MAP"].between(0, 1).all()
+    runs = pd.read_csv(tmp_path / "choi2019_zeroshot" / "smoke" / "choi2019_zeroshot_runs.csv")
+    assert len(runs) == 2 and set(runs.source) == {str(glove), "random:8"}
+    assert (runs.unseen_tags > 0).all() and (runs.epochs == 1).all()
+    assert choi2019_zeroshot.main(args) == 0
+    assert capsys.readouterr().out.count("reused") == 2
+
+
+def test_choi2019_paper_profile_needs_its_inputs(tmp_path):
+    with pytest.raises(SystemExit, match="word-vectors"):
+        choi2019_zeroshot.main(["--profile", "paper", "--out", str(tmp_path)])
+    with pytest.raises(SystemExit, match="data-root"):
+        choi2019_zeroshot.main(["--profile", "paper", "--word-vectors", "random:4", "--out", str(tmp_path)])

@@ -1,6 +1,6 @@
 """SampleCNN, its blocks and baselines (Lee 2017; Kim, Lee, Nam 2019; Dieleman 2014); Park 2018 artist models
 in ``artist_cnn.py``; musicnn (Pons and Serra) in ``musicnn.py``; the Won 2020 benchmark models in ``won2020.py``
-and HarmonicCNN in ``harmonic_cnn.py``."""
+and HarmonicCNN in ``harmonic_cnn.py``; the Choi 2019 zero-shot co-embedding in ``zeroshot.py``."""
 
 from sampleaudio.models.artist_cnn import (
     ArtistBasicModel,
@@ -26,6 +26,7 @@ from sampleaudio.models.samplecnn import (
 from sampleaudio.models.spectral import MelFrontEnd
 from sampleaudio.models.weights import LoadReport, load_keras2_weights, read_keras2_weights
 from sampleaudio.models.won2020 import WON2020
+from sampleaudio.models.zeroshot import CoEmbeddingModel, CosineScores, WordBranch, ZeroShotAudioBranch
 
 __all__ = [
     "ArtistEncoder", "ArtistBasicModel", "ArtistSiameseModel", "ArtistSongEmbedder",
@@ -36,4 +37,5 @@ __all__ = [
     "SampleCNN", "StridedSampleCNN", "MelCNN", "FrameLevelCNN", "SampleCNNWithRNN", "block_widths",
     "LoadReport", "load_keras2_weights", "read_keras2_weights",
     "MelFrontEnd", "HarmonicFilterbank", "WON2020",
+    "ZeroShotAudioBranch", "WordBranch", "CoEmbeddingModel", "CosineScores",
 ]

@@ -1,0 +1,327 @@
+"""The co-embedding objective of Choi, Lee, Park, Nam (ISMIR 2019) for :func:`sampleaudio.train.train`
+(``TrainConfig.objective="coembedding"``), and its seeded tf.data sampler (the authors' ``data_generator.py``).
+
+- Tracks: every clip of the store (train, valid and test splits pooled, as the authors split one track list by
+  tags, :mod:`sampleaudio.zeroshot_split`), held in memory as 16-bit PCM.
+- Tags: the store's labels, split seen / unseen with ``TrainConfig.split_seed`` (80 / 20); each tag's vector is the
+  mean of its words' vectors from ``TrainConfig.word_vectors`` (:mod:`sampleaudio.wordvectors`).
+- Examples: one per AB-train track per epoch (a seeded shuffle): a random crop of ``segment`` samples (130 mel
+  frames; short tracks tiled), a random *seen* tag the track has (positive) and ``num_negatives`` distinct random
+  seen tags it lacks. The model (:func:`sampleaudio.models.zeroshot.CoEmbeddingModel`) scores their cosines, the
+  max-margin hinge (0.4, summed over negatives and batch) trains it. Validation: a fixed seeded set of examples of
+  AB-valid tracks.
+- When the run finishes, ``best.keras`` is the audio branch (waveform -> 100-d, what ``embed`` / ``index`` use),
+  ``word_branch.npz`` the word branch's kernel and bias, ``tag_vectors.npz`` the tags' input vectors and split, and
+  ``final_metrics.json`` the :mod:`sampleaudio.zeroshot_metrics` of seen tags, unseen tags (zero-shot) and both
+  (generalised zero-shot), each on tracks B + C as the authors' ``eval.py`` default.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import warnings
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from sampleaudio.errors import ParameterError
+
+__all__ = ["TaggedTracks", "load_tagged_tracks", "coembedding_dataset", "CoEmbeddingObjective", "track_embeddings",
+           "load_word_branch", "SETTINGS"]
+
+AUTOTUNE = tf.data.AUTOTUNE
+#: (name, tags, tracks) of the evaluation settings: eval.py's eval_tag / gzsl flags on its default B + C tracks.
+SETTINGS = (("seen", "seen", "BC"), ("zsl", "unseen", "BC"), ("gzsl", "all", "BC"))
+
+
+class TaggedTracks:
+    """Tracks with their multi-hot labels: ``pcm`` (flat int16), ``offsets`` / ``lengths`` per track, ``labels``
+    ``[tracks, tags]``, ``keys`` (``split/index``)."""
+
+    def __init__(self, audio: list[np.ndarray], labels, keys: list[str]):
+        if len(audio) != len(labels) or len(audio) != len(keys):
+            raise ParameterError(f"{len(audio)} tracks but {len(labels)} label rows and {len(keys)} keys")
+        clips = [np.clip(np.round(np.asarray(a, np.float32) * 32767.0), -32768, 32767).astype(np.int16)
+                 for a in audio]
+        self.lengths = np.array([c.size for c in clips], np.int64)
+        if np.any(self.lengths == 0):
+            raise ParameterError(f"track {keys[int(np.argmin(self.lengths))]} is empty")
+        self.offsets = np.concatenate([[0], np.cumsum(self.lengths)[:-1]]).astype(np.int64)
+        self.pcm = np.concatenate(clips) if clips else np.zeros(0, np.int16)
+        self.labels = (np.asarray(labels) > 0).astype(np.int8)
+        self.keys = list(keys)
+        self._pcm_tensor = None
+
+    def __len__(self) -> int:
+        return len(self.lengths)
+
+    def pcm_tensor(self) -> tf.Tensor:
+        """The PCM as one constant tensor, made once: every epoch's dataset shares it (a new constant per epoch
+        would hold another copy of the audio for as long as Keras keeps that epoch's dataset)."""
+        if getattr(self, "_pcm_tensor", None) is None:
+            self._pcm_tensor = tf.constant(self.pcm)
+        return self._pcm_tensor
+
+    def audio(self, i: int) -> np.ndarray:
+        return self.pcm[self.offsets[i]:self.offsets[i] + self.lengths[i]].astype(np.float32) / 32767.0
+
+
+def load_tagged_tracks(data_dir: str | os.PathLike, splits=("train", "valid", "test")) -> TaggedTracks:
+    """Every clip of ``splits`` of a multi-label store, in split order."""
+    from sampleaudio.pipeline import read_clips
+    from sampleaudio.records import read_manifest
+
+    manifest = read_manifest(data_dir)
+    if not manifest.multi_label:
+        raise ParameterError(f"store '{data_dir}' is single-label: zero-shot tagging needs tags (multi-label)")
+    audio, labels, keys = [], [], []
+    for split in splits:
+        if split not in manifest.splits:
+            continue
+        for k, ex in enumerate(read_clips(data_dir, split).as_numpy_iterator()):
+            audio.append(ex["audio"])
+            labels.append(ex["labels"])
+            keys.append(f"{split}/{k}")
+    if not audio:
+        raise ParameterError(f"store '{data_dir}' holds no clips in {list(splits)}")
+    return TaggedTracks(audio, np.stack(labels), keys)
+
+
+def coembedding_dataset(tracks: TaggedTracks, rows, labels, vectors, *, segment: int, batch_size: int,
+                        num_negatives: int = 1, seed: int = 0, mean: float = 0.0, std: float = 1.0,
+                        num_examples: int | None = None, drop_remainder: bool = False) -> tf.data.Dataset:
+    """Batches of ``((audio [B, segment, 1], positive [B, D], negatives [B, N, D]), zeros [B, 1 + N])``.
+
+    Args:
+        tracks: the audio.
+        rows: the tracks to draw from (e.g. AB-train).
+        labels: ``[len(rows), S]`` 0/1 of the *seen* tags for those rows; every row needs at least one positive
+            and ``num_negatives`` negatives.
+        vectors: ``[S, D]`` the seen tags' word vectors.
+        num_examples: ``None``: one pass over ``rows`` in a seeded order, then further seeded passes (endless);
+            else exactly this many examples (rows drawn in turn), for a fixed validation set.
+    """
+    rows = np.asarray(rows, np.int64)
+    labels = np.asarray(labels) > 0
+    if segment < 1 or batch_size < 1 or num_negatives < 1:
+        raise ParameterError(f"segment, batch_size and num_negatives must be >= 1. Received: segment={segment}, "
+                             f"batch_size={batch_size}, num_negatives={num_negatives}")
+    if len(rows) == 0 or labels.shape[0] != len(rows):
+        raise ParameterError(f"{len(rows)} rows but {labels.shape[0]} label rows")
+    pos, neg = labels.sum(axis=1), (~labels).sum(axis=1)
+    if pos.min() < 1 or neg.min() < num_negatives:
+        raise ParameterError(f"every track needs a seen tag and {num_negatives} seen tag(s) it lacks; "
+                             f"track {int(rows[np.argmin(np.minimum(pos, neg - num_negatives + 1))])} does not")
+    pcm = tracks.pcm_tensor()
+    offsets, lengths = tf.constant(tracks.offsets[rows]), tf.constant(tracks.lengths[rows])
+    mask = tf.constant(labels)
+    table = tf.constant(np.asarray(vectors, np.float32))
+    n = len(rows)
+    big = tf.constant(2 ** 62, tf.int64)
+
+    def draw(i, row):
+        key = tf.stack([tf.cast(seed, tf.int64), i])
+        r = tf.random.stateless_uniform([1], seed=key, minval=0, maxval=big, dtype=tf.int64)[0]
+        u = tf.random.stateless_uniform([2, tf.shape(mask)[1]], seed=key + 1, minval=1e-12, maxval=1.0)
+        gumbel = -tf.math.log(-tf.math.log(u))
+        positives, negatives = mask[row], tf.logical_not(mask[row])
+        p = tf.argmax(tf.where(positives, gumbel[0], -np.inf))  # uniform among the track's seen tags
+        _, q = tf.math.top_k(tf.where(negatives, gumbel[1], -np.inf), k=num_negatives)  # distinct, uniform
+        length = lengths[row]
+        start = tf.math.floormod(r, tf.maximum(length - segment + 1, 1))
+        index = offsets[row] + tf.math.floormod(start + tf.range(segment, dtype=tf.int64), length)  # tiles
+        x = (tf.cast(tf.gather(pcm, index), tf.float32) / 32767.0 - mean) / std
+        return (tf.reshape(x, [segment, 1]), tf.gather(table, p), tf.gather(table, q)), tf.zeros([1 + num_negatives])
+
+    if num_examples is None:
+        order = tf.data.Dataset.range(n).shuffle(n, seed=seed, reshuffle_each_iteration=True).repeat()
+    else:
+        order = tf.data.Dataset.range(num_examples).map(lambda i: tf.math.floormod(i, n))
+    ds = tf.data.Dataset.zip(tf.data.Dataset.counter(dtype=tf.int64), order)
+    ds = ds.map(draw, num_parallel_calls=AUTOTUNE, deterministic=True)
+    return ds.batch(batch_size, drop_remainder=drop_remainder).prefetch(AUTOTUNE)
+
+
+def track_embeddings(audio_branch: keras.Model, tracks: TaggedTracks, rows, *, segment: int, mean: float = 0.0,
+                     std: float = 1.0, batch_size: int = 64, max_segments: int | None = None) -> np.ndarray:
+    """Each track's embedding: the mean over its non-overlapping ``segment``-sample windows (a short track tiled to
+    one window) of the audio branch's output, not renormalised (the authors' ``extract_embeddings_multi.py``)."""
+    segs, owner = [], []
+    for j, row in enumerate(rows):
+        a = tracks.audio(int(row))
+        count = max(1, a.size // segment)
+        if max_segments:
+            count = min(count, max_segments)
+        a = a[np.arange(count * segment) % a.size].reshape(count, segment)
+        segs.append((a - mean) / std)
+        owner += [j] * count
+    x, owner = np.concatenate(segs)[..., None].astype(np.float32), np.asarray(owner)
+    out = np.concatenate([np.asarray(audio_branch(x[i:i + batch_size], training=False))
+                          for i in range(0, len(x), batch_size)])
+    emb = np.zeros((len(rows), out.shape[1]), np.float64)
+    np.add.at(emb, owner, out)
+    return (emb / np.bincount(owner, minlength=len(rows))[:, None]).astype(np.float32)
+
+
+def load_word_branch(run_dir: str) -> tuple[np.ndarray, np.ndarray, dict]:
+    """``(kernel [D, 100], bias [100], info)`` of a finished co-embedding run (``info``: the word-vector source,
+    seed, tags, seen and unseen tags)."""
+    path = os.path.join(run_dir, "word_branch.npz")
+    if not os.path.exists(path):
+        raise ParameterError(f"'{run_dir}' is not a finished co-embedding run (no word_branch.npz); train one with "
+                             "--objective coembedding")
+    with np.load(path, allow_pickle=False) as z:
+        kernel, bias, info = z["kernel"], z["bias"], json.loads(str(z["info"]))
+    return kernel, bias, info
+
+
+@dataclasses.dataclass
+class CoEmbeddingObjective:
+    """The co-embedding objective's pieces for the trainer (see the module docstring)."""
+
+    data_dir: str
+    segment: int
+    batch_size: int
+    word_vectors: str = "glove-6b-50d"
+    num_negatives: int = 1
+    margin: float = 0.4
+    mean: float = 0.0
+    std: float = 1.0
+    unseen_fraction: float = 0.2
+    split_seed: int = 0
+    oov_tags: str = "error"
+    vector_seed: int = 0
+    valid_examples: int = 0
+
+    def __post_init__(self):
+        from sampleaudio.records import read_manifest
+        from sampleaudio.wordvectors import load_word_vectors, tag_vectors, tag_words
+        from sampleaudio.zeroshot_split import split_tags, split_tracks
+
+        if self.oov_tags not in ("error", "drop"):
+            raise ParameterError(f"oov_tags must be 'error' or 'drop'. Received: {self.oov_tags!r}")
+        labels = list(read_manifest(self.data_dir).labels)
+        vectors = load_word_vectors(self.word_vectors, [w for t in labels for w in tag_words(t)],
+                                    seed=self.vector_seed)
+        tv = tag_vectors(labels, vectors)
+        if tv.oov and self.oov_tags == "error":
+            raise ParameterError(f"word vectors '{self.word_vectors}': {tv.report()}; use other word vectors or "
+                                 "--oov-tags drop (the run then records the dropped tags)")
+        if tv.report():
+            warnings.warn(f"word vectors '{self.word_vectors}': {tv.report()}", stacklevel=2)
+        keep = [i for i, t in enumerate(labels) if t not in set(tv.oov)]
+        self.dropped_tags = list(tv.oov)
+        self.partial_tags = dict(tv.partial)
+        self.tags = [labels[i] for i in keep]
+        self.vectors = tv.matrix[keep]
+        self.word_dim = vectors.dim
+        self.tracks = load_tagged_tracks(self.data_dir)
+        self.labels = self.tracks.labels[:, keep]
+        self.split = split_tags(self.tags, unseen_fraction=self.unseen_fraction, seed=self.split_seed)
+        self.sets = split_tracks(self.labels, self.split, seed=self.split_seed)
+        if not self.sets.AB_train or not self.sets.AB_valid:
+            raise ParameterError(f"store '{self.data_dir}': too few tracks with seen tags to train and validate")
+        seen = list(self.split.seen)
+        self.seen_vectors = self.vectors[seen]
+        self.valid_examples = self.valid_examples or max(self.batch_size, 4 * len(self.sets.AB_valid))
+        if len(seen) <= self.num_negatives:
+            raise ParameterError(f"{len(seen)} seen tags leave no room for {self.num_negatives} negatives")
+
+    def wrap(self, model: keras.Model) -> keras.Model:
+        from sampleaudio.models.zeroshot import EMBED_DIM, CoEmbeddingModel
+
+        if model.output.shape[-1] != EMBED_DIM or model.name != "audio_branch":
+            raise ParameterError("the coembedding objective trains Choi 2019's audio branch: use --architecture "
+                                 "choi2019_audio")
+        return CoEmbeddingModel(model, word_dim=self.word_dim, num_negatives=self.num_negatives)
+
+    def loss(self):
+        from sampleaudio.losses import SiameseLoss
+
+        return SiameseLoss("max_margin", self.margin, reduction="sum")
+
+    def steps_per_epoch(self) -> int:
+        """One example per AB-train track per epoch."""
+        return max(1, math.ceil(len(self.sets.AB_train) / self.batch_size))
+
+    def _dataset(self, rows, seed, **kwargs):
+        return coembedding_dataset(self.tracks, rows, self.labels[np.asarray(rows)][:, list(self.split.seen)],
+                                   self.seen_vectors, segment=self.segment, batch_size=self.batch_size,
+                                   num_negatives=self.num_negatives, seed=seed, mean=self.mean, std=self.std,
+                                   **kwargs)
+
+    def train_dataset(self, seed: int, drop_remainder: bool = False):
+        return self._dataset(self.sets.AB_train, seed, drop_remainder=drop_remainder)
+
+    def valid_dataset(self):
+        return self._dataset(self.sets.AB_valid, 2 ** 31 - 1, num_examples=self.valid_examples)
+
+    def valid_steps(self) -> int:
+        return math.ceil(self.valid_examples / self.batch_size)
+
+    def evaluate(self, audio_branch: keras.Model, kernel, bias, max_segments: int | None = None) -> dict:
+        """The metrics of every :data:`SETTINGS` entry, keys ``<setting>_<metric>``, and the same metrics of seeded
+        uniform random scores on the same tables, keys ``chance_<setting>_<metric>`` (what no model gives)."""
+        from sampleaudio.metrics import cosine_similarity_matrix
+        from sampleaudio.zeroshot_metrics import zero_shot_metrics
+
+        rows = self.sets.tracks("ABC")
+        emb = track_embeddings(audio_branch, self.tracks, rows, segment=self.segment, mean=self.mean, std=self.std,
+                               max_segments=max_segments)
+        where = {r: j for j, r in enumerate(rows)}
+        tag_emb = self.vectors @ kernel + bias
+        scores = cosine_similarity_matrix(tag_emb, emb)  # [tags, tracks]
+        groups = {"seen": list(self.split.seen), "unseen": list(self.split.unseen),
+                  "all": list(self.split.seen) + list(self.split.unseen)}
+        out = {}
+        for name, tags, track_set in SETTINGS:
+            cols = [where[r] for r in self.sets.tracks(track_set)]
+            truth = self.labels[np.asarray(self.sets.tracks(track_set))][:, groups[tags]].T
+            m = zero_shot_metrics(truth, scores[groups[tags]][:, cols])
+            out.update({f"{name}_{k}": v for k, v in m.items()})
+            noise = np.random.default_rng([self.split_seed, 7]).random(truth.shape)
+            out.update({f"chance_{name}_{k}": v for k, v in zero_shot_metrics(truth, noise).items()})
+        return out
+
+    def finish(self, model: keras.Model, run_dir: str, split: str, max_segments: int | None = None) -> tuple[
+            keras.Model, dict, dict]:
+        """``(audio branch, card fields, metrics)``; writes ``word_branch.npz`` and ``tag_vectors.npz``. ``split``
+        is not used: the evaluation tracks are the paper's B + C."""
+        from sampleaudio.models.zeroshot import audio_branch_of, word_branch_of
+
+        audio_branch = audio_branch_of(model)
+        kernel, bias = (np.asarray(w) for w in word_branch_of(model).get_weights())
+        info = {"word_vectors": self.word_vectors, "vector_seed": self.vector_seed, "word_dim": self.word_dim,
+                "tags": self.tags, "seen_tags": self.split.seen_tags, "unseen_tags": self.split.unseen_tags,
+                "dropped_oov_tags": self.dropped_tags}
+        np.savez(os.path.join(run_dir, "word_branch.npz"), kernel=kernel, bias=bias, info=json.dumps(info))
+        np.savez(os.path.join(run_dir, "tag_vectors.npz"), tags=np.array(self.tags, dtype=str), vectors=self.vectors,
+                 seen=np.array(self.split.seen), unseen=np.array(self.split.unseen))
+        metrics = self.evaluate(audio_branch, kernel, bias, max_segments)
+        metrics.update({"seen_tags": len(self.split.seen), "unseen_tags": len(self.split.unseen),
+                        **{f"tracks_{k}": len(self.sets.tracks(k)) for k in ("A", "B", "C")},
+                        "tracks_AB_train": len(self.sets.AB_train), "tracks_dropped": len(self.sets.dropped),
+                        "dropped_oov_tags": self.dropped_tags})
+        card = {"labels": [], "embedding_layer": "audio_embedding", "objective": "coembedding",
+                "word_vectors": self.word_vectors, "word_dim": self.word_dim,
+                "seen_tags": self.split.seen_tags, "unseen_tags": self.split.unseen_tags}
+        return audio_branch, card, metrics
+
+
+def objective_from_config(config, segment: int, mean, std) -> CoEmbeddingObjective:
+    """The :class:`CoEmbeddingObjective` of an :class:`~sampleaudio.config.ExperimentConfig`."""
+    from sampleaudio.records import read_manifest
+
+    tc = config.train
+    if mean is None or std is None:
+        manifest = read_manifest(config.data.data_dir)
+        mean, std = manifest.mean, manifest.std
+    return CoEmbeddingObjective(config.data.data_dir, segment, config.data.batch_size,
+                                word_vectors=tc.word_vectors, num_negatives=tc.num_negatives, margin=tc.margin,
+                                mean=mean, std=std,
+                                unseen_fraction=tc.unseen_fraction, split_seed=tc.split_seed, oov_tags=tc.oov_tags,
+                                vector_seed=tc.seed)
