@@ -39,6 +39,7 @@ import numpy as np
 import tensorflow as tf
 
 import sampleaudio.models  # noqa: F401  (registers the custom layers and initialisers for load_model)
+from sampleaudio import cpu
 from sampleaudio.checks import check_config, config_differences, config_from_file_dict
 from sampleaudio.clipped_losses import task_loss
 from sampleaudio.config import ExperimentConfig, ModelConfig
@@ -117,7 +118,10 @@ def environment() -> dict:
     return {"sampleaudio": sampleaudio.__version__, "tensorflow": tf.__version__, "keras": keras.__version__,
             "numpy": np.__version__, "scikit-learn": sklearn.__version__, "python": platform.python_version(),
             "platform": platform.platform(), "git_commit": commit, "git_dirty": dirty,
-            "devices": [d.device_type for d in tf.config.list_physical_devices()]}
+            "devices": [d.device_type for d in tf.config.list_physical_devices()],
+            "cpu": {"flags": cpu.describe(), "onednn": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "TensorFlow's default"),
+                    "intra_op_threads": os.environ.get("TF_NUM_INTRAOP_THREADS", "TensorFlow's default"),
+                    "inter_op_threads": os.environ.get("TF_NUM_INTEROP_THREADS", "TensorFlow's default")}}
 
 
 def _atomic_json(path: str, obj) -> None:
