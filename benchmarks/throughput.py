@@ -16,7 +16,8 @@ Arms (each in its own fresh process, because ``TF_ENABLE_ONEDNN_OPTS`` is read w
 - any other arm is the sampleaudio arm with settings overridden, ``key=value`` joined by commas: ``onednn=0|1``,
   ``jit=0|1`` (XLA), ``intra=N`` / ``inter=N`` (TensorFlow's op thread pools), ``spe=N``
   (``steps_per_execution``), ``bn=keras`` (Keras' BatchNormalization instead of the fused kernel),
-  ``bf16=1`` (``mixed_bfloat16`` policy).
+  ``bf16=1`` (``mixed_bfloat16`` policy), ``fpmath=BF16`` (``TF_SET_ONEDNN_FPMATH_MODE``: oneDNN may compute
+  float32 convolutions in bfloat16), ``caller=1`` (``TF_ONEDNN_THREADPOOL_USE_CALLER_THREAD``).
 
 Every training figure is the median step time of ``--steps`` steps (the first, which traces, falls out) and the
 median CPU time (user + system of the whole process, ``resource.getrusage``) of the same steps; CPU time is
@@ -44,7 +45,10 @@ import time
 
 import numpy as np
 
-KEYS = {"onednn": int, "jit": int, "intra": int, "inter": int, "spe": int, "bn": str, "bf16": int}
+KEYS = {"onednn": int, "jit": int, "intra": int, "inter": int, "spe": int, "bn": str, "bf16": int, "fpmath": str,
+        "caller": int}
+#: arm keys that are environment variables TensorFlow reads at import
+ENV_KEYS = {"fpmath": "TF_SET_ONEDNN_FPMATH_MODE", "caller": "TF_ONEDNN_THREADPOOL_USE_CALLER_THREAD"}
 
 
 class _Noise:
@@ -138,6 +142,9 @@ def _measure(arm: str, preset: str, data: str, width: int, block: str, batch: in
             f: over[k] for k, f in (("onednn", "onednn"), ("jit", "jit_compile"), ("intra", "intra_op_threads"),
                                     ("inter", "inter_op_threads"), ("spe", "steps_per_execution")) if k in over}})
         cpu.apply(settings)
+        for key, var in ENV_KEYS.items():
+            if key in over:
+                os.environ[var] = str(over[key])
     import keras
 
     from sampleaudio.models import from_preset
@@ -204,7 +211,8 @@ def _with_keras_batch_norm(model):
 
 def _child(arm: str, preset: str, data: str, args) -> dict:
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
-    for var in ("TF_ENABLE_ONEDNN_OPTS", "SAMPLEAUDIO_ONEDNN", "SAMPLEAUDIO_CPU"):
+    for var in ("TF_ENABLE_ONEDNN_OPTS", "SAMPLEAUDIO_ONEDNN", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS",
+                "_SAMPLEAUDIO_CPU_SET", *ENV_KEYS.values()):
         env.pop(var, None)  # each arm decides; the user's shell does not leak into the comparison
     cmd = [sys.executable, os.path.abspath(__file__), "--child", arm, "--presets", preset, "--data", data,
            "--width", str(args.width), "--block", args.block, "--batch-size", str(args.batch_size),
