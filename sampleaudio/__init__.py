@@ -18,9 +18,14 @@ def _prefer_cpu_defaults() -> None:
     rule (per CPU class and width) and leaves alone what the user set. ``sampleaudio train`` re-decides for
     the width it trains.
     """
+    import warnings
+
     from sampleaudio import cpu
 
-    cpu.apply(cpu.choose(init_features=128))
+    try:
+        cpu.apply(cpu.choose(init_features=128))
+    except ParameterError as exc:  # a bad SAMPLEAUDIO_ONEDNN must not make the package unimportable
+        warnings.warn(f"SAMPLEAUDIO_ONEDNN ignored: {exc}", stacklevel=2)
 
 
 _prefer_cpu_defaults()

@@ -2,8 +2,8 @@
 
 Which TensorFlow CPU path is fastest for SampleCNN depends on the CPU's vector extensions and on the model's
 width (``benchmarks/throughput.py`` measures it): on an AVX2-only CPU oneDNN's kernels win at width 16 but lose
-at the paper's width 128; on an AVX-512 (VNNI/BF16) CPU the table below says what was measured. The winner is
-chosen here from :data:`MEASURED`, per instruction-set class and width, never as one global switch.
+at the paper's width 128; on an AVX-512 (VNNI/BF16) CPU they win at every width. The winner is chosen here from
+:data:`MEASURED`, per instruction-set class and width, never as one global switch.
 
 ``TF_ENABLE_ONEDNN_OPTS`` is read once, when TensorFlow is imported, so the choice has to be made before that:
 ``import sampleaudio`` applies the choice for the paper's model (width 128), and ``sampleaudio train`` (or a
@@ -48,15 +48,22 @@ class CpuSettings:
 
 
 #: Measured winners, per instruction-set class: ``(largest init_features the row covers, settings)`` in
-#: increasing width; a width above the last row takes the last row. Each row cites the benchmark run it
-#: comes from (README, "Speed").
+#: increasing width; a width above the last row takes the last row. SampleCNN SE + multi-level, MTAT preset,
+#: batch 23, ``benchmarks/throughput.py``, 2 cores; README "Speed" has the tables.
+#:
+#: - ``avx2`` (issue #13's machine, no AVX-512): oneDNN 2.79x plain at width 16 and 2.34x at 32, but 0.72x at
+#:   width 128, where the Eigen path (oneDNN off) was 1.14x. Width 64 was not measured there; it takes the
+#:   width-128 row.
+#: - ``avx512`` (AMD EPYC, AVX-512 F/VNNI/BF16, no AMX): oneDNN wins at every width measured (16, 32, 64,
+#:   128; CPU time per step 1.6-3.3x less than with it off). XLA (``jit_compile``) lost at 16 and 128
+#:   (1.4-3x the CPU time); intra/inter-op threads 2/1, oneDNN's caller-thread pool and
+#:   ``steps_per_execution=4`` were within the noise of the defaults, so the defaults stay.
+#: - ``amx``: not measured; TensorFlow turns oneDNN on there itself.
 MEASURED: dict[str, list[tuple[int, CpuSettings]]] = {
-    # AVX2-only, 2 cores (issue #13's machine): oneDNN 2.79x plain at width 16, 0.72x at width 128 where the
-    # Eigen path was 1.14x plain.
-    "avx2": [(32, CpuSettings(onednn=1, source="avx2 <= 32: oneDNN")),
-             (10**9, CpuSettings(onednn=0, source="avx2 > 32: Eigen (oneDNN off)"))],
-    "avx512": [(10**9, CpuSettings(onednn=1, source="avx512: oneDNN"))],
-    "amx": [(10**9, CpuSettings(onednn=1, source="amx: oneDNN (TensorFlow's default there)"))],
+    "avx2": [(32, CpuSettings(onednn=1, source="avx2, width <= 32: oneDNN (measured 2.3-2.8x plain)")),
+             (10**9, CpuSettings(onednn=0, source="avx2, width > 32: Eigen, oneDNN off (measured at 128)"))],
+    "avx512": [(10**9, CpuSettings(onednn=1, source="avx512: oneDNN (measured at 16, 32, 64, 128)"))],
+    "amx": [(10**9, CpuSettings(onednn=1, source="amx: oneDNN (TensorFlow's default there; not measured)"))],
 }
 
 

@@ -67,3 +67,24 @@ def test_apply_sets_environment_but_leaves_the_users_and_stops_after_tensorflow(
     late: dict = {}
     assert not cpu.apply(cpu.CpuSettings(onednn=1), environ=late, modules={"tensorflow": object()})
     assert late == {}
+
+
+def _import_sampleaudio(env_extra: dict) -> str:
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in ("TF_ENABLE_ONEDNN_OPTS", "SAMPLEAUDIO_ONEDNN",
+                                                            "_SAMPLEAUDIO_CPU_SET")}
+    code = ("import os, sys, sampleaudio; assert 'tensorflow' not in sys.modules; "
+            "print(os.environ.get('TF_ENABLE_ONEDNN_OPTS'))")
+    out = subprocess.run([sys.executable, "-c", code], env={**env, **env_extra}, capture_output=True, text=True,
+                         check=True)
+    return out.stdout.strip()
+
+
+def test_import_applies_the_rule_for_the_papers_width_without_importing_tensorflow():
+    expected = cpu.choose(128, env={}).onednn
+    assert _import_sampleaudio({}) == ("None" if expected is None else str(expected))
+    assert _import_sampleaudio({"SAMPLEAUDIO_ONEDNN": "off"}) == "0"
+    assert _import_sampleaudio({"TF_ENABLE_ONEDNN_OPTS": "1", "SAMPLEAUDIO_ONEDNN": "off"}) == "1"  # the user's
