@@ -25,8 +25,8 @@ less disturbed by other load on a shared machine than wall time. The arms are in
 repeat ``--repeats`` times) so slow phases of a shared machine hit every arm alike; compare ratios within one
 run. GFLOP/s is a hand count of the model's multiply-adds (every ``Conv1D`` and ``Dense``: forward 2 FLOPs per
 multiply-add, training 3x forward, less the first conv's input gradient, which is not computed) divided by the
-median step time. Inference (``predict_on_batch`` on batches of 64) is measured in the sampleaudio arms.
-The store is a small synthetic one made in a temporary folder (random noise clips), so the benchmark needs no
+median step time, and by the median CPU seconds per step. Inference (``predict_on_batch`` on batches of 64)
+is measured in the sampleaudio arms. The store is a small synthetic one made in a temporary folder (random noise clips), so the benchmark needs no
 dataset. Speed is measured here and reported in the README, never asserted in tests.
 """
 
@@ -277,9 +277,9 @@ def main(argv=None) -> int:
     print(f"\nSampleCNN {args.block}+multi, width {args.width}, batch {args.batch_size}: training segments/s, "
           f"median (min-max) of {args.repeats} fresh processes per arm, {args.steps} timed steps each; "
           f"{os.cpu_count()} CPU threads, CPU flags: {cpu_flags()}; keras {keras.__version__}\n")
-    print(f"| preset | arm | oneDNN | threads intra/inter | segments/s | CPU s per step | GFLOP/s | vs {base} "
+    print(f"| preset | arm | oneDNN | threads intra/inter | segments/s | CPU s per step | GFLOP/s (wall) | GFLOP per CPU s | vs {base} "
           f"(wall) | vs {base} (CPU) | inference segments/s | pipeline segments/s |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for name, runs in rows:
         med = {a: statistics.median(r["train"] for r in runs[a]) for a in runs}
         cpu_s = {a: statistics.median(r["cpu_s"] for r in runs[a]) for a in runs}
@@ -290,6 +290,7 @@ def main(argv=None) -> int:
             gflops = rs[0]["flops"] * med[arm] / args.batch_size / 1e9
             print(f"| {name} | {arm} | {rs[0]['onednn']} | {rs[0]['intra']}/{rs[0]['inter']} | {med[arm]:.2f} "
                   f"({min(rates):.2f}-{max(rates):.2f}) | {cpu_s[arm]:.2f} | {gflops:.0f} | "
+                  f"{rs[0]['flops'] / cpu_s[arm] / 1e9:.0f} | "
                   f"{med[arm] / med[base]:.2f}x | {cpu_s[base] / cpu_s[arm]:.2f}x | "
                   f"{statistics.median(inf) if inf else float('nan'):.1f} | "
                   f"{statistics.median(pipe) if pipe else float('nan'):.0f} |")
