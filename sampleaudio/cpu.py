@@ -55,7 +55,7 @@ class CpuSettings:
 #:   width 128, where the Eigen path (oneDNN off) was 1.14x. Width 64 was not measured there; it takes the
 #:   width-128 row.
 #: - ``avx512`` (AMD EPYC, AVX-512 F/VNNI/BF16, no AMX): oneDNN wins at every width measured (16, 32, 64,
-#:   128; CPU time per step 1.6-3.3x less than with it off). XLA (``jit_compile``) lost at 16 and 128
+#:   128; CPU time per step 1.9-3.3x less than with it off). XLA (``jit_compile``) lost at 16 and 128
 #:   (1.4-3x the CPU time); intra/inter-op threads 2/1, oneDNN's caller-thread pool and
 #:   ``steps_per_execution=4`` were within the noise of the defaults, so the defaults stay.
 #: - ``amx``: not measured; TensorFlow turns oneDNN on there itself.
