@@ -88,3 +88,39 @@ def test_import_applies_the_rule_for_the_papers_width_without_importing_tensorfl
     assert _import_sampleaudio({}) == ("None" if expected is None else str(expected))
     assert _import_sampleaudio({"SAMPLEAUDIO_ONEDNN": "off"}) == "0"
     assert _import_sampleaudio({"TF_ENABLE_ONEDNN_OPTS": "1", "SAMPLEAUDIO_ONEDNN": "off"}) == "1"  # the user's
+
+
+def test_train_cli_decides_before_tensorflow_is_imported(tmp_path):
+    """`sampleaudio train` applies the rule for its --init-features (or --onednn) before importing TensorFlow:
+    a stand-in for sampleaudio.train records what the environment held when the trainer was imported."""
+    import os
+    import subprocess
+    import sys
+
+    code = """
+import json, os, sys, types
+seen = {}
+fake = types.ModuleType("sampleaudio.train")
+def train(config, run_dir, verbose=1):
+    seen.update(onednn=os.environ.get("TF_ENABLE_ONEDNN_OPTS"), tf="tensorflow" in sys.modules)
+    return {}
+fake.train = train
+sys.modules["sampleaudio.train"] = fake
+from sampleaudio import cli
+cli.main(["train", "--data", sys.argv[1], "--run-dir", sys.argv[2], "--init-features", sys.argv[3], "--quiet",
+          *sys.argv[4:]])
+print(json.dumps(seen))
+"""
+    env = {k: v for k, v in os.environ.items() if k not in ("TF_ENABLE_ONEDNN_OPTS", "SAMPLEAUDIO_ONEDNN",
+                                                            "_SAMPLEAUDIO_CPU_SET")}
+
+    def run(width, *extra):
+        out = subprocess.run([sys.executable, "-c", code, str(tmp_path), str(tmp_path / "run"), str(width), *extra],
+                             env=env, capture_output=True, text=True, check=True)
+        return out.stdout.strip().splitlines()[-1]
+
+    for width in (16, 128):
+        expected = cpu.choose(width, env={}).onednn
+        assert run(width) == f'{{"onednn": {"null" if expected is None else chr(34) + str(expected) + chr(34)}, ' \
+                             f'"tf": false}}'
+    assert run(16, "--onednn", "off") == '{"onednn": "0", "tf": false}'
