@@ -6,26 +6,28 @@ Reproduces SampleCNN (Lee et al., SMC 2017) and its SE / Res / ReSE block study 
 
 from __future__ import annotations
 
-import os as _os
-import sys as _sys
-
 from sampleaudio._version import __version__
 from sampleaudio.errors import AudioDecodeError, DatasetLayoutError, ParameterError, SampleAudioError
 
 
-def _prefer_onednn() -> None:
-    """Ask TensorFlow for its oneDNN CPU kernels unless the user decided otherwise.
+def _prefer_cpu_defaults() -> None:
+    """Apply the measured CPU winner for the paper's model (width 128) before TensorFlow is imported.
 
-    TensorFlow turns oneDNN on by default only on CPUs with AVX-512 VNNI/BF16 or AMX; on the AVX2 machines this
-    project trains on, a SampleCNN training step runs 1.4-1.8x faster with it (``benchmarks/throughput.py``).
-    It must be set before TensorFlow is imported; an explicit ``TF_ENABLE_ONEDNN_OPTS`` (0 or 1), or
-    TensorFlow imported before sampleaudio, is left as it is.
+    ``TF_ENABLE_ONEDNN_OPTS`` is read when TensorFlow is imported; :mod:`sampleaudio.cpu` holds the measured
+    rule (per CPU class and width) and leaves alone what the user set. ``sampleaudio train`` re-decides for
+    the width it trains.
     """
-    if "tensorflow" not in _sys.modules:
-        _os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
+    import warnings
+
+    from sampleaudio import cpu
+
+    try:
+        cpu.apply(cpu.choose(init_features=128))
+    except ParameterError as exc:  # a bad SAMPLEAUDIO_ONEDNN must not make the package unimportable
+        warnings.warn(f"SAMPLEAUDIO_ONEDNN ignored: {exc}", stacklevel=2)
 
 
-_prefer_onednn()
+_prefer_cpu_defaults()
 
 __all__ = ["__version__", "SampleAudioError", "AudioDecodeError", "DatasetLayoutError", "ParameterError", "tag",
            "embed"]

@@ -109,6 +109,10 @@ def _config_section(cls, args: argparse.Namespace):
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
+    from sampleaudio import cpu
+
+    # before TensorFlow is imported: the measured CPU winner for the width being trained (or the user's choice)
+    cpu.apply(cpu.choose(init_features=args.init_features, onednn=args.onednn), force_onednn=args.onednn != "auto")
     from sampleaudio.config import DataConfig, EvalConfig, ExperimentConfig, ModelConfig, TrainConfig
     from sampleaudio.train import train
 
@@ -186,6 +190,10 @@ def _add_train_parser(sub) -> None:
                    help="keras: cross-entropy from logits; clipped: the original's (probabilities clipped to "
                         "[1e-7, 1-1e-7], TF 1.10 Keras)")
     g.add_argument("--mixed-precision", default="off", choices=["off", "float16", "bfloat16"])
+    g.add_argument("--onednn", default="auto", choices=["auto", "on", "off"],
+                   help="TensorFlow's oneDNN CPU kernels: auto = the measured winner for this CPU and "
+                        "--init-features (sampleaudio.cpu); with auto, TF_ENABLE_ONEDNN_OPTS or SAMPLEAUDIO_ONEDNN "
+                        "in the environment decide")
     g.add_argument("--distribute", default="none", choices=["none", "mirrored", "multiworker"],
                    help="tf.distribute strategy: mirrored = all local GPUs; multiworker = one process per worker, "
                         "each with its own TF_CONFIG and the same arguments (custom training loop)")

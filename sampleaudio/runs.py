@@ -19,6 +19,7 @@ import numpy as np
 import tensorflow as tf
 
 import sampleaudio.models  # noqa: F401  (registers the custom layers and initialisers for load_model)
+from sampleaudio import cpu
 from sampleaudio._version import __version__
 from sampleaudio.checks import config_from_file_dict
 from sampleaudio.config import ExperimentConfig
@@ -45,7 +46,10 @@ def environment() -> dict:
     return {"sampleaudio": __version__, "tensorflow": tf.__version__, "keras": keras.__version__,
             "numpy": np.__version__, "scikit-learn": sklearn.__version__, "python": platform.python_version(),
             "platform": platform.platform(), "git_commit": commit, "git_dirty": dirty,
-            "devices": [d.device_type for d in tf.config.list_physical_devices()]}
+            "devices": [d.device_type for d in tf.config.list_physical_devices()],
+            "cpu": {"flags": cpu.describe(), "onednn": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "TensorFlow's default"),
+                    "intra_op_threads": os.environ.get("TF_NUM_INTRAOP_THREADS", "TensorFlow's default"),
+                    "inter_op_threads": os.environ.get("TF_NUM_INTEROP_THREADS", "TensorFlow's default")}}
 
 
 def write_json(path: str, obj) -> None:

@@ -17,7 +17,7 @@ LAYERS = {
     # foundations: no sampleaudio imports but each other
     "sampleaudio._version": 0, "sampleaudio.errors": 0, "sampleaudio.config": 0, "sampleaudio.fileio": 0,
     "sampleaudio.tasks": 0, "sampleaudio.features": 0, "sampleaudio.losses": 0, "sampleaudio.clipped_losses": 0,
-    "sampleaudio.metrics": 0, "sampleaudio.checks": 0, "sampleaudio.audio": 0, "sampleaudio.wordvectors": 0,
+    "sampleaudio.metrics": 0, "sampleaudio.checks": 0, "sampleaudio.cpu": 0, "sampleaudio.audio": 0, "sampleaudio.wordvectors": 0,
     "sampleaudio.zeroshot_metrics": 0, "sampleaudio.zeroshot_split": 0,
     # the store
     "sampleaudio.records": 1, "sampleaudio.inspect_store": 1,
@@ -189,7 +189,8 @@ def test_every_configuration_field_has_a_train_flag_and_back():
 
     parser = cli.build_parser()
     train = next(a for a in parser._subparsers._group_actions[0].choices.items() if a[0] == "train")[1]
-    dests = {a.dest for a in train._actions} - {"help", "run_dir", "quiet", "func"}
+    # --onednn is a process setting applied before TensorFlow is imported (sampleaudio.cpu), not a run field
+    dests = {a.dest for a in train._actions} - {"help", "run_dir", "quiet", "func", "onednn"}
     fields = set()
     for cls in (DataConfig, ModelConfig, TrainConfig, EvalConfig):
         section = cls.__name__.removesuffix("Config").lower()

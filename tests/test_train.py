@@ -50,7 +50,8 @@ def test_stage_schedule_and_run_directory(store, tmp_path):
                  "per_class_test.csv", "tensorboard"):
         assert (tmp_path / name).exists(), name
     env = json.loads((tmp_path / "environment.json").read_text())
-    assert {"tensorflow", "keras", "git_commit", "numpy"} <= set(env)
+    assert {"tensorflow", "keras", "git_commit", "numpy", "cpu"} <= set(env)
+    assert {"flags", "onednn", "intra_op_threads", "inter_op_threads"} <= set(env["cpu"])  # what the run ran with
     assert result["clips"] == 12 and 0.0 <= result["accuracy"] <= 1.0
     # a finished run is reused, not retrained
     mtime = os.path.getmtime(tmp_path / "history.csv")
