@@ -199,49 +199,21 @@ def experiment(task: str, profile: str, data_dir: str, *, seed: int = 0, protoco
         notes=profile_description(profile))
 
 
-def run_experiments(configs: list[tuple[dict, ExperimentConfig]], root: str, *, verbose: int = 0,
-                    workers: int = 1) -> pd.DataFrame:
+def run_experiments(configs: list[tuple[dict, ExperimentConfig]], root: str, *, verbose: int = 0) -> pd.DataFrame:
     """Train every ``(keys, config)`` into ``root/<config.name>`` (finished runs are reused, broken-off ones
-    resumed) and return one row per run, in the order given: the keys, the test metrics and the run directory.
-
-    ``workers > 1`` trains that many runs at once, each in its own process with one TensorFlow thread per op
-    (``benchmarks/parallel_runs.py``: on a 2-core CPU two small models side by side train faster than one
-    model on both cores, whose ops are too small to split well). Each run is seeded and its own, so the
-    results do not depend on ``workers`` beyond floating-point summation order.
-    """
-    jobs = [(i, keys, config, os.path.join(root, config.name)) for i, (keys, config) in enumerate(configs, 1)]
-    rows: dict[int, dict] = {}
-    if workers <= 1 or len(jobs) <= 1:
-        for i, keys, config, run_dir in jobs:
-            rows[i] = _run_one(i, len(jobs), keys, config, run_dir, verbose)
-    else:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor, as_completed
-
-        ctx = multiprocessing.get_context("spawn")  # a fresh TensorFlow per worker, whatever the parent holds
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_one_thread_per_op) as pool:
-            futures = {pool.submit(_run_one, i, len(jobs), keys, config, run_dir, 0): i
-                       for i, keys, config, run_dir in jobs}
-            for future in as_completed(futures):
-                rows[futures[future]] = future.result()
-    return pd.DataFrame([rows[i] for i, *_ in jobs])
-
-
-def _one_thread_per_op() -> None:
-    import tensorflow as tf
-
-    tf.config.threading.set_intra_op_parallelism_threads(1)
-
-
-def _run_one(i: int, total: int, keys: dict, config: ExperimentConfig, run_dir: str, verbose: int) -> dict:
+    resumed) and return one row per run: the keys, the test metrics and the run directory."""
     import keras
 
     from sampleaudio.train import train
 
-    started = time.time()
-    reused = os.path.exists(os.path.join(run_dir, "final_metrics.json"))
-    print(f"[{i}/{total}] {config.name}: {'reused' if reused else 'training'}", flush=True)
-    metrics = train(config, run_dir, verbose=verbose)
-    keras.backend.clear_session()  # each run's graphs and layer names are its own; frees them for the next
-    return {**keys, **{k: v for k, v in metrics.items() if not isinstance(v, str)},
-            "seconds": round(time.time() - started, 1), "run_dir": run_dir}
+    rows = []
+    for i, (keys, config) in enumerate(configs, 1):
+        run_dir = os.path.join(root, config.name)
+        started = time.time()
+        reused = os.path.exists(os.path.join(run_dir, "final_metrics.json"))
+        print(f"[{i}/{len(configs)}] {config.name}: {'reused' if reused else 'training'}", flush=True)
+        metrics = train(config, run_dir, verbose=verbose)
+        keras.backend.clear_session()  # each run's graphs and layer names are its own; frees them for the next
+        rows.append({**keys, **{k: v for k, v in metrics.items() if not isinstance(v, str)},
+                     "seconds": round(time.time() - started, 1), "run_dir": run_dir})
+    return pd.DataFrame(rows)
