@@ -9,7 +9,7 @@ Sources are registered pretrained models (``musicnn-mtt`` ...; its wheel: ``pip 
 training-run folders. Targets (demo): ``mini-speech-commands`` (35 words, accuracy) and ``mini-dcase`` (17 sound
 events, multi-label: one SVM per label, macro ROC-AUC). Paper profile: stores of GTZAN, Ballroom and
 UrbanSound8K under ``--data-root`` (user-supplied; their published scores are printed beside ours, from
-``reproductions/published_results.csv`` only).
+``sampleaudio/data/published_results.csv`` only).
 
 Protocol: train+valid clips train the SVM (grid search with 5-fold CV, the original's grid), test clips score it
 (the original reported 10-fold CV accuracy over the whole set; a held-out split is stricter and is what the

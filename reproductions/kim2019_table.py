@@ -139,7 +139,7 @@ def main(argv=None) -> int:
               + (" (overridden)" if overrides else "") + ".",
               f"> {protocol_description(example)}"]
     if args.profile == "paper" and "mtat" in args.tasks:
-        header.append(f"> Published MTAT ROC-AUC: {'; '.join(sources)} (reproductions/published_results.csv). "
+        header.append(f"> Published MTAT ROC-AUC: {'; '.join(sources)} (sampleaudio/data/published_results.csv). "
                       "Those numbers come from the ICASSP 2018 code (SE amplifying ratio 16, he_uniform, Keras 2.0.5 "
                       "patience semantics): --protocol icassp2018 compares like for like"
                       + ("; this table does." if args.protocol == "icassp2018" and not overrides

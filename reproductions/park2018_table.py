@@ -234,7 +234,7 @@ def main(argv=None) -> int:
               f"> {describe(args.profile)}"]
     if not p.synthetic:
         table, sources = with_published(table)
-        header.append(f"> Published: {'; '.join(sources)} (reproductions/published_results.csv).")
+        header.append(f"> Published: {'; '.join(sources)} (sampleaudio/data/published_results.csv).")
         if tags is None:
             header.append("> No msd-tags store under --data-root: the tag model is not trained, its row holds the "
                           "published numbers only.")

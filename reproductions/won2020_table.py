@@ -12,7 +12,7 @@ Departures, stated in the table header: the stores are 22,050 Hz (the project's 
 built for 22,050 Hz with the paper's n_fft/hop in samples and inputs keep the paper's sample counts; the split
 is the store's (the folder split for MTAT; Won's cleaned split is a user-supplied list); training is the shared
 trainer's Adam schedule, not their Adam -> SGD reloads. Published numbers are printed only beside real-data
-runs and only from `reproductions/published_results.csv`.
+runs and only from `sampleaudio/data/published_results.csv`.
 """
 
 from __future__ import annotations
@@ -116,7 +116,7 @@ def main(argv=None) -> int:
     header = [f"# Won et al. (SMC 2020) model comparison, MTAT, {args.chunks}-chunk evaluation",
               "", describe(args.profile, budget)]
     if args.profile == "paper":
-        header += ["", "Published values: reproductions/published_results.csv (paperswithcode listing and the "
+        header += ["", "Published values: sampleaudio/data/published_results.csv (paperswithcode listing and the "
                        "authors' issue #5); the rest of their table is an image and is not typed from memory."]
     text = write_results(root, "won2020_table", table, header, runs)
     print(text)

@@ -17,7 +17,7 @@ from sampleaudio.errors import DatasetLayoutError
 from sampleaudio.metrics import clip_metrics, per_class_scores
 from sampleaudio.pipeline import clip_average, eval_dataset
 from sampleaudio.records import read_manifest
-from sampleaudio.runs import load_run, standardization, write_json
+from sampleaudio.runs import load_run, read_model_card, standardization, write_json
 from sampleaudio.tasks import Task
 
 __all__ = ["predict_clips", "evaluate_model", "evaluate_run"]
@@ -63,6 +63,9 @@ def evaluate_run(run_dir: str, split: str = "test", data_dir: str | None = None)
         _check_same_labels(run_dir, data_dir)
     data_dir = data_dir or config.data.data_dir
     mean, std = standardization(config, task)
+    if mean is None:  # the training store's statistics, as recorded in the card (tag and export use them too),
+        card = read_model_card(run_dir)  # not those of the store being scored
+        mean, std = card["mean"], card["std"]
     result, per_class = evaluate_model(model, data_dir, task, split=split, segment=config.data.segment,
                                        threshold=config.eval.threshold, batch_size=config.eval.batch_size,
                                        mean=mean, std=std, max_segments=config.data.max_eval_segments)

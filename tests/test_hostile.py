@@ -15,6 +15,7 @@ import os
 import shutil
 
 import numpy as np
+import pandas as pd
 import pytest
 import soundfile as sf
 
@@ -559,6 +560,23 @@ def test_evaluate_against_a_store_with_other_label_names(run, tmp_path, capsys):
         evaluate_run(run, data_dir=str(tmp_path / "other"))
     assert "label vocabulary" in one_line_error(capsys, ["evaluate", run, "--data", str(tmp_path / "other")])
     assert snapshot(run) == before
+
+
+def test_evaluate_on_another_store_standardises_with_the_training_statistics(run, tmp_path, monkeypatch):
+    """`evaluate RUN --data OTHER` scores with the run's card mean/std, as `tag` and `export` do (it used OTHER's)."""
+    from sampleaudio import evaluate
+
+    other = tiny_store(tmp_path / "other")
+    assert (other.mean, other.std) != (0.0, 0.3)
+    seen = {}
+
+    def fake(model, data_dir, task, **kwargs):
+        seen.update(kwargs, data_dir=data_dir)
+        return {"accuracy": 1.0}, pd.DataFrame()
+
+    monkeypatch.setattr(evaluate, "evaluate_model", fake)
+    evaluate.evaluate_run(run, data_dir=str(tmp_path / "other"))
+    assert (seen["mean"], seen["std"]) == (0.0, 0.3) and seen["data_dir"] == str(tmp_path / "other")
 
 
 def test_crafted_run_folders(run, tmp_path, capsys):
