@@ -653,20 +653,20 @@ def test_a_kill_between_checkpoint_and_state_redoes_the_epoch_once(tone_store, t
     from sampleaudio import train as train_module
 
     config = tiny_config(tone_store, max_epochs_per_stage=2, patience=2)
-    real = train_module._atomic_json
+    real = train_module.write_json  # the epoch commit writes state.json through it
 
     def killed_at_first_commit(path, obj):
         if path.endswith("state.json") and obj.get("global_epoch") == 1:
             raise _Killed()  # epoch 0's checkpoint and history row are written, its state is not
         real(path, obj)
 
-    monkeypatch.setattr(train_module, "_atomic_json", killed_at_first_commit)
+    monkeypatch.setattr(train_module, "write_json", killed_at_first_commit)
     with pytest.raises(_Killed):
         train_module.train(config, str(tmp_path), verbose=0)
     assert not (tmp_path / "state.json").exists() and (tmp_path / "checkpoints" / "epoch-00001.keras").exists()
     assert "0,0,0," in (tmp_path / "history.csv").read_text()  # the uncommitted epoch's row is there ...
 
-    monkeypatch.setattr(train_module, "_atomic_json", real)
+    monkeypatch.setattr(train_module, "write_json", real)
     train_module.train(config, str(tmp_path), verbose=0)
     import pandas as pd
 
