@@ -10,13 +10,13 @@ Arms (each in its own fresh process, because ``TF_ENABLE_ONEDNN_OPTS`` is read w
   numpy arrays with ``model.fit``, in a process that imports TensorFlow first and so runs with TensorFlow's
   defaults (the way most Keras code is written);
 - ``sampleaudio``: the project's path with the package's CPU defaults for this model
-  (:func:`sampleaudio.cpu.choose`: oneDNN, XLA, threads, ``steps_per_execution`` from the CPU's instruction
-  set and the model's width), its fused-kernel ``BatchNormalization``, batches from the tf.data pipeline over
+  (:func:`sampleaudio.cpu.choose`: oneDNN, precision, XLA, threads, ``steps_per_execution`` from the CPU's
+  instruction set and the model's width; the precision is what ``mixed_precision="auto"`` trains in), its fused-kernel ``BatchNormalization``, batches from the tf.data pipeline over
   a TFRecord store (parallel parse, crop, prefetch);
 - any other arm is the sampleaudio arm with settings overridden, ``key=value`` joined by commas: ``onednn=0|1``,
   ``jit=0|1`` (XLA), ``intra=N`` / ``inter=N`` (TensorFlow's op thread pools), ``spe=N``
   (``steps_per_execution``), ``bn=keras`` (Keras' BatchNormalization instead of the fused kernel),
-  ``bf16=1`` (``mixed_bfloat16`` policy), ``fpmath=BF16`` (``TF_SET_ONEDNN_FPMATH_MODE``: oneDNN may compute
+  ``bf16=1|0`` (``mixed_bfloat16`` policy, or float32, over the package's choice), ``fpmath=BF16`` (``TF_SET_ONEDNN_FPMATH_MODE``: oneDNN may compute
   float32 convolutions in bfloat16), ``caller=1`` (``TF_ONEDNN_THREADPOOL_USE_CALLER_THREAD``).
 
 Every training figure is the median step time of ``--steps`` steps (the first, which traces, falls out) and the
@@ -152,7 +152,10 @@ def _measure(arm: str, preset: str, data: str, width: int, block: str, batch: in
     from sampleaudio.tasks import TASKS
 
     task = TASKS[preset]
-    keras.mixed_precision.set_global_policy("mixed_bfloat16" if over.get("bf16") else "float32")
+    precision = "off" if settings is None else settings.mixed_precision  # the package's default for this width
+    if "bf16" in over:
+        precision = "bfloat16" if over["bf16"] else "off"
+    keras.mixed_precision.set_global_policy("mixed_bfloat16" if precision == "bfloat16" else "float32")
     model = from_preset(preset, block=block, multi=True, init_features=width)
     flops = train_flops(from_preset(preset, block=block, multi=True, init_features=width,
                                     input_length=task.segment), batch)
@@ -173,6 +176,7 @@ def _measure(arm: str, preset: str, data: str, width: int, block: str, batch: in
         wall, cpu_s = _median_step(model, lambda cb: model.fit(ds, steps_per_epoch=n, epochs=1, verbose=0,
                                                                 callbacks=[cb]), spe)
     result = {"train": batch / wall, "step_s": wall, "cpu_s": cpu_s, "flops": flops,
+              "precision": "bfloat16" if precision == "bfloat16" else "float32",
               "onednn": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "TF default"),
               "intra": os.environ.get("TF_NUM_INTRAOP_THREADS", "default"),
               "inter": os.environ.get("TF_NUM_INTEROP_THREADS", "default")}
@@ -277,9 +281,9 @@ def main(argv=None) -> int:
     print(f"\nSampleCNN {args.block}+multi, width {args.width}, batch {args.batch_size}: training segments/s, "
           f"median (min-max) of {args.repeats} fresh processes per arm, {args.steps} timed steps each; "
           f"{os.cpu_count()} CPU threads, CPU flags: {cpu_flags()}; keras {keras.__version__}\n")
-    print(f"| preset | arm | oneDNN | threads intra/inter | segments/s | CPU s per step | GFLOP/s (wall) | GFLOP per CPU s | vs {base} "
+    print(f"| preset | arm | oneDNN | precision | threads intra/inter | segments/s | CPU s per step | GFLOP/s (wall) | GFLOP per CPU s | vs {base} "
           f"(wall) | vs {base} (CPU) | inference segments/s | pipeline segments/s |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for name, runs in rows:
         med = {a: statistics.median(r["train"] for r in runs[a]) for a in runs}
         cpu_s = {a: statistics.median(r["cpu_s"] for r in runs[a]) for a in runs}
@@ -288,7 +292,7 @@ def main(argv=None) -> int:
             inf = [r["inference"] for r in rs if "inference" in r]
             pipe = [r["pipeline"] for r in rs if "pipeline" in r]
             gflops = rs[0]["flops"] * med[arm] / args.batch_size / 1e9
-            print(f"| {name} | {arm} | {rs[0]['onednn']} | {rs[0]['intra']}/{rs[0]['inter']} | {med[arm]:.2f} "
+            print(f"| {name} | {arm} | {rs[0]['onednn']} | {rs[0]['precision']} | {rs[0]['intra']}/{rs[0]['inter']} | {med[arm]:.2f} "
                   f"({min(rates):.2f}-{max(rates):.2f}) | {cpu_s[arm]:.2f} | {gflops:.0f} | "
                   f"{rs[0]['flops'] / cpu_s[arm] / 1e9:.0f} | "
                   f"{med[arm] / med[base]:.2f}x | {cpu_s[base] / cpu_s[arm]:.2f}x | "

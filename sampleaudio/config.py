@@ -113,7 +113,9 @@ class TrainConfig:
             original's ``lib/data/config.py``: MTAT 15,250 x 10 / 23 -> 6,631).
         loss: ``keras`` (Keras 3's cross-entropy, from the logits, unclipped) or ``clipped`` (the original's:
             probabilities clipped to [1e-7, 1 - 1e-7], :mod:`sampleaudio.clipped_losses`).
-        mixed_precision: ``off``, ``float16`` (with loss scaling) or ``bfloat16``.
+        mixed_precision: ``auto`` (the measured winner for the model on this machine, recorded in the run's
+            config as what it resolved to: :func:`sampleaudio.cpu.auto_mixed_precision`), ``off``,
+            ``float16`` (with loss scaling) or ``bfloat16``.
         distribute: ``none``, ``mirrored`` (all local GPUs) or ``multiworker`` (``TF_CONFIG``).
         jit_compile: XLA-compile the train step (``auto``: on GPU only, where it pays off).
         seed: seeds weights, shuffling and crops.
@@ -140,7 +142,7 @@ class TrainConfig:
     max_epochs_per_stage: int = 100
     steps_per_epoch: int | None = None
     loss: str = "keras"
-    mixed_precision: str = "off"
+    mixed_precision: str = "auto"
     distribute: str = "none"
     jit_compile: str = "auto"
     seed: int = 0

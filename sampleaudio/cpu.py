@@ -1,16 +1,21 @@
-"""CPU execution settings of a training or tagging process: oneDNN, XLA, thread pools, ``steps_per_execution``.
+"""CPU execution settings of a training or tagging process: oneDNN, precision, XLA, thread pools,
+``steps_per_execution``.
 
 Which TensorFlow CPU path is fastest for SampleCNN depends on the CPU's vector extensions and on the model's
 width (``benchmarks/throughput.py`` measures it): on an AVX2-only CPU oneDNN's kernels win at width 16 but lose
-at the paper's width 128; on an AVX-512 (VNNI/BF16) CPU they win at every width. The winner is chosen here from
-:data:`MEASURED`, per instruction-set class and width, never as one global switch.
+at the paper's width 128; on an AVX-512 (VNNI/BF16) CPU they win at every width, and there the ``mixed_bfloat16``
+policy (bfloat16 convolutions on the CPU's bfloat16 dot-product instructions, float32 weights, fused batch
+norm) needs about half the CPU time of float32 at the paper's width. The winner is chosen here from
+:data:`MEASURED`, per instruction-set class and width, never as one global switch; ``mixed_precision="auto"``
+(the trainer's default) takes the precision from it (:func:`auto_mixed_precision`).
 
 ``TF_ENABLE_ONEDNN_OPTS`` is read once, when TensorFlow is imported, so the choice has to be made before that:
 ``import sampleaudio`` applies the choice for the paper's model (width 128), and ``sampleaudio train`` (or a
 call of :func:`apply` before TensorFlow is imported) re-decides for the model it is asked to train.
 
 The user's word wins: an explicit ``TF_ENABLE_ONEDNN_OPTS``, or ``SAMPLEAUDIO_ONEDNN=0|1``, or the
-``--onednn`` option of ``sampleaudio train`` / ``TrainConfig.onednn`` (``auto`` = this rule);
+``--onednn`` option of ``sampleaudio train`` (``auto`` = this rule); ``--mixed-precision off|bfloat16|float16``
+(``TrainConfig.mixed_precision``) overrides the precision;
 ``TF_NUM_INTRAOP_THREADS`` / ``TF_NUM_INTEROP_THREADS`` set by the user are left alone.
 
 This module imports neither TensorFlow nor Keras.
@@ -24,7 +29,8 @@ import sys
 
 from sampleaudio.errors import ParameterError
 
-__all__ = ["CpuSettings", "MEASURED", "cpu_flags", "isa_class", "describe", "choose", "apply"]
+__all__ = ["CpuSettings", "MEASURED", "WAVEFORM_SAMPLECNNS", "cpu_flags", "isa_class", "describe", "choose",
+           "apply", "auto_mixed_precision"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -33,6 +39,8 @@ class CpuSettings:
 
     Attributes:
         onednn: ``1``: oneDNN kernels, ``0``: TensorFlow's Eigen kernels, ``None``: TensorFlow's own default.
+        mixed_precision: ``off`` (float32) or ``bfloat16`` (Keras' ``mixed_bfloat16`` policy), what
+            ``TrainConfig.mixed_precision="auto"`` trains a waveform SampleCNN with on this CPU.
         jit_compile: XLA-compile the train step.
         intra_op_threads, inter_op_threads: TensorFlow's thread pools (``0``: TensorFlow's default).
         steps_per_execution: train steps per ``tf.function`` call.
@@ -40,6 +48,7 @@ class CpuSettings:
     """
 
     onednn: int | None = None
+    mixed_precision: str = "off"
     jit_compile: bool = False
     intra_op_threads: int = 0
     inter_op_threads: int = 0
@@ -53,18 +62,27 @@ class CpuSettings:
 #:
 #: - ``avx2`` (issue #13's machine, no AVX-512): oneDNN 2.79x plain at width 16 and 2.34x at 32, but 0.72x at
 #:   width 128, where the Eigen path (oneDNN off) was 1.14x. Width 64 was not measured there; it takes the
-#:   width-128 row.
-#: - ``avx512`` (AMD EPYC, AVX-512 F/VNNI/BF16, no AMX): oneDNN wins at every width measured (16, 32, 64,
-#:   128; CPU time per step 1.9-3.3x less than with it off). XLA (``jit_compile``) lost at 16 and 128
-#:   (1.4-3x the CPU time); intra/inter-op threads 2/1, oneDNN's caller-thread pool and
-#:   ``steps_per_execution=4`` were within the noise of the defaults, so the defaults stay.
-#: - ``amx``: not measured; TensorFlow turns oneDNN on there itself.
+#:   width-128 row. bfloat16 has no hardware support there (no precision change).
+#: - ``avx512_bf16`` (AMD EPYC Zen 4, AVX-512 F/VNNI/BF16, no AMX): oneDNN wins at every width measured (16, 32,
+#:   64, 128; CPU time per step 1.9-3.3x less than with it off), and ``mixed_bfloat16`` (with the fused batch
+#:   norm in bfloat16) beats float32 at every width (CPU time per step at 128: 2.20 s vs 3.46 s; plain Keras
+#:   4.49 s). XLA (``jit_compile``) lost at 16 and 128 (1.4-3x the CPU time); intra/inter-op threads 2/1,
+#:   oneDNN's caller-thread pool and ``steps_per_execution=4`` were within the noise of the defaults.
+#: - ``avx512`` (AVX-512 without BF16): not measured; oneDNN in float32, as on the BF16 machine in float32
+#:   (bfloat16 would be emulated there).
+#: - ``amx``: not measured; TensorFlow turns oneDNN on there itself; float32 until measured.
 MEASURED: dict[str, list[tuple[int, CpuSettings]]] = {
     "avx2": [(32, CpuSettings(onednn=1, source="avx2, width <= 32: oneDNN (measured 2.3-2.8x plain)")),
              (10**9, CpuSettings(onednn=0, source="avx2, width > 32: Eigen, oneDNN off (measured at 128)"))],
-    "avx512": [(10**9, CpuSettings(onednn=1, source="avx512: oneDNN (measured at 16, 32, 64, 128)"))],
+    "avx512_bf16": [(10**9, CpuSettings(onednn=1, mixed_precision="bfloat16",
+                                        source="avx512_bf16: oneDNN + mixed_bfloat16 (measured at 16, 32, 64, 128)"))],
+    "avx512": [(10**9, CpuSettings(onednn=1, source="avx512 without BF16: oneDNN, float32 (not measured; "
+                                                    "the BF16 machine's float32 rule)"))],
     "amx": [(10**9, CpuSettings(onednn=1, source="amx: oneDNN (TensorFlow's default there; not measured)"))],
 }
+
+#: architectures the precision rule was measured on (waveform SampleCNNs); others train in float32 on a CPU
+WAVEFORM_SAMPLECNNS = ("samplecnn", "lee2017")
 
 
 def cpu_flags(path: str = "/proc/cpuinfo") -> set[str]:
@@ -80,12 +98,12 @@ def cpu_flags(path: str = "/proc/cpuinfo") -> set[str]:
 
 
 def isa_class(flags: set[str] | None = None) -> str:
-    """``amx``, ``avx512`` (AVX-512F), ``avx2`` or ``other``, from the CPU's flags."""
+    """``amx``, ``avx512_bf16`` (AVX-512F with bfloat16 dot products), ``avx512``, ``avx2`` or ``other``."""
     flags = cpu_flags() if flags is None else flags
     if any(f.startswith("amx") for f in flags):
         return "amx"
     if "avx512f" in flags:
-        return "avx512"
+        return "avx512_bf16" if "avx512_bf16" in flags else "avx512"
     return "avx2" if "avx2" in flags else "other"
 
 
@@ -135,6 +153,18 @@ def choose(init_features: int = 128, isa: str | None = None, onednn: str | int |
     if forced is not None and forced != settings.onednn:
         settings = dataclasses.replace(settings, onednn=forced, source=f"{settings.source}; oneDNN set by user")
     return settings
+
+
+def auto_mixed_precision(init_features: int, architecture: str = "samplecnn", *, gpu: bool = False,
+                         isa: str | None = None) -> str:
+    """What ``mixed_precision="auto"`` means for this model here: ``float16`` on a GPU (with loss scaling; the
+    paper profile's choice, and 1.3-1.5x float32 on an H200, README "Speed"), the measured CPU rule for a
+    waveform SampleCNN (``bfloat16`` where the CPU has bfloat16 dot products), ``off`` otherwise."""
+    if gpu:
+        return "float16"
+    if architecture not in WAVEFORM_SAMPLECNNS:
+        return "off"
+    return choose(init_features, isa=isa, env={}).mixed_precision
 
 
 _MARK = "_SAMPLEAUDIO_CPU_SET"  # the variables apply() set, kept in the environment it set them in

@@ -2,8 +2,8 @@
 
 - ``paper``: the real datasets (converted with ``sampleaudio prep`` under ``--data-root``), the full protocol of
   Kim, Lee, Nam (2019) as their code ran it: width 128, fixed segments once per epoch (segments / batch steps,
-  shuffle buffer 10,000), the clipped cross-entropy, SGD lr 0.01 / 5 over 5 stages, patience 2, mixed precision on
-  a GPU. :data:`PROTOCOLS` holds the ICASSP 2018 and SMC 2017 code's departures from it.
+  shuffle buffer 10,000), the clipped cross-entropy, SGD lr 0.01 / 5 over 5 stages, patience 2, mixed precision
+  where it pays (``auto``: float16 on a GPU, bfloat16 on a CPU with bfloat16 dot products). :data:`PROTOCOLS` holds the ICASSP 2018 and SMC 2017 code's departures from it.
 - ``demo``: the embedded synthetic benchmark on a 2-core CPU within about 30 minutes for the whole Kim 2019
   table, every model clearly above chance. It departs from the protocol (Adam with a cosine schedule, batch
   46, a few hundred steps); :func:`profile_description` states exactly how, and the tables print it.
@@ -57,7 +57,7 @@ class Profile:
 PROFILES = {
     # the authors' protocol unchanged: fixed segments, segment-level shuffle buffer 10,000 (lib/data/batch.py),
     # one pass per epoch, the clipped cross-entropy of TF 1.10 Keras
-    "paper": Profile("paper", False, "default", 128, 0.01, 5, 100, 2, None, "float16", train_examples="fixed",
+    "paper": Profile("paper", False, "default", 128, 0.01, 5, 100, 2, None, "auto", train_examples="fixed",
                      loss="clipped", shuffle_buffer=10000),
     # 36 runs on 2 cores (measured, see README). SGD at lr 0.05 for 50-120 steps left every cell near chance;
     # Adam with a short warm-up and a cosine decay to 0 at the last step reaches the targets of issue #18. The
@@ -85,7 +85,8 @@ def profile_description(name: str) -> str:
     p = PROFILES[name]
     if name == "paper":
         return ("paper profile: real datasets, width 128, SGD (Nesterov 0.9) lr 0.01 divided by 5 over 5 stages, "
-                "patience 2, batch 23, float16 mixed precision")
+                "patience 2, batch 23, mixed precision where it pays (float16 on a GPU, bfloat16 on a CPU with "
+                "bfloat16 dot products)")
     steps = ", ".join(f"{k} {v}" for k, v in (p.steps_per_epoch or {}).items())
     paper = PROFILES["paper"]
     if p.optimizer == "adam":

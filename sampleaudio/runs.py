@@ -27,7 +27,7 @@ from sampleaudio.errors import ParameterError
 from sampleaudio.fileio import write_json_atomic
 from sampleaudio.tasks import Task
 
-__all__ = ["environment", "write_json", "read_run_config", "read_model_card", "load_run", "run_is_finished",
+__all__ = ["in_float32", "environment", "write_json", "read_run_config", "read_model_card", "load_run", "run_is_finished",
            "standardization"]
 
 
@@ -105,7 +105,32 @@ def load_run(run_dir: str) -> tuple[keras.Model, ExperimentConfig, Task]:
         model = keras.saving.load_model(path)
     except (OSError, ValueError, TypeError, KeyError) as exc:
         raise ParameterError(f"'{path}' cannot be loaded as a Keras model ({exc})") from exc
-    return model, config, task
+    return in_float32(model), config, task
+
+
+def _float32_policies(node):
+    if isinstance(node, list):
+        return [_float32_policies(v) for v in node]
+    if not isinstance(node, dict):
+        return node
+    if node.get("class_name") == "DTypePolicy" and str(node.get("config", {}).get("name", "")).startswith("mixed_"):
+        return {**node, "config": {**node["config"], "name": "float32"}}
+    return {k: _float32_policies(v) for k, v in node.items()}
+
+
+def in_float32(model: keras.Model) -> keras.Model:
+    """``model`` computing in float32 throughout (the same weights, names and outputs up to rounding).
+
+    A run trained under a mixed-precision policy (``mixed_precision="auto"`` picks bfloat16 on a CPU with
+    bfloat16 dot products and float16 on a GPU) saves its layers with that policy; evaluation, tagging and the
+    exported SavedModel run in float32 instead, so that an export computes the same on any machine (a float16
+    or bfloat16 graph is slow or emulated on CPUs without those instructions). A float32 model is returned as is.
+    """
+    if all(not layer.dtype_policy.name.startswith("mixed_") for layer in model.layers):
+        return model
+    rebuilt = model.__class__.from_config(_float32_policies(model.get_config()))
+    rebuilt.set_weights(model.get_weights())
+    return rebuilt
 
 
 def standardization(config: ExperimentConfig, task: Task) -> tuple[float | None, float | None]:

@@ -37,6 +37,7 @@ import numpy as np
 import tensorflow as tf
 
 import sampleaudio.models  # noqa: F401  (registers the custom layers and initialisers for load_model)
+from sampleaudio import cpu
 from sampleaudio import model_registry as registry
 from sampleaudio.checks import check_config, config_differences
 from sampleaudio.clipped_losses import task_loss
@@ -182,6 +183,16 @@ def _steps_per_epoch(config: ExperimentConfig, manifest, segment: int, task: Tas
     return max(1, math.ceil(segments / config.data.batch_size))
 
 
+def _resolve_mixed_precision(config: ExperimentConfig, resumed: str | None = None) -> ExperimentConfig:
+    """``mixed_precision="auto"`` -> ``resumed`` (the precision of the run being resumed), else the measured
+    winner for this model here (:func:`sampleaudio.cpu.auto_mixed_precision`)."""
+    if config.train.mixed_precision != "auto":
+        return config
+    chosen = resumed if resumed not in (None, "auto") else cpu.auto_mixed_precision(
+        config.model.init_features, config.model.architecture, gpu=bool(tf.config.list_physical_devices("GPU")))
+    return dataclasses.replace(config, train=dataclasses.replace(config.train, mixed_precision=chosen))
+
+
 def train(config: ExperimentConfig, run_dir: str, *, verbose: int = 1) -> dict:
     """Train ``config`` into ``run_dir`` (resuming what is there) and return the final test metrics.
 
@@ -196,6 +207,8 @@ def train(config: ExperimentConfig, run_dir: str, *, verbose: int = 1) -> dict:
     check_config(config)
     config_path = os.path.join(run_dir, "config.json")
     old = read_run_config(config_path) if os.path.exists(config_path) else None
+    # the run records the precision it trains in, not "auto"; a run being resumed keeps its own
+    config = _resolve_mixed_precision(config, None if old is None else old.train.mixed_precision)
     if old is not None:
         # fields added later compare as their defaults; `notes` is prose, not part of a run's identity
         differ = [d for d in config_differences(old.to_dict(), json.loads(config.to_json()))
@@ -229,7 +242,7 @@ def train(config: ExperimentConfig, run_dir: str, *, verbose: int = 1) -> dict:
     previous_policy = keras.mixed_precision.global_policy().name
     policy = _POLICIES.get(config.train.mixed_precision)
     if policy is None:
-        raise ParameterError(f"mixed_precision must be off, float16 or bfloat16. "
+        raise ParameterError(f"mixed_precision must be auto, off, float16 or bfloat16. "
                              f"Received: {config.train.mixed_precision!r}")
     keras.mixed_precision.set_global_policy(policy)
     try:

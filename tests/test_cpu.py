@@ -7,13 +7,15 @@ from sampleaudio import cpu
 from sampleaudio.errors import ParameterError
 
 AVX2 = {"fma", "avx", "avx2"}
-AVX512 = AVX2 | {"avx512f", "avx512_vnni", "avx512_bf16"}
+AVX512_NO_BF16 = AVX2 | {"avx512f", "avx512_vnni"}
+AVX512 = AVX512_NO_BF16 | {"avx512_bf16"}
 AMX = AVX512 | {"amx_tile", "amx_bf16", "amx_int8"}
 
 
 def test_isa_class_from_flags():
     assert cpu.isa_class(AVX2) == "avx2"
-    assert cpu.isa_class(AVX512) == "avx512"
+    assert cpu.isa_class(AVX512) == "avx512_bf16"
+    assert cpu.isa_class(AVX512_NO_BF16) == "avx512"
     assert cpu.isa_class(AMX) == "amx"
     assert cpu.isa_class({"sse4_2"}) == "other"
     assert "AVX-512 (F, VNNI, BF16)" in cpu.describe(AVX512) and "no AMX" in cpu.describe(AVX512)
@@ -124,3 +126,15 @@ print(json.dumps(seen))
         assert run(width) == f'{{"onednn": {"null" if expected is None else chr(34) + str(expected) + chr(34)}, ' \
                              f'"tf": false}}'
     assert run(16, "--onednn", "off") == '{"onednn": "0", "tf": false}'
+
+
+def test_auto_mixed_precision_per_device_cpu_and_architecture():
+    assert cpu.auto_mixed_precision(128, "samplecnn", gpu=True) == "float16"
+    assert cpu.auto_mixed_precision(128, "artist_cnn", gpu=True) == "float16"
+    # bfloat16 only where the CPU has bfloat16 dot products, and only for the waveform SampleCNNs it was measured on
+    for width in (16, 128):
+        assert cpu.auto_mixed_precision(width, "samplecnn", isa="avx512_bf16") == "bfloat16"
+        assert cpu.auto_mixed_precision(width, "lee2017", isa="avx512_bf16") == "bfloat16"
+        assert cpu.auto_mixed_precision(width, "artist_cnn", isa="avx512_bf16") == "off"
+        for isa in ("avx512", "avx2", "amx", "other"):
+            assert cpu.auto_mixed_precision(width, "samplecnn", isa=isa) == "off", isa

@@ -5,9 +5,11 @@ import subprocess
 import sys
 import time
 
+import keras
 import numpy as np
 import pandas as pd
 import pytest
+import tensorflow as tf
 
 from sampleaudio.cli import main as cli_main
 from sampleaudio.config import DataConfig, EvalConfig, ExperimentConfig, ModelConfig, TrainConfig
@@ -110,9 +112,29 @@ def test_mixed_precision_training_run(store, tmp_path):
     result = train(tiny(store, num_stages=1, max_epochs_per_stage=1, mixed_precision="bfloat16"), str(tmp_path),
                    verbose=0)
     assert np.isfinite(result["roc_auc"])
+    saved = keras.saving.load_model(str(tmp_path / "best.keras"))
+    assert saved.get_layer("block0_conv").compute_dtype == "bfloat16"
+    assert saved.get_layer("pred").compute_dtype == "float32"
+    # evaluation, tagging and export get the same weights computing in float32 (portable SavedModels)
     model, _, _ = load_run(str(tmp_path))
-    assert model.get_layer("block0_conv").compute_dtype == "bfloat16"
-    assert model.get_layer("pred").compute_dtype == "float32"
+    assert {layer.compute_dtype for layer in model.layers} == {"float32"}
+    x = np.random.default_rng(0).standard_normal((2, 729, 1)).astype("float32")
+    np.testing.assert_allclose(model.predict_on_batch(x), saved.predict_on_batch(x), atol=0.02)
+    assert [w.name for w in model.weights] == [w.name for w in saved.weights]
+
+
+def test_auto_mixed_precision_is_resolved_recorded_and_kept_on_resume(store, tmp_path):
+    from sampleaudio import cpu
+
+    train(tiny(store, num_stages=1, max_epochs_per_stage=1, mixed_precision="auto"), str(tmp_path / "a"), verbose=0)
+    recorded = json.loads((tmp_path / "a" / "config.json").read_text())["train"]["mixed_precision"]
+    assert recorded == cpu.auto_mixed_precision(4, "samplecnn", gpu=bool(tf.config.list_physical_devices("GPU")))
+    # a run made before "auto" existed (float32) is resumed / reused by the default "auto", not refused
+    old = tmp_path / "old"
+    first = train(tiny(store, num_stages=1, max_epochs_per_stage=1, mixed_precision="off"), str(old), verbose=0)
+    again = train(tiny(store, num_stages=1, max_epochs_per_stage=1, mixed_precision="auto"), str(old), verbose=0)
+    assert again == first
+    assert json.loads((old / "config.json").read_text())["train"]["mixed_precision"] == "off"
 
 
 def test_cli_train_and_evaluate(store, tmp_path, capsys):
