@@ -594,9 +594,10 @@ def read_index(data_dir: str | os.PathLike):
     return index
 
 
-def shard_paths(data_dir: str | os.PathLike, split: str) -> list[str]:
-    """Paths of one split's shards, in order, after checking that each is there with its recorded size."""
-    manifest = read_manifest(data_dir)
+def shard_paths(data_dir: str | os.PathLike, split: str, *, manifest: Manifest | None = None) -> list[str]:
+    """Paths of one split's shards, in order, after checking that each is there with its recorded size
+    (``manifest``: the store's, when already read)."""
+    manifest = read_manifest(data_dir) if manifest is None else manifest
     if split not in manifest.splits:
         raise DatasetLayoutError(f"'{data_dir}' has no '{split}' split (it has {sorted(manifest.splits)})")
     paths = []
@@ -631,14 +632,15 @@ def _check_shard(path: str, recorded: dict[str, Any] | None, *, checksum: bool) 
 
 
 def verify_store(data_dir: str | os.PathLike, splits: Sequence[str] = SPLITS, *, checksum: bool = True,
-                 require: Sequence[str] = ()) -> Manifest:
+                 require: Sequence[str] = (), manifest: Manifest | None = None) -> Manifest:
     """Check a store before it is used: a readable manifest, every shard of ``splits`` present with its recorded
-    size (and SHA-256 when ``checksum``), and each split of ``require`` present with at least one clip.
+    size (and SHA-256 when ``checksum``), and each split of ``require`` present with at least one clip
+    (``manifest``: the store's, when already read).
 
     Raises:
         DatasetLayoutError: naming the store, the shard or the split and what is wrong.
     """
-    manifest = read_manifest(data_dir)
+    manifest = read_manifest(data_dir) if manifest is None else manifest
     for split in require:
         if manifest.splits.get(split, {}).get("clips", 0) < 1:
             counts = ", ".join(f"{k}: {v['clips']}" for k, v in manifest.splits.items())
