@@ -559,8 +559,8 @@ def _check_manifest(m: Manifest, path: str) -> None:
             raise bad(f"{name} is {value!r}")
     if m.std <= 0:
         raise bad(f"std must be positive, is {m.std}")
-    if m.sample_rate != SAMPLE_RATE:
-        raise bad(f"sample_rate {m.sample_rate!r} (stores are {SAMPLE_RATE} Hz)")
+    if isinstance(m.sample_rate, bool) or not isinstance(m.sample_rate, int) or m.sample_rate < 1:
+        raise bad(f"sample_rate {m.sample_rate!r} (a positive number of samples per second)")
     if not isinstance(m.splits, dict) or not set(m.splits) <= set(SPLITS):
         raise bad(f"splits must be a subset of {SPLITS}")
     for split, info in m.splits.items():
