@@ -70,9 +70,12 @@ def evaluate_run(run_dir: str, split: str = "test", data_dir: str | None = None)
     model, config, task = load_run(run_dir)
     card = read_model_card(run_dir)
     store = Store.open(data_dir or config.data.data_dir)
+    spec = InputSpec.from_card(card)
     if data_dir is not None:
         _check_same_labels(run_dir, card, store)
-    spec = InputSpec.from_card(card)
+    if store.sample_rate != spec.sample_rate:
+        raise DatasetLayoutError(f"store '{store}' holds {store.sample_rate} Hz audio but run '{run_dir}' was "
+                                 f"trained on {spec.sample_rate} Hz; convert the store at the run's rate")
     result, per_class = evaluate_model(model, store, task, split=split, segment=spec.segment,
                                        threshold=config.eval.threshold, batch_size=config.eval.batch_size,
                                        mean=spec.mean, std=spec.std, max_segments=config.data.max_eval_segments,

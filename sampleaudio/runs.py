@@ -84,14 +84,10 @@ def read_model_card(run_dir: str) -> dict:
         raise ParameterError(f"'{path}' is missing or not a model card ({exc})") from exc
     if not isinstance(card, dict):
         raise ParameterError(f"'{path}' is not a model card (a JSON object)")
-    for key, value in InputSpec.card_defaults().items():
-        if value is not None:
-            card.setdefault(key, value)
     try:
-        InputSpec.from_card(card)
+        return InputSpec.complete(card)
     except (ParameterError, TypeError) as exc:
         raise ParameterError(f"'{path}': {exc}") from exc
-    return card
 
 
 def run_is_finished(run_dir: str) -> bool:

@@ -99,6 +99,13 @@ class InputSpec:
         spec = InputSpec(segment=1)
         return {k: v for k, v in spec.card_fields().items() if k not in ("segment", "mean", "std")}
 
+    @classmethod
+    def complete(cls, card: Mapping) -> dict:
+        """A copy of ``card`` with the input-path fields it lacks set to their defaults (an unset embedding layer
+        stays unset), after checking that its fields make a valid spec."""
+        cls.from_card(card)
+        return {**{k: v for k, v in cls.card_defaults().items() if v is not None}, **card}
+
 
 # ------------------------------------------------------------------------------------------------- TensorFlow
 

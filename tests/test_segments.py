@@ -10,7 +10,7 @@ import pytest
 import tensorflow as tf
 
 from sampleaudio import segments
-from sampleaudio.errors import ParameterError
+from sampleaudio.errors import DatasetLayoutError, ParameterError
 from sampleaudio.segments import InputSpec
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*tile-padded:UserWarning")
@@ -154,6 +154,7 @@ def test_a_run_with_an_old_card_still_evaluates_tags_and_exports(short_long_stor
     """A finished run folder whose card predates the input-path fields (sample rate, chunking, pooling, embedding
     layer) reads them as their defaults everywhere."""
     import dataclasses
+    import shutil
 
     from sampleaudio.chunk_eval import evaluate_run_chunked
     from sampleaudio.config import DataConfig, ExperimentConfig
@@ -181,6 +182,12 @@ def test_a_run_with_an_old_card_still_evaluates_tags_and_exports(short_long_stor
     result = evaluate_run(str(run), "test")
     assert 0.0 <= result["accuracy"] <= 1.0
     assert evaluate_run_chunked(str(run), "test", count=4)["chunks"] == 4
+    other = tmp_path / "at16k"
+    shutil.copytree(short_long_store, other)
+    manifest = json.loads((other / "manifest.json").read_text())
+    (other / "manifest.json").write_text(json.dumps({**manifest, "sample_rate": 16000}))
+    with pytest.raises(DatasetLayoutError, match="16000 Hz audio but run .* 22050 Hz"):
+        evaluate_run(str(run), "test", data_dir=str(other))  # the rate is the store's and the card's
     clips = _clips(short_long_store)
     tagger = Tagger.from_path(str(run))
     scores = np.stack([r.scores for r in tagger.tag(clips)])
