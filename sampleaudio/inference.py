@@ -140,6 +140,12 @@ def _decode(source, sample_rate: int = DEFAULT_SAMPLE_RATE, max_seconds: float |
     return audio
 
 
+class _Segments(np.ndarray):
+    """A clip's segments ``[n, segment]`` with their start samples (``starts``)."""
+
+    starts: np.ndarray | None = None
+
+
 def _segments(audio: np.ndarray, segment: int) -> np.ndarray:
     """Every consecutive segment, short clips tiled (:func:`sampleaudio.segments.clip_segments_np`)."""
     return clip_segments_np(audio, segment)
@@ -233,26 +239,25 @@ class Tagger:
             self._heads[layer] = keras.Model(self.model.inputs, out)
         return self._heads[layer]
 
-    def _cut(self, audio: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``(segments, their start samples)`` of one clip, as the card's chunking cuts it."""
+    def _cut(self, audio: np.ndarray) -> np.ndarray:
+        """The segments of one clip as the card's chunking cuts them (their start samples in ``.starts``)."""
         spec = self.spec
-        starts = segment_starts_np(audio.shape[0], spec.segment, chunking=spec.chunking, chunks=spec.chunks)
-        return clip_segments_np(audio, spec.segment, chunking=spec.chunking, chunks=spec.chunks), starts
+        segs = clip_segments_np(audio, spec.segment, chunking=spec.chunking, chunks=spec.chunks).view(_Segments)
+        segs.starts = segment_starts_np(audio.shape[0], spec.segment, chunking=spec.chunking, chunks=spec.chunks)
+        return segs
 
-    def _decoded(self, sources: list) -> Iterator[tuple]:
-        """``(segments, None, starts)`` or ``(None, error, None)`` per source, in order, decoded in a thread pool
-        with at most ``workers`` files ahead of the consumer (a bounded queue: memory does not depend on
-        ``len(sources)``)."""
+    def _decoded(self, sources: list) -> Iterator[tuple[np.ndarray | None, str | None]]:
+        """``(segments, None)`` or ``(None, error)`` per source, in order, decoded in a thread pool with at most
+        ``workers`` files ahead of the consumer (a bounded queue: memory does not depend on ``len(sources)``)."""
         def decode(source):
             try:
-                segs, starts = self._cut(_decode(source, self.sample_rate, self.max_seconds))
-                return segs, None, starts
+                return self._cut(_decode(source, self.sample_rate, self.max_seconds)), None
             except AudioDecodeError as exc:
-                return None, str(exc), None
+                return None, str(exc)
             except MemoryError:
-                return None, f"'{_name(source, 0)}': out of memory while decoding (lower --max-seconds)", None
+                return None, f"'{_name(source, 0)}': out of memory while decoding (lower --max-seconds)"
             except Exception as exc:  # any per-file failure is that file's error, never the batch's
-                return None, f"'{_name(source, 0)}': {type(exc).__name__}: {exc}", None
+                return None, f"'{_name(source, 0)}': {type(exc).__name__}: {exc}"
 
         with ThreadPoolExecutor(max_workers=self.workers) as pool:
             queue: collections.deque = collections.deque()
@@ -296,14 +301,15 @@ class Tagger:
                 start += segs.shape[0]
             pending, pending_count = [], 0
 
-        for k, (segs, error, *starts) in enumerate(tqdm(self._decoded(sources), total=len(sources), unit="file",
-                                                        disable=not progress, desc="audio")):
+        for k, (segs, error) in enumerate(tqdm(self._decoded(sources), total=len(sources), unit="file",
+                                               disable=not progress, desc="audio")):
             if error:
                 outputs[k] = error
                 continue
-            # starts: where each segment begins (a subclass' decoder may yield consecutive segments only)
-            starts = starts[0] if starts and starts[0] is not None else np.arange(segs.shape[0]) * self.segment
-            times[k] = np.asarray(starts) / self.sample_rate
+            # where each segment begins (consecutive segments where a decoder does not say)
+            starts = getattr(segs, "starts", None)
+            times[k] = (np.arange(segs.shape[0]) * self.segment if starts is None else starts) / self.sample_rate
+            segs = np.asarray(segs)
             pending.append((k, segs))
             pending_count += segs.shape[0]
             if pending_count >= 4 * self.batch_size:

@@ -134,7 +134,11 @@ def test_pipeline_tagger_and_saved_model_give_the_same_clip_scores(short_long_st
 
     _, evaluated = predict_clips(model, short_long_store, "test", segment=SEGMENT, mean=0.01, std=0.3,
                                  chunking=chunking, chunks=5)
-    tagged = np.stack([r.scores for r in Tagger.from_card(model, card).tag(clips)])
+    results = Tagger.from_card(model, card).tag(clips)
+    tagged = np.stack([r.scores for r in results])
+    for r, c in zip(results, clips):  # the taggram's times are where the card's chunking put each segment
+        starts = segments.segment_starts_np(len(c), SEGMENT, chunking=chunking, chunks=5)
+        np.testing.assert_allclose(r.times, starts / 22050)
     export = export_model(model, card, str(tmp_path / "m" / "1"))
     wave = np.zeros((len(clips), max(map(len, clips))), np.float32)
     for i, c in enumerate(clips):
