@@ -77,3 +77,28 @@ def test_one_training_run_reads_its_stores_manifest_once(tone_store, tmp_path, m
     reads.clear()
     evaluate_run(str(tmp_path / "run"), "test")
     assert len(reads) == 1
+
+
+def test_a_store_converted_at_16_khz_says_so_everywhere(tmp_path):
+    """The rate is a fact of the store (written into every example and the manifest) and of the pipelines built on
+    it, not a constant."""
+    import numpy as np
+
+    from sampleaudio.pipeline import count_eval_segments, read_clips
+    from sampleaudio.records import Clip, write_dataset
+
+    def loader(clip):
+        return np.full(int(clip.source), 0.1, np.float32)
+
+    clips = [Clip(f"c{k}", ("train", "valid", "test")[k % 3], (k % 2,), str(16000 + 100 * k)) for k in range(6)]
+    manifest = write_dataset(clips, tmp_path / "s16", dataset="speech-commands", labels=["a", "b"],
+                             multi_label=False, converter="test", converter_version="0", loader=loader,
+                             progress=False, sample_rate=16000)
+    store = Store.open(tmp_path / "s16")
+    assert manifest.sample_rate == store.sample_rate == 16000
+    assert store.seconds("train") == pytest.approx((16000 + 16300) / 16000, abs=1e-3)
+    assert {int(ex["num_samples"]) for ex in read_clips(store, "test").as_numpy_iterator()} == {16200, 16500}
+    assert count_eval_segments(store, "test", 8000) == 4
+    with pytest.raises(Exception, match="sample_rate must be a positive integer"):
+        write_dataset(clips, tmp_path / "bad", dataset="x", labels=["a", "b"], multi_label=False, converter="t",
+                      converter_version="0", loader=loader, progress=False, sample_rate=0)
