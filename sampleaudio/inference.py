@@ -1,7 +1,8 @@
 """Tag and embed audio with a trained model: ``sampleaudio.tag`` / ``sampleaudio.embed`` and their CLIs.
 
 Inputs may be file paths, folders (searched recursively for audio files), glob patterns, numpy arrays
-(mono, 22,050 Hz) or ``(array, sample_rate)`` pairs. An existing path is always a path (``Song [Live].wav`` is not
+(mono, at the model card's ``sample_rate``: 22,050 Hz for sampleaudio's runs) or ``(array, sample_rate)`` pairs
+(resampled to the card's rate, as files are). An existing path is always a path (``Song [Live].wav`` is not
 a pattern); a pattern or folder that matches no file is an error. Files are decoded in a thread pool and the
 segments of many files share batches (musicnn and openl3 users asked for exactly that: no batch of one, no
 one-file-at-a-time). At most ``workers`` files are decoded ahead of the model (a bounded queue), and a file
