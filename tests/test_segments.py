@@ -108,7 +108,7 @@ def short_long_store(tmp_path_factory):
 def _tiny_model():
     keras.utils.set_random_seed(1)
     inp = keras.Input((SEGMENT, 1))
-    x = keras.layers.Conv1D(4, 27, strides=9, activation="relu")(inp)
+    x = keras.layers.Conv1D(4, 27, strides=9, activation="relu", name="conv")(inp)
     x = keras.layers.GlobalMaxPooling1D()(x)
     x = keras.layers.Dense(6, activation="relu", name="penultimate")(x)
     return keras.Model(inp, keras.layers.Dense(2, activation="sigmoid")(x))
@@ -152,6 +152,28 @@ def test_pipeline_tagger_and_saved_model_give_the_same_clip_scores(short_long_st
     assert served["num_segments"].numpy().tolist() == expected_segments
     with open(os.path.join(export, "sampleaudio.json")) as f:
         assert json.load(f)["chunking"] == chunking
+
+
+def test_max_then_mean_pools_a_time_axis_alike_in_the_tagger_and_the_saved_model(short_long_store, tmp_path):
+    """Park 2018's song feature: a conv layer's output, max over time per segment, mean over segments."""
+    from sampleaudio.export import export_model
+    from sampleaudio.inference import Tagger
+
+    model = _tiny_model()
+    card = {"labels": ["low", "high"], "segment": SEGMENT, "mean": 0.0, "std": 0.3, "embedding_layer": "conv",
+            "clip_pooling": "max-then-mean"}
+    clips = _clips(short_long_store)
+    embedded = np.stack([r.embedding for r in Tagger.from_card(model, card).embed(clips)])
+    conv = keras.Model(model.input, model.get_layer("conv").output)
+    expected = [np.asarray(conv(segments.clip_segments_np(c, SEGMENT)[..., None] / 0.3)).max(axis=1).mean(axis=0)
+                for c in clips]
+    np.testing.assert_allclose(embedded, np.stack(expected), rtol=1e-5, atol=1e-6)
+    wave = np.zeros((len(clips), max(map(len, clips))), np.float32)
+    for i, c in enumerate(clips):
+        wave[i, :len(c)] = c
+    embed = tf.saved_model.load(export_model(model, card, str(tmp_path / "e" / "1"))).signatures["embed"]
+    served = embed(waveform=tf.constant(wave), length=tf.constant([len(c) for c in clips], tf.int64))
+    np.testing.assert_allclose(served["embedding"].numpy(), embedded, rtol=1e-5, atol=1e-6)
 
 
 def test_a_run_with_an_old_card_still_evaluates_tags_and_exports(short_long_store, tmp_path):
