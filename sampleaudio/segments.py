@@ -212,8 +212,12 @@ def clip_segments_np(audio: np.ndarray, segment: int, *, chunking: str = "consec
                      chunks: int = WON2020_CHUNKS, max_segments: int | None = None) -> np.ndarray:
     """:func:`clip_segments` in numpy (the same windows, tiling short clips)."""
     audio = np.asarray(audio)
-    starts = segment_starts_np(audio.shape[0], segment, chunking=chunking, chunks=chunks)[:max_segments]
-    return audio[(starts[:, None] + np.arange(segment)[None, :]) % audio.shape[0]]
+    n = audio.shape[0]
+    if chunking == "consecutive" and n >= segment:  # a view: the same windows as the gather below, no copy
+        count = n // segment
+        return audio[: count * segment].reshape(count, segment)[:max_segments]
+    starts = segment_starts_np(n, segment, chunking=chunking, chunks=chunks)[:max_segments]
+    return audio[(starts[:, None] + np.arange(segment)[None, :]) % n]
 
 
 def standardise_np(x: np.ndarray, mean: float, std: float) -> np.ndarray:
