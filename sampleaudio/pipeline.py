@@ -23,7 +23,7 @@ import tensorflow as tf
 
 from sampleaudio.errors import ParameterError
 from sampleaudio.records import parse_example
-from sampleaudio.segments import clip_segments, pool_np, standardise, tile_pad
+from sampleaudio.segments import clip_segments, pool_np, segment_starts_np, standardise, tile_pad
 from sampleaudio.store import Store, open_store
 
 __all__ = [
@@ -60,9 +60,13 @@ def count_short_clips(data_dir: str | os.PathLike | Store, split: str, segment: 
 
 
 def count_eval_segments(data_dir: str | os.PathLike | Store, split: str, segment: int,
-                        max_segments: int | None = None) -> int:
+                        max_segments: int | None = None, *, chunking: str = "consecutive", chunks: int = 16) -> int:
     """How many segments :func:`eval_dataset` yields for ``split`` (from the store's index, without reading audio)."""
-    n = np.maximum(1, open_store(data_dir).num_samples(split) // segment)
+    lengths = open_store(data_dir).num_samples(split)
+    if chunking == "consecutive":
+        n = np.maximum(1, lengths // segment)
+    else:
+        n = np.full(lengths.shape, len(segment_starts_np(segment, segment, chunking=chunking, chunks=chunks)))
     if max_segments is not None:
         n = np.minimum(n, max_segments)
     return int(n.sum())

@@ -146,6 +146,11 @@ def test_pipeline_tagger_and_saved_model_give_the_same_clip_scores(short_long_st
     serve = tf.saved_model.load(export).signatures["serving_default"]
     served = serve(waveform=tf.constant(wave), length=tf.constant([len(c) for c in clips], tf.int64))
 
+    from sampleaudio.pipeline import count_eval_segments, eval_dataset
+
+    yielded = sum(int(x.shape[0]) for x, _, _ in eval_dataset(short_long_store, "test", segment=SEGMENT, batch_size=4,
+                                                               chunking=chunking, chunks=5))
+    assert count_eval_segments(short_long_store, "test", SEGMENT, chunking=chunking, chunks=5) == yielded
     np.testing.assert_allclose(tagged, evaluated, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(served["probabilities"].numpy(), evaluated, rtol=1e-5, atol=1e-6)
     expected_segments = [5] * 3 if chunking == "evenly-spaced" else [max(len(c), SEGMENT) // SEGMENT for c in clips]
