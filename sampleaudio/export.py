@@ -8,8 +8,8 @@ their true lengths):
   model's outputs pooled over the clip's segments as the card says, by default the mean over every
   non-overlapping segment, as in evaluation: :mod:`sampleaudio.segments`), ``labels [C]`` (the tag
   vocabulary, read from the ``labels.txt`` asset), ``num_segments [B]``.
-- ``embed(waveform, length)`` -> ``embedding [B, D]`` (the penultimate layer averaged over segments) and
-  ``num_segments``.
+- ``embed(waveform, length)`` -> ``embedding [B, D]`` (the card's embedding layer pooled over segments the same
+  way; a time axis is averaged, or maxed for ``max-then-mean``) and ``num_segments``.
 - ``labels()`` -> the vocabulary.
 
 Segmentation happens inside the graph: a clip shorter than one segment is tiled (as in training), a remainder
