@@ -15,32 +15,23 @@ import numpy as np
 import tensorflow as tf
 
 from sampleaudio.metrics import clip_metrics
-from sampleaudio.pipeline import AUTOTUNE, clip_average, read_clips, tile_pad
-from sampleaudio.records import read_manifest
+from sampleaudio.pipeline import clip_average, eval_dataset
+from sampleaudio.segments import WON2020_CHUNKS
+from sampleaudio.store import Store
 
 __all__ = ["chunk_dataset", "predict_chunked_clips", "evaluate_chunked", "evaluate_run_chunked"]
 
 
-def chunk_dataset(data_dir: str | os.PathLike, split: str, *, segment: int, count: int = 16, batch_size: int = 16,
-                  mean: float | None = None, std: float | None = None) -> tf.data.Dataset:
-    """Batches of ``(chunks [B, segment, 1], labels [B, C], clip_index [B])``, ``count`` chunks per clip."""
-    manifest = read_manifest(data_dir)
-    mean = manifest.mean if mean is None else mean
-    std = manifest.std if std is None else std
-
-    def cut(i, ex):
-        audio = tile_pad(ex["audio"], segment)
-        hop = (tf.shape(audio)[0] - segment) // count
-        starts = tf.range(count) * hop
-        chunks = tf.gather(audio, starts[:, None] + tf.range(segment)[None, :])
-        chunks = tf.expand_dims((chunks - mean) / std, -1)
-        return chunks, tf.tile(ex["labels"][None], [count, 1]), tf.fill([count], i)
-
-    ds = read_clips(data_dir, split).enumerate().map(cut, num_parallel_calls=AUTOTUNE, deterministic=True)
-    return ds.unbatch().batch(batch_size).prefetch(AUTOTUNE)
+def chunk_dataset(data_dir: str | os.PathLike | Store, split: str, *, segment: int, count: int = WON2020_CHUNKS,
+                  batch_size: int = 16, mean: float | None = None, std: float | None = None) -> tf.data.Dataset:
+    """Batches of ``(chunks [B, segment, 1], labels [B, C], clip_index [B])``, ``count`` chunks per clip
+    (:func:`sampleaudio.pipeline.eval_dataset` with ``chunking="evenly-spaced"``)."""
+    return eval_dataset(data_dir, split, segment=segment, batch_size=batch_size, mean=mean, std=std,
+                        chunking="evenly-spaced", chunks=count)
 
 
-def predict_chunked_clips(model: keras.Model, data_dir: str, split: str, *, segment: int, count: int = 16,
+def predict_chunked_clips(model: keras.Model, data_dir: str | Store, split: str, *, segment: int,
+                          count: int = WON2020_CHUNKS,
                           batch_size: int = 16, mean: float | None = None, std: float | None = None):
     """``(y_true, y_score)`` per clip: the model's outputs averaged over the clip's ``count`` chunks."""
     predict = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
@@ -55,7 +46,8 @@ def predict_chunked_clips(model: keras.Model, data_dir: str, split: str, *, segm
     return np.stack([labels[int(k)] for k in ids]), clip_scores
 
 
-def evaluate_chunked(model: keras.Model, data_dir: str, split: str = "test", *, segment: int, count: int = 16,
+def evaluate_chunked(model: keras.Model, data_dir: str | Store, split: str = "test", *, segment: int,
+                     count: int = WON2020_CHUNKS,
                      threshold: float = 0.5, **kwargs) -> dict:
     """Clip metrics (macro ROC-AUC, PR-AUC, ...) under the 16-chunk protocol."""
     y_true, y_score = predict_chunked_clips(model, data_dir, split, segment=segment, count=count, **kwargs)
@@ -64,14 +56,14 @@ def evaluate_chunked(model: keras.Model, data_dir: str, split: str = "test", *, 
     return result
 
 
-def evaluate_run_chunked(run_dir: str, split: str = "test", *, count: int = 16) -> dict:
-    """:func:`evaluate_chunked` of a finished training run (its store, segment and standardisation)."""
-    import json
-
-    from sampleaudio.runs import load_run
+def evaluate_run_chunked(run_dir: str, split: str = "test", *, count: int | None = None) -> dict:
+    """:func:`evaluate_chunked` of a finished training run (its store, and its card's segment and
+    standardisation); ``count`` chunks per clip (default: the card's ``chunks``, 16 for a card without one)."""
+    from sampleaudio.runs import load_run, read_model_card
+    from sampleaudio.segments import InputSpec
 
     model, config, task = load_run(run_dir)
-    with open(os.path.join(run_dir, "model_card.json")) as f:
-        card = json.load(f)
-    return evaluate_chunked(model, config.data.data_dir, split, segment=int(card["segment"]), count=count,
-                            threshold=task.threshold, mean=card["mean"], std=card["std"])
+    spec = InputSpec.from_card(read_model_card(run_dir))
+    return evaluate_chunked(model, config.data.data_dir, split, segment=spec.segment,
+                            count=spec.chunks if count is None else count, threshold=task.threshold,
+                            mean=spec.mean, std=spec.std)

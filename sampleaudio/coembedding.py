@@ -150,21 +150,17 @@ def track_embeddings(audio_branch: keras.Model, tracks: TaggedTracks, rows, *, s
                      std: float = 1.0, batch_size: int = 64, max_segments: int | None = None) -> np.ndarray:
     """Each track's embedding: the mean over its non-overlapping ``segment``-sample windows (a short track tiled to
     one window) of the audio branch's output, not renormalised (the authors' ``extract_embeddings_multi.py``)."""
+    from sampleaudio.segments import clip_segments_np, pool_np, standardise_np
+
     segs, owner = [], []
     for j, row in enumerate(rows):
-        a = tracks.audio(int(row))
-        count = max(1, a.size // segment)
-        if max_segments:
-            count = min(count, max_segments)
-        a = a[np.arange(count * segment) % a.size].reshape(count, segment)
-        segs.append((a - mean) / std)
-        owner += [j] * count
-    x, owner = np.concatenate(segs)[..., None].astype(np.float32), np.asarray(owner)
+        a = clip_segments_np(tracks.audio(int(row)), segment, max_segments=max_segments or None)
+        segs.append(standardise_np(a, mean, std))
+        owner += [j] * len(a)
+    x, owner = np.concatenate(segs)[..., None], np.asarray(owner)
     out = np.concatenate([np.asarray(audio_branch(x[i:i + batch_size], training=False))
                           for i in range(0, len(x), batch_size)])
-    emb = np.zeros((len(rows), out.shape[1]), np.float64)
-    np.add.at(emb, owner, out)
-    return (emb / np.bincount(owner, minlength=len(rows))[:, None]).astype(np.float32)
+    return pool_np(out, owner, "mean")[1].astype(np.float32)
 
 
 def load_word_branch(run_dir: str) -> tuple[np.ndarray, np.ndarray, dict]:

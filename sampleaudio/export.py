@@ -1,13 +1,15 @@
 """Export a trained run as a TF Serving SavedModel (``sampleaudio export RUN_DIR --out DIR/1``).
 
-Signatures (all take a batch of variable-length mono float32 waveforms at 22,050 Hz, zero-padded to the longest,
-with their true lengths):
+Signatures (all take a batch of variable-length mono float32 waveforms at the model card's sample rate, 22,050 Hz
+unless the card says otherwise and recorded in the export's ``sampleaudio.json``, zero-padded to the longest, with
+their true lengths):
 
 - ``serving_default(waveform [B, T] float32, length [B] int64)`` -> ``probabilities [B, C]`` (clip-level: the
-  model's outputs averaged over every non-overlapping segment, as in evaluation), ``labels [C]`` (the tag
+  model's outputs pooled over the clip's segments as the card says, by default the mean over every
+  non-overlapping segment, as in evaluation: :mod:`sampleaudio.segments`), ``labels [C]`` (the tag
   vocabulary, read from the ``labels.txt`` asset), ``num_segments [B]``.
-- ``embed(waveform, length)`` -> ``embedding [B, D]`` (the penultimate layer averaged over segments) and
-  ``num_segments``.
+- ``embed(waveform, length)`` -> ``embedding [B, D]`` (the card's embedding layer pooled over segments the same
+  way; a time axis is averaged, or maxed for ``max-then-mean``) and ``num_segments``.
 - ``labels()`` -> the vocabulary.
 
 Segmentation happens inside the graph: a clip shorter than one segment is tiled (as in training), a remainder
@@ -36,6 +38,14 @@ import numpy as np
 import tensorflow as tf
 
 from sampleaudio.errors import ParameterError
+from sampleaudio.segments import (
+    DEFAULT_SAMPLE_RATE,
+    WON2020_CHUNKS,
+    InputSpec,
+    batch_segments,
+    pool_segments,
+    standardise,
+)
 
 __all__ = ["ClipModel", "export_run", "export_model", "embedding_layer_name", "check_card", "MIN_SECONDS",
            "MAX_REQUEST_SECONDS"]
@@ -65,7 +75,7 @@ def check_card(card, model: keras.Model | None = None, where: str = "model card"
     if len(set(labels)) != len(labels):
         raise bad("'labels' are not unique")
     for key in ("segment", "sample_rate"):
-        value = card.get(key, 22050 if key == "sample_rate" else None)
+        value = card.get(key, DEFAULT_SAMPLE_RATE if key == "sample_rate" else None)
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise bad(f"'{key}' must be a positive integer, is {value!r}")
     for key in ("mean", "std"):
@@ -74,6 +84,10 @@ def check_card(card, model: keras.Model | None = None, where: str = "model card"
             raise bad(f"'{key}' must be a finite number, is {value!r}")
     if card["std"] <= 0:
         raise bad(f"'std' must be positive, is {card['std']}")
+    try:
+        InputSpec.from_card(card)  # chunking, chunks, clip_pooling
+    except ParameterError as exc:
+        raise bad(str(exc)) from exc
     if model is not None:
         outputs = model.output_shape[-1] if not isinstance(model.output_shape, list) else None
         if outputs is not None and outputs != len(labels) and not embedding_only:
@@ -100,11 +114,13 @@ def embedding_layer_name(model: keras.Model, card: dict | None = None) -> str:
 
 
 class ClipModel(tf.Module):
-    """A Keras model wrapped with in-graph segmentation, standardisation and clip averaging."""
+    """A Keras model wrapped with in-graph segmentation, standardisation and clip pooling
+    (:mod:`sampleaudio.segments`: the same cuts and pooling as evaluation and the Tagger)."""
 
     def __init__(self, model: keras.Model, labels: list[str], *, segment: int, mean: float, std: float,
-                 sample_rate: int = 22050, labels_file: str | None = None,
-                 max_request_seconds: float = MAX_REQUEST_SECONDS, embedding_layer: str | None = None):
+                 sample_rate: int = DEFAULT_SAMPLE_RATE, labels_file: str | None = None,
+                 max_request_seconds: float = MAX_REQUEST_SECONDS, embedding_layer: str | None = None,
+                 chunking: str = "consecutive", chunks: int = WON2020_CHUNKS, clip_pooling: str = "mean"):
         super().__init__(name="sampleaudio_clip_model")
         layer = embedding_layer or embedding_layer_name(model)
         embedder = keras.Model(model.inputs, [model.get_layer(layer).output, model.output], name="embedder")
@@ -118,6 +134,7 @@ class ClipModel(tf.Module):
         self.mean = float(mean)
         self.std = float(std)
         self.sample_rate = int(sample_rate)
+        self.chunking, self.chunks, self.clip_pooling = chunking, int(chunks), clip_pooling
         self.min_samples = int(MIN_SECONDS * sample_rate)
         self.max_request_samples = int(max_request_seconds * sample_rate)
         self.num_labels = len(labels)
@@ -153,19 +170,13 @@ class ClipModel(tf.Module):
             tf.debugging.assert_all_finite(waveform, message="waveform contains NaN or Inf"),
         ]
         with tf.control_dependencies(checks):
-            seg = tf.constant(self.segment, tf.int64)
-            padded = tf.maximum(length, seg)
-            count = padded // seg
-            starts = tf.ragged.range(count, dtype=tf.int64) * seg
-            rows = starts.value_rowids()
-            offsets = starts.flat_values[:, None] + tf.range(seg, dtype=tf.int64)[None, :]
-            offsets = tf.math.floormod(offsets, tf.gather(length, rows)[:, None])  # tiles short clips
-            index = tf.stack([tf.broadcast_to(rows[:, None], tf.shape(offsets)), offsets], axis=-1)
-            x = (tf.gather_nd(waveform, index) - self.mean) / self.std
+            x, rows, count = batch_segments(waveform, length, self.segment, chunking=self.chunking,
+                                            chunks=self.chunks)
+            x = standardise(x, self.mean, self.std)
         return x[..., None], rows, count
 
     def _average(self, values, rows, count):
-        return tf.math.unsorted_segment_mean(tf.cast(values, tf.float32), rows, tf.shape(count)[0])
+        return pool_segments(values, rows, tf.shape(count)[0], self.clip_pooling)
 
     def labels_tensor(self):
         if hasattr(self, "labels_asset"):
@@ -199,7 +210,7 @@ def export_run(run_dir: str, out_dir: str, *, overwrite: bool = False, weights: 
     """Export a finished training run's best model, or a registered pretrained model (``weights``: its file where
     the user supplies one), as a SavedModel at ``out_dir`` (e.g. ``models/tagger/1``)."""
     from sampleaudio.pretrained import is_pretrained, load_pretrained
-    from sampleaudio.runs import load_run
+    from sampleaudio.runs import load_run, read_model_card
 
     if is_pretrained(run_dir):
         model, card = load_pretrained(run_dir, weights)
@@ -210,17 +221,9 @@ def export_run(run_dir: str, out_dir: str, *, overwrite: bool = False, weights: 
 
     _refuse_unsafe_target(out_dir, [run_dir])  # before the (slow) model load
     model, _, _ = load_run(run_dir)
-    card = _read_card(os.path.join(run_dir, "model_card.json"))
+    card = read_model_card(run_dir)
     return export_model(model, card, out_dir, overwrite=overwrite, protect=[run_dir],
                         max_request_seconds=max_request_seconds)
-
-
-def _read_card(path: str) -> dict:
-    try:
-        with open(path, encoding="utf-8") as f:
-            return json.load(f)
-    except (OSError, ValueError) as exc:
-        raise ParameterError(f"'{path}' is missing or not a readable model card ({exc})") from exc
 
 
 def _is_export(path: str) -> bool:
@@ -276,10 +279,12 @@ def export_model(model: keras.Model, card: dict, out_dir: str, *, overwrite: boo
         labels_file = os.path.join(staging, "labels.txt")
         with open(labels_file, "w") as f:
             f.write("\n".join(card["labels"]) + "\n")
-        module = ClipModel(model, card["labels"], segment=card["segment"], mean=card["mean"], std=card["std"],
-                           sample_rate=card.get("sample_rate", 22050), labels_file=labels_file,
+        spec = InputSpec.from_card(card)
+        module = ClipModel(model, card["labels"], segment=spec.segment, mean=spec.mean, std=spec.std,
+                           sample_rate=spec.sample_rate, labels_file=labels_file,
                            max_request_seconds=max_request_seconds,
-                           embedding_layer=embedding_layer_name(model, card))
+                           embedding_layer=embedding_layer_name(model, card), chunking=spec.chunking,
+                           chunks=spec.chunks, clip_pooling=spec.pooling)
         export_dir = os.path.join(staging, "model")
         tf.saved_model.save(module, export_dir, signatures={"serving_default": module.serve, "embed": module.embed,
                                                             "labels": module.labels})

@@ -1,13 +1,15 @@
 """Tag and embed audio with a trained model: ``sampleaudio.tag`` / ``sampleaudio.embed`` and their CLIs.
 
 Inputs may be file paths, folders (searched recursively for audio files), glob patterns, numpy arrays
-(mono, 22,050 Hz) or ``(array, sample_rate)`` pairs. An existing path is always a path (``Song [Live].wav`` is not
+(mono, at the model card's ``sample_rate``: 22,050 Hz for sampleaudio's runs) or ``(array, sample_rate)`` pairs
+(resampled to the card's rate, as files are). An existing path is always a path (``Song [Live].wav`` is not
 a pattern); a pattern or folder that matches no file is an error. Files are decoded in a thread pool and the
 segments of many files share batches (musicnn and openl3 users asked for exactly that: no batch of one, no
 one-file-at-a-time). At most ``workers`` files are decoded ahead of the model (a bounded queue), and a file
 longer than ``max_seconds`` is refused, so memory does not grow with the number or length of the inputs.
-Each clip is cut like in evaluation: every non-overlapping segment, short clips tiled; clip scores are the mean
-over segments, and the per-segment scores form the tag-over-time matrix (a "taggram").
+Each clip is cut, standardised and pooled as its model card says (:mod:`sampleaudio.segments`, the same
+implementation as evaluation and the exported SavedModel): by default every non-overlapping segment, short clips
+tiled, clip scores the mean over segments; the per-segment scores form the tag-over-time matrix (a "taggram").
 
 A file that cannot be decoded (or anything else that goes wrong with one input, out-of-memory included, or a model
 output that is NaN) does not stop the others: its result carries the error.
@@ -26,8 +28,18 @@ from concurrent.futures import ThreadPoolExecutor
 import keras
 import numpy as np
 
-from sampleaudio.audio import MAX_SECONDS, SAMPLE_RATE, load
+from sampleaudio.audio import MAX_SECONDS, load
 from sampleaudio.errors import AudioDecodeError, ParameterError
+from sampleaudio.segments import (
+    DEFAULT_SAMPLE_RATE,
+    WON2020_CHUNKS,
+    InputSpec,
+    clip_segments_np,
+    pool_np,
+    reduce_time,
+    segment_starts_np,
+    standardise_np,
+)
 
 __all__ = ["Tagger", "TagResult", "EmbedResult", "tag", "embed", "expand_inputs", "write_tags", "write_embeddings"]
 
@@ -106,7 +118,7 @@ def _name(source, k: int) -> str:
     return source if isinstance(source, str) else f"array{k}"
 
 
-def _decode(source, sample_rate: int = SAMPLE_RATE, max_seconds: float | None = MAX_SECONDS) -> np.ndarray:
+def _decode(source, sample_rate: int = DEFAULT_SAMPLE_RATE, max_seconds: float | None = MAX_SECONDS) -> np.ndarray:
     if isinstance(source, str):
         return load(source, sr=sample_rate, max_seconds=max_seconds)
     if isinstance(source, tuple):
@@ -129,24 +141,28 @@ def _decode(source, sample_rate: int = SAMPLE_RATE, max_seconds: float | None = 
     return audio
 
 
+class _Segments(np.ndarray):
+    """A clip's segments ``[n, segment]`` with their start samples (``starts``)."""
+
+    starts: np.ndarray | None = None
+
+
 def _segments(audio: np.ndarray, segment: int) -> np.ndarray:
-    n = audio.shape[0]
-    if n < segment:
-        audio = audio[np.arange(segment) % n]  # tile, as the training and evaluation pipelines do
-    count = audio.shape[0] // segment
-    return audio[: count * segment].reshape(count, segment)
+    """Every consecutive segment, short clips tiled (:func:`sampleaudio.segments.clip_segments_np`)."""
+    return clip_segments_np(audio, segment)
 
 
 class Tagger:
-    """A trained model with what it needs to tag raw audio (labels, segment length, standardisation).
+    """A trained model with what it needs to tag raw audio (labels and the card's input path: segment length,
+    standardisation, sample rate, chunking, pooling; :class:`sampleaudio.segments.InputSpec`).
 
     Build it from a run directory (``best.keras`` + ``model_card.json``) with :meth:`from_path`.
     """
 
     def __init__(self, model: keras.Model, labels: Sequence[str], *, segment: int, mean: float, std: float,
-                 sample_rate: int = SAMPLE_RATE, batch_size: int = 32, workers: int = 4,
+                 sample_rate: int = DEFAULT_SAMPLE_RATE, batch_size: int = 32, workers: int = 4,
                  max_seconds: float | None = MAX_SECONDS, embedding_layer: str | None = None,
-                 clip_pooling: str = "mean"):
+                 clip_pooling: str = "mean", chunking: str = "consecutive", chunks: int = WON2020_CHUNKS):
         from sampleaudio.export import check_card
 
         check_card({"labels": list(labels), "segment": segment, "mean": mean, "std": std,
@@ -157,11 +173,12 @@ class Tagger:
         if max_seconds is not None and not max_seconds > 0:
             raise ParameterError(f"max_seconds must be positive or None. Received: max_seconds={max_seconds!r}")
         self.max_seconds = max_seconds
-        if clip_pooling not in ("mean", "first"):
-            raise ParameterError(f"clip_pooling must be 'mean' or 'first'. Received: {clip_pooling!r}")
+        self.spec = InputSpec(segment=int(segment), mean=float(mean), std=float(std), sample_rate=int(sample_rate),
+                              chunking=chunking, chunks=chunks, pooling=clip_pooling,
+                              embedding_layer=embedding_layer)
         self.model = model
         self.embedding_layer = embedding_layer  # the card's "penultimate" layer, when it names one
-        self.clip_pooling = clip_pooling  # clip embedding: mean over segments, or the first segment's
+        self.clip_pooling = clip_pooling  # segments -> clip: mean, max over time then mean, or the first segment's
         self.sample_rate = int(sample_rate)
         self.labels = list(labels)
         self.segment = int(segment)
@@ -172,14 +189,16 @@ class Tagger:
 
     @classmethod
     def from_card(cls, model: keras.Model, card: dict, **kwargs) -> Tagger:
-        """From a model and its model card (``labels``, ``segment``, ``mean``, ``std``, ``sample_rate``,
-        ``embedding_layer``, ``clip_pooling``)."""
+        """From a model and its model card (``labels``, ``segment``, ``mean``, ``std``, and where the card has them
+        ``sample_rate``, ``embedding_layer``, ``clip_pooling``, ``chunking``, ``chunks``; an old card without them
+        reads as 22,050 Hz, consecutive segments, mean pooling)."""
         from sampleaudio.export import check_card
 
         check_card(card, model)
-        return cls(model, card["labels"], segment=card["segment"], mean=card["mean"], std=card["std"],
-                   sample_rate=card.get("sample_rate", SAMPLE_RATE), embedding_layer=card.get("embedding_layer"),
-                   clip_pooling=card.get("clip_pooling", "mean"), **kwargs)
+        spec = InputSpec.from_card(card)
+        return cls(model, card["labels"], segment=spec.segment, mean=spec.mean, std=spec.std,
+                   sample_rate=spec.sample_rate, embedding_layer=spec.embedding_layer, clip_pooling=spec.pooling,
+                   chunking=spec.chunking, chunks=spec.chunks, **kwargs)
 
     @classmethod
     def from_path(cls, path: str, *, weights: str | None = None, **kwargs) -> Tagger:
@@ -189,6 +208,7 @@ class Tagger:
         import sampleaudio.models  # noqa: F401  (custom objects for load_model)
         from sampleaudio.export import check_card
         from sampleaudio.pretrained import is_pretrained, load_pretrained
+        from sampleaudio.runs import read_model_card
 
         if is_pretrained(path):
             return cls.from_card(*load_pretrained(path, weights), **kwargs)
@@ -199,11 +219,7 @@ class Tagger:
         if not os.path.exists(file) or not os.path.exists(card_path):
             raise ParameterError(f"'{path}' is not a finished sampleaudio run (needs best.keras and "
                                  "model_card.json); for an exported SavedModel use TF Serving or tf.saved_model.load")
-        try:
-            with open(card_path, encoding="utf-8") as f:
-                card = json.load(f)
-        except (OSError, ValueError) as exc:
-            raise ParameterError(f"'{card_path}' is not a readable model card ({exc})") from exc
+        card = read_model_card(folder)
         check_card(card, where=card_path)
         try:
             model = keras.saving.load_model(file)
@@ -220,18 +236,23 @@ class Tagger:
             if name not in names:
                 raise ParameterError(f"layer '{name}' is not in the model (multi-level features need a model "
                                      f"trained with multi=True); layers: {names[-8:]}")
-            out = self.model.get_layer(name).output
-            if len(out.shape) == 3:
-                out = keras.layers.GlobalAveragePooling1D()(out)
+            out = reduce_time(self.model.get_layer(name).output, self.clip_pooling)  # a time axis: mean or max
             self._heads[layer] = keras.Model(self.model.inputs, out)
         return self._heads[layer]
+
+    def _cut(self, audio: np.ndarray) -> np.ndarray:
+        """The segments of one clip as the card's chunking cuts them (their start samples in ``.starts``)."""
+        spec = self.spec
+        segs = clip_segments_np(audio, spec.segment, chunking=spec.chunking, chunks=spec.chunks).view(_Segments)
+        segs.starts = segment_starts_np(audio.shape[0], spec.segment, chunking=spec.chunking, chunks=spec.chunks)
+        return segs
 
     def _decoded(self, sources: list) -> Iterator[tuple[np.ndarray | None, str | None]]:
         """``(segments, None)`` or ``(None, error)`` per source, in order, decoded in a thread pool with at most
         ``workers`` files ahead of the consumer (a bounded queue: memory does not depend on ``len(sources)``)."""
         def decode(source):
             try:
-                return _segments(_decode(source, self.sample_rate, self.max_seconds), self.segment), None
+                return self._cut(_decode(source, self.sample_rate, self.max_seconds)), None
             except AudioDecodeError as exc:
                 return None, str(exc)
             except MemoryError:
@@ -254,7 +275,8 @@ class Tagger:
                 yield result
 
     def _run(self, sources: list, network: keras.Model, progress: bool):
-        """Segment outputs per source (or the error), batching segments across sources."""
+        """``(segment outputs, segment start times in seconds)`` per source (or the error), batching segments
+        across sources."""
         import tensorflow as tf
         from tqdm.auto import tqdm
 
@@ -262,19 +284,20 @@ class Tagger:
         outputs: list = [None] * len(sources)
         pending: list[tuple[int, np.ndarray]] = []
         pending_count = 0
+        times: dict[int, np.ndarray] = {}
 
         def flush():
             nonlocal pending, pending_count
             if not pending:
                 return
             x = np.concatenate([s for _, s in pending])
-            x = ((x - self.mean) / self.std)[..., None].astype(np.float32)
+            x = standardise_np(x, self.mean, self.std)[..., None]
             y = np.concatenate([np.asarray(predict(x[i:i + self.batch_size]))
                                 for i in range(0, x.shape[0], self.batch_size)])
             start = 0
             for k, segs in pending:
                 out = y[start:start + segs.shape[0]]
-                outputs[k] = out if np.all(np.isfinite(out)) else \
+                outputs[k] = (out, times[k]) if np.all(np.isfinite(out)) else \
                     "the model's output is NaN or Inf for this input (a diverged or broken model?)"
                 start += segs.shape[0]
             pending, pending_count = [], 0
@@ -284,6 +307,10 @@ class Tagger:
             if error:
                 outputs[k] = error
                 continue
+            # where each segment begins (consecutive segments where a decoder does not say)
+            starts = getattr(segs, "starts", None)
+            times[k] = (np.arange(segs.shape[0]) * self.segment if starts is None else starts) / self.sample_rate
+            segs = np.asarray(segs)
             pending.append((k, segs))
             pending_count += segs.shape[0]
             if pending_count >= 4 * self.batch_size:
@@ -302,8 +329,9 @@ class Tagger:
             if isinstance(out, str):
                 results.append(TagResult(_name(source, k), self.labels, None, None, None, error=out, top_k=top_k))
                 continue
-            times = np.arange(out.shape[0]) * self.segment / self.sample_rate
-            results.append(TagResult(_name(source, k), self.labels, out.mean(axis=0), out, times, top_k=top_k))
+            out, times = out
+            clip = pool_np(out, None, self.clip_pooling)[1][0].astype(out.dtype)
+            results.append(TagResult(_name(source, k), self.labels, clip, out, times, top_k=top_k))
         return results
 
     def embed(self, inputs, *, layer: str = "penultimate", progress: bool = False) -> list[EmbedResult]:
@@ -315,8 +343,8 @@ class Tagger:
             if isinstance(out, str):
                 results.append(EmbedResult(_name(source, k), None, None, None, error=out))
                 continue
-            times = np.arange(out.shape[0]) * self.segment / self.sample_rate
-            clip = out[0] if self.clip_pooling == "first" else out.mean(axis=0)
+            out, times = out
+            clip = pool_np(out, None, self.clip_pooling)[1][0].astype(out.dtype)
             results.append(EmbedResult(_name(source, k), clip, out, times))
         return results
 

@@ -22,7 +22,9 @@ import numpy as np
 import tensorflow as tf
 
 from sampleaudio.errors import ParameterError
-from sampleaudio.records import parse_example, read_index, read_manifest, shard_paths
+from sampleaudio.records import parse_example
+from sampleaudio.segments import clip_segments, pool_np, segment_starts_np, standardise, tile_pad
+from sampleaudio.store import Store, open_store
 
 __all__ = [
     "tile_pad",
@@ -43,45 +45,34 @@ AUTOTUNE = tf.data.AUTOTUNE
 TRAIN_EXAMPLES = ("fixed", "random_crop")
 
 
-def tile_pad(audio: tf.Tensor, length: int | tf.Tensor) -> tf.Tensor:
-    """Repeat a 1-D clip end to end until it holds at least ``length`` samples, then cut to the longer of both.
-
-    A clip already ``length`` or longer is returned unchanged.
-    """
-    n = tf.shape(audio)[0]
-    length = tf.cast(length, tf.int32)
-    reps = tf.maximum(1, (length + n - 1) // tf.maximum(n, 1))
-    tiled = tf.tile(audio, [reps])
-    return tiled[: tf.maximum(n, length)]
-
-
 def segment_clip(audio: tf.Tensor, segment: int) -> tf.Tensor:
     """Every non-overlapping ``segment``-sample window of a 1-D clip, shape ``[num_segments, segment]``.
 
-    Short clips are tile-padded to one segment first; a remainder shorter than a segment is dropped.
+    Short clips are tile-padded to one segment first; a remainder shorter than a segment is dropped
+    (:func:`sampleaudio.segments.clip_segments` with ``chunking="consecutive"``).
     """
-    audio = tile_pad(audio, segment)
-    n = tf.shape(audio)[0] // segment
-    return tf.reshape(audio[: n * segment], [n, segment])
+    return clip_segments(audio, segment)
 
 
-def count_short_clips(data_dir: str | os.PathLike, split: str, segment: int) -> int:
+def count_short_clips(data_dir: str | os.PathLike | Store, split: str, segment: int) -> int:
     """How many clips of ``split`` are shorter than ``segment`` samples (and so get tile-padded)."""
-    index = read_index(data_dir)
-    return int(((index["split"] == split) & (index["num_samples"] < segment)).sum())
+    return int((open_store(data_dir).num_samples(split) < segment).sum())
 
 
-def count_eval_segments(data_dir: str | os.PathLike, split: str, segment: int,
-                        max_segments: int | None = None) -> int:
+def count_eval_segments(data_dir: str | os.PathLike | Store, split: str, segment: int,
+                        max_segments: int | None = None, *, chunking: str = "consecutive", chunks: int = 16) -> int:
     """How many segments :func:`eval_dataset` yields for ``split`` (from the store's index, without reading audio)."""
-    index = read_index(data_dir)
-    n = np.maximum(1, index.loc[index["split"] == split, "num_samples"].to_numpy() // segment)
+    lengths = open_store(data_dir).num_samples(split)
+    if chunking == "consecutive":
+        n = np.maximum(1, lengths // segment)
+    else:
+        n = np.full(lengths.shape, len(segment_starts_np(segment, segment, chunking=chunking, chunks=chunks)))
     if max_segments is not None:
         n = np.minimum(n, max_segments)
     return int(n.sum())
 
 
-def count_train_segments(data_dir: str | os.PathLike, segment: int, max_segments: int | None = None,
+def count_train_segments(data_dir: str | os.PathLike | Store, segment: int, max_segments: int | None = None,
                          split: str = "train") -> int:
     """How many fixed segments one epoch of :func:`train_dataset` (``train_examples="fixed"``) holds.
 
@@ -92,39 +83,38 @@ def count_train_segments(data_dir: str | os.PathLike, segment: int, max_segments
     return count_eval_segments(data_dir, split, segment, max_segments)
 
 
-def read_clips(data_dir: str | os.PathLike, split: str, *, shuffle_files: bool = False,
+def read_clips(data_dir: str | os.PathLike | Store, split: str, *, shuffle_files: bool = False,
                seed: int | None = None) -> tf.data.Dataset:
     """Whole clips of one split as dicts (see :func:`sampleaudio.records.parse_example`)."""
-    manifest = read_manifest(data_dir)
-    files = shard_paths(data_dir, split)
+    store = open_store(data_dir)
+    files = store.shard_paths(split)
     ds = tf.data.Dataset.from_tensor_slices(files)
     if shuffle_files:
         ds = ds.shuffle(len(files), seed=seed, reshuffle_each_iteration=True)
     ds = ds.interleave(tf.data.TFRecordDataset, cycle_length=min(4, len(files)), num_parallel_calls=AUTOTUNE,
                        deterministic=True if seed is not None or not shuffle_files else None)
-    num_classes = manifest.num_classes
+    num_classes = store.num_classes
     return ds.map(lambda s: parse_example(s, num_classes), num_parallel_calls=AUTOTUNE, deterministic=True)
 
 
-def _stats(data_dir, mean, std):
-    manifest = read_manifest(data_dir)
-    mean = manifest.mean if mean is None else mean
-    std = manifest.std if std is None else std
+def _stats(store: Store, mean, std):
+    mean = store.mean if mean is None else mean
+    std = store.std if std is None else std
     if std <= 0:
         raise ParameterError(f"std must be positive. Received: std={std}")
     return float(mean), float(std)
 
 
-def _warn_short(data_dir, split, segment):
-    short = count_short_clips(data_dir, split, segment)
+def _warn_short(store: Store, split, segment):
+    short = count_short_clips(store, split, segment)
     if short:
-        warnings.warn(f"{short} clip(s) of split '{split}' in '{data_dir}' are shorter than {segment} samples "
+        warnings.warn(f"{short} clip(s) of split '{split}' in '{store}' are shorter than {segment} samples "
                       "and are tile-padded", stacklevel=3)
     return short
 
 
 def train_dataset(
-    data_dir: str | os.PathLike,
+    data_dir: str | os.PathLike | Store,
     *,
     segment: int,
     batch_size: int,
@@ -158,30 +148,29 @@ def train_dataset(
         raise ParameterError(f"train_examples must be one of {TRAIN_EXAMPLES}. Received: {train_examples!r}")
     if max_segments is not None and max_segments < 1:
         raise ParameterError(f"max_segments must be >= 1 or None. Received: max_segments={max_segments}")
-    mean, std = _stats(data_dir, mean, std)
-    _warn_short(data_dir, split, segment)
-    ds = read_clips(data_dir, split, shuffle_files=True, seed=seed)
+    store = open_store(data_dir)
+    mean, std = _stats(store, mean, std)
+    _warn_short(store, split, segment)
+    ds = read_clips(store, split, shuffle_files=True, seed=seed)
     if train_examples == "fixed":
         def cut(ex):
-            segs = segment_clip(ex["audio"], segment)
-            if max_segments is not None:
-                segs = segs[:max_segments]
+            segs = clip_segments(ex["audio"], segment, max_segments=max_segments)
             return segs, tf.tile(ex["labels"][None], [tf.shape(segs)[0], 1])
 
         ds = ds.map(cut, num_parallel_calls=AUTOTUNE, deterministic=True).unbatch()
-        ds = ds.cache() if _fits_in_memory(data_dir, split) else ds
+        ds = ds.cache() if _fits_in_memory(store, split) else ds
         ds = ds.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
         if repeat:
             ds = ds.repeat()
 
-        def standardise(x, labels):
-            return tf.reshape((x - mean) / std, [segment, 1]), labels
+        def standardised(x, labels):
+            return tf.reshape(standardise(x, mean, std), [segment, 1]), labels
 
-        ds = ds.map(standardise, num_parallel_calls=AUTOTUNE, deterministic=True)
+        ds = ds.map(standardised, num_parallel_calls=AUTOTUNE, deterministic=True)
         return ds.batch(batch_size, drop_remainder=drop_remainder).prefetch(AUTOTUNE)
 
     ds = ds.map(lambda ex: (ex["audio"], ex["labels"]), num_parallel_calls=AUTOTUNE, deterministic=True)
-    ds = ds.cache() if _fits_in_memory(data_dir, split) else ds
+    ds = ds.cache() if _fits_in_memory(store, split) else ds
     ds = ds.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
     if repeat:
         ds = ds.repeat()
@@ -193,22 +182,19 @@ def train_dataset(
         room = tf.cast(tf.shape(audio)[0] - segment + 1, tf.int64)
         start = tf.math.floormod(r, room)
         x = audio[start: start + segment]
-        x = (x - mean) / std
-        return tf.reshape(x, [segment, 1]), labels
+        return tf.reshape(standardise(x, mean, std), [segment, 1]), labels
 
     ds = ds.map(crop, num_parallel_calls=AUTOTUNE, deterministic=True)
     return ds.batch(batch_size, drop_remainder=drop_remainder).prefetch(AUTOTUNE)
 
 
-def _fits_in_memory(data_dir, split, limit_bytes: int = 2 << 30) -> bool:
+def _fits_in_memory(store: Store, split, limit_bytes: int = 2 << 30) -> bool:
     """Cache decoded clips in RAM when the split's float32 audio is under ``limit_bytes`` (2 GiB)."""
-    manifest = read_manifest(data_dir)
-    seconds = manifest.splits.get(split, {}).get("seconds", 0.0)
-    return seconds * manifest.sample_rate * 4 < limit_bytes
+    return store.seconds(split) * store.sample_rate * 4 < limit_bytes
 
 
 def eval_dataset(
-    data_dir: str | os.PathLike,
+    data_dir: str | os.PathLike | Store,
     split: str,
     *,
     segment: int,
@@ -216,26 +202,29 @@ def eval_dataset(
     mean: float | None = None,
     std: float | None = None,
     max_segments: int | None = None,
+    chunking: str = "consecutive",
+    chunks: int = 16,
 ) -> tf.data.Dataset:
     """Batches of ``(waveform [B, segment, 1], labels [B, C], clip_index [B])`` over every segment of every clip.
 
     Segments of one clip are consecutive and share a ``clip_index`` (the clip's position in the split), so
     :func:`clip_average` turns segment predictions into clip predictions. ``max_segments`` caps the segments
-    taken from each clip (the original code used the first 10 of MTAT's 29 s clips).
+    taken from each clip (the original code used the first 10 of MTAT's 29 s clips). ``chunking`` and
+    ``chunks``: how each clip is cut (:mod:`sampleaudio.segments`: every consecutive segment, or Won 2020's
+    ``chunks`` evenly spaced ones).
     """
     if segment < 1 or batch_size < 1:
         raise ParameterError(f"segment and batch_size must be >= 1. Received: segment={segment}, "
                              f"batch_size={batch_size}")
-    mean, std = _stats(data_dir, mean, std)
-    _warn_short(data_dir, split, segment)
-    ds = read_clips(data_dir, split).enumerate()
+    store = open_store(data_dir)
+    mean, std = _stats(store, mean, std)
+    _warn_short(store, split, segment)
+    ds = read_clips(store, split).enumerate()
 
     def cut(i, ex):
-        segs = segment_clip(ex["audio"], segment)
-        if max_segments is not None:
-            segs = segs[:max_segments]
+        segs = clip_segments(ex["audio"], segment, chunking=chunking, chunks=chunks, max_segments=max_segments)
         n = tf.shape(segs)[0]
-        segs = tf.expand_dims((segs - mean) / std, -1)
+        segs = tf.expand_dims(standardise(segs, mean, std), -1)
         return segs, tf.tile(ex["labels"][None], [n, 1]), tf.fill([n], i)
 
     ds = ds.map(cut, num_parallel_calls=AUTOTUNE, deterministic=True).unbatch()
@@ -246,11 +235,6 @@ def clip_average(segment_scores: np.ndarray, clip_index: np.ndarray) -> tuple[np
     """Average segment-level scores per clip.
 
     Returns ``(clip_ids_in_order, clip_scores)`` where ``clip_scores[k]`` is the mean over the segments whose
-    ``clip_index`` equals ``clip_ids_in_order[k]``.
+    ``clip_index`` equals ``clip_ids_in_order[k]`` (:func:`sampleaudio.segments.pool_np` with ``"mean"``).
     """
-    segment_scores = np.asarray(segment_scores, dtype=np.float64)
-    clip_index = np.asarray(clip_index)
-    ids, inverse, counts = np.unique(clip_index, return_inverse=True, return_counts=True)
-    sums = np.zeros((ids.shape[0],) + segment_scores.shape[1:])
-    np.add.at(sums, inverse, segment_scores)
-    return ids, sums / counts.reshape((-1,) + (1,) * (segment_scores.ndim - 1))
+    return pool_np(segment_scores, clip_index, "mean")

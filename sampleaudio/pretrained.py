@@ -5,7 +5,9 @@ Each entry maps a public name (``musicnn-mtt``, ``park2018-artist``, ...) to a l
 weights path (``None`` when the weights come from an installed package) and returns ``(model, card)``: a Keras
 model taking segments ``[N, segment, 1]`` and a model card with the same keys as a training run's
 ``model_card.json`` (``labels``, ``segment``, ``mean``, ``std``, and optionally ``sample_rate``,
-``embedding_layer``, ``clip_pooling``: ``mean`` over segments (default) or ``first`` segment only). Adding a pretrained model is one line here and its loader in the family's own module.
+``embedding_layer``, ``chunking``, ``chunks`` and ``clip_pooling``: ``mean`` over segments (default),
+``max-then-mean`` or the ``first`` segment only; :class:`sampleaudio.segments.InputSpec`, whose defaults fill what a
+card leaves out). Adding a pretrained model is one line here and its loader in the family's own module.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import importlib
 from typing import Any
 
 from sampleaudio.errors import ParameterError
+from sampleaudio.segments import InputSpec
 
 __all__ = ["PRETRAINED", "is_pretrained", "load_pretrained"]
 
@@ -42,4 +45,7 @@ def load_pretrained(name: str, weights: str | None = None) -> tuple[Any, dict]:
     missing = {"labels", "segment", "mean", "std"} - set(card)
     if missing:
         raise ParameterError(f"pretrained model '{name}': its card lacks {sorted(missing)}")
-    return model, card
+    try:
+        return model, InputSpec.complete(card)  # the input-path fields it leaves out, at their defaults
+    except (ParameterError, TypeError) as exc:
+        raise ParameterError(f"pretrained model '{name}': {exc}") from exc

@@ -10,7 +10,8 @@ Layout of a converted dataset folder::
       manifest.json                      dataset, labels, counts, durations, train mean/std, skips
       clips.csv                          one row per written clip (id, split, shard, samples, labels)
 
-Each clip is stored whole, as 16-bit PCM at 22,050 Hz; segmenting happens in tf.data
+Each clip is stored whole, as 16-bit PCM at the store's rate (22,050 Hz unless converted at another, recorded in the
+manifest); segmenting happens in tf.data
 (:mod:`sampleaudio.pipeline`), so one store serves every segment length (the original code cut
 segments on disk, which ties a store to one model).
 
@@ -353,6 +354,7 @@ def write_dataset(
     skipped: Sequence[dict[str, str]] = (),
     extra: dict[str, Any] | None = None,
     progress: bool = True,
+    sample_rate: int = SAMPLE_RATE,
 ) -> Manifest:
     """Convert ``clips`` into a sharded TFRecord store at ``out_dir`` and write its manifest.
 
@@ -364,8 +366,8 @@ def write_dataset(
         labels: the label vocabulary, in index order.
         multi_label: multi-hot (tagging) or one-hot (single-label classification) targets.
         converter, converter_version: who wrote the store, recorded for provenance.
-        loader: returns a clip's float32 mono audio at 22,050 Hz; default decodes ``clip.source`` as a file.
-            Must be picklable when ``workers > 1``.
+        loader: returns a clip's float32 mono audio at ``sample_rate``; default decodes ``clip.source`` as a
+            file at that rate. Must be picklable when ``workers > 1``.
         workers: worker processes (``spawn`` context: TensorFlow is not fork-safe), or a :class:`ShardWorkers`
             that writes the shards elsewhere (e.g. ``data_prep.beam.BeamWorkers`` on an Apache Beam runner).
         clips_per_shard: clips in each shard.
@@ -374,6 +376,8 @@ def write_dataset(
             in the manifest beside the ones that fail to decode.
         extra: dataset-specific facts for the manifest (e.g. the split rule).
         progress: show a tqdm progress bar.
+        sample_rate: the store's rate (22,050 Hz, the rate of sampleaudio's stores, unless a model family needs
+            another: Won 2020 and musicnn run at 16 kHz), recorded in every example and the manifest.
 
     Raises:
         ParameterError: duplicate clip ids, an unknown split, or a label index out of range.
@@ -382,6 +386,11 @@ def write_dataset(
     """
     if clips_per_shard < 1:
         raise ParameterError(f"clips_per_shard must be >= 1. Received: clips_per_shard={clips_per_shard}")
+    if isinstance(sample_rate, bool) or not isinstance(sample_rate, int) or sample_rate < 1:
+        raise ParameterError(f"sample_rate must be a positive integer. Received: sample_rate={sample_rate!r}")
+    if isinstance(workers, ShardWorkers) and sample_rate != SAMPLE_RATE:
+        raise ParameterError(f"a ShardWorkers writes {SAMPLE_RATE} Hz stores; convert at {sample_rate} Hz with "
+                             "local workers")
     if not isinstance(workers, ShardWorkers) and not (isinstance(workers, int) and workers >= 1):
         raise ParameterError(f"workers must be an int >= 1 or a ShardWorkers. Received: workers={workers!r}")
     labels = list(labels)
@@ -397,7 +406,7 @@ def write_dataset(
             raise ParameterError(f"clip '{c.clip_id}' has label indices {bad} outside [0, {len(labels)})")
     if not clips:
         raise ParameterError(f"no clips to convert for dataset '{dataset}'")
-    loader = loader or FileLoader()
+    loader = loader or FileLoader(sr=sample_rate)
     extra = dict(extra or {})
 
     out_dir = os.fspath(out_dir)
@@ -409,17 +418,21 @@ def write_dataset(
     with _conversion_lock(out_dir):
         return _write_planned(plan, out_dir, dataset=dataset, labels=labels, multi_label=multi_label,
                               converter=converter, converter_version=converter_version, loader=loader,
-                              workers=workers, seed=seed, skipped=skipped, extra=extra, progress=progress)
+                              workers=workers, seed=seed, skipped=skipped, extra=extra, progress=progress,
+                              sample_rate=sample_rate)
 
 
 def _write_planned(plan: dict[str, list[Clip]], out_dir: str, *, dataset: str, labels: list[str],
                    multi_label: bool, converter: str, converter_version: str,
                    loader: Callable[[Clip], np.ndarray], workers: int, seed: int,
-                   skipped: Sequence[dict[str, str]], extra: dict[str, Any], progress: bool) -> Manifest:
+                   skipped: Sequence[dict[str, str]], extra: dict[str, Any], progress: bool,
+                   sample_rate: int = SAMPLE_RATE) -> Manifest:
     from tqdm.auto import tqdm
 
-    digest = _plan_digest(plan, {"dataset": dataset, "labels": labels, "seed": seed,
-                                 "converter_version": converter_version})
+    settings = {"dataset": dataset, "labels": labels, "seed": seed, "converter_version": converter_version}
+    if sample_rate != SAMPLE_RATE:  # (absent at the default rate: plans written before stay resumable)
+        settings["sample_rate"] = sample_rate
+    digest = _plan_digest(plan, settings)
     plan_path = os.path.join(out_dir, PLAN)
     if os.path.exists(plan_path):
         try:
@@ -457,12 +470,13 @@ def _write_planned(plan: dict[str, list[Clip]], out_dir: str, *, dataset: str, l
             bar.update(sum(len(plan[n]) for n in todo))
         elif workers == 1 or len(todo) <= 1:
             for name in todo:
-                write_shard(os.path.join(out_dir, name), plan[name], loader)
+                write_shard(os.path.join(out_dir, name), plan[name], loader, sample_rate)
                 bar.update(len(plan[name]))
         else:
             ctx = multiprocessing.get_context("spawn")
             with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-                futures = {pool.submit(write_shard, os.path.join(out_dir, n), plan[n], loader): n for n in todo}
+                futures = {pool.submit(write_shard, os.path.join(out_dir, n), plan[n], loader, sample_rate): n
+                           for n in todo}
                 for fut in as_completed(futures):
                     fut.result()
                     bar.update(len(plan[futures[fut]]))
@@ -471,13 +485,13 @@ def _write_planned(plan: dict[str, list[Clip]], out_dir: str, *, dataset: str, l
 
     manifest = _finalise(out_dir, plan, dataset=dataset, labels=labels, multi_label=multi_label,
                          converter=converter, converter_version=converter_version,
-                         pre_skipped=list(skipped), extra=extra)
+                         pre_skipped=list(skipped), extra=extra, sample_rate=sample_rate)
     return manifest
 
 
 def _finalise(out_dir: str, plan: dict[str, list[Clip]], *, dataset: str, labels: list[str], multi_label: bool,
               converter: str, converter_version: str, pre_skipped: list[dict[str, str]],
-              extra: dict[str, Any]) -> Manifest:
+              extra: dict[str, Any], sample_rate: int = SAMPLE_RATE) -> Manifest:
     import pandas as pd
 
     rows, skipped = [], list(pre_skipped)
@@ -491,7 +505,7 @@ def _finalise(out_dir: str, plan: dict[str, list[Clip]], *, dataset: str, labels
         info = splits.setdefault(split, {"clips": 0, "seconds": 0.0, "shards": []})
         info["shards"].append(name)
         info["clips"] += len(st["clips"])
-        info["seconds"] += sum(n for _, _, n, _ in st["clips"]) / SAMPLE_RATE
+        info["seconds"] += sum(n for _, _, n, _ in st["clips"]) / sample_rate
         skipped.extend(st["skipped"])
         shards[name] = {"clips": len(st["clips"]), "bytes": st.get("bytes"), "sha256": st.get("sha256")}
         for clip_id, sp, n, lab in st["clips"]:
@@ -509,7 +523,7 @@ def _finalise(out_dir: str, plan: dict[str, list[Clip]], *, dataset: str, labels
         mean, std = 0.0, 1.0
     if std == 0.0:
         std = 1.0
-    manifest = Manifest(dataset=dataset, labels=labels, multi_label=multi_label, sample_rate=SAMPLE_RATE,
+    manifest = Manifest(dataset=dataset, labels=labels, multi_label=multi_label, sample_rate=sample_rate,
                         splits=splits, mean=float(mean), std=std, skipped=skipped, converter=converter,
                         converter_version=converter_version, extra=extra, shards=shards)
     index = pd.DataFrame(rows, columns=["clip_id", "split", "shard", "num_samples", "labels"])
@@ -559,8 +573,8 @@ def _check_manifest(m: Manifest, path: str) -> None:
             raise bad(f"{name} is {value!r}")
     if m.std <= 0:
         raise bad(f"std must be positive, is {m.std}")
-    if m.sample_rate != SAMPLE_RATE:
-        raise bad(f"sample_rate {m.sample_rate!r} (stores are {SAMPLE_RATE} Hz)")
+    if isinstance(m.sample_rate, bool) or not isinstance(m.sample_rate, int) or m.sample_rate < 1:
+        raise bad(f"sample_rate {m.sample_rate!r} (a positive number of samples per second)")
     if not isinstance(m.splits, dict) or not set(m.splits) <= set(SPLITS):
         raise bad(f"splits must be a subset of {SPLITS}")
     for split, info in m.splits.items():
@@ -594,9 +608,10 @@ def read_index(data_dir: str | os.PathLike):
     return index
 
 
-def shard_paths(data_dir: str | os.PathLike, split: str) -> list[str]:
-    """Paths of one split's shards, in order, after checking that each is there with its recorded size."""
-    manifest = read_manifest(data_dir)
+def shard_paths(data_dir: str | os.PathLike, split: str, *, manifest: Manifest | None = None) -> list[str]:
+    """Paths of one split's shards, in order, after checking that each is there with its recorded size
+    (``manifest``: the store's, when already read)."""
+    manifest = read_manifest(data_dir) if manifest is None else manifest
     if split not in manifest.splits:
         raise DatasetLayoutError(f"'{data_dir}' has no '{split}' split (it has {sorted(manifest.splits)})")
     paths = []
@@ -631,14 +646,15 @@ def _check_shard(path: str, recorded: dict[str, Any] | None, *, checksum: bool) 
 
 
 def verify_store(data_dir: str | os.PathLike, splits: Sequence[str] = SPLITS, *, checksum: bool = True,
-                 require: Sequence[str] = ()) -> Manifest:
+                 require: Sequence[str] = (), manifest: Manifest | None = None) -> Manifest:
     """Check a store before it is used: a readable manifest, every shard of ``splits`` present with its recorded
-    size (and SHA-256 when ``checksum``), and each split of ``require`` present with at least one clip.
+    size (and SHA-256 when ``checksum``), and each split of ``require`` present with at least one clip
+    (``manifest``: the store's, when already read).
 
     Raises:
         DatasetLayoutError: naming the store, the shard or the split and what is wrong.
     """
-    manifest = read_manifest(data_dir)
+    manifest = read_manifest(data_dir) if manifest is None else manifest
     for split in require:
         if manifest.splits.get(split, {}).get("clips", 0) < 1:
             counts = ", ".join(f"{k}: {v['clips']}" for k, v in manifest.splits.items())

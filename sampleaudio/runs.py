@@ -2,7 +2,8 @@
 
 A run folder (written by :func:`sampleaudio.train.train`) holds ``config.json``, ``environment.json`` (versions
 and git commit), ``history.csv``, ``state.json`` and ``checkpoints/`` while it trains, and ``best.keras``,
-``model_card.json`` (what the input path needs: segment, mean/std, sample rate, labels, embedding layer) and
+``model_card.json`` (what the input path needs, :class:`sampleaudio.segments.InputSpec`: segment, mean/std, sample
+rate, chunking, pooling, embedding layer; and the labels) and
 ``final_metrics.json`` once it has finished. Evaluation, export, inference and the reports read runs through this
 module; none of them imports the trainer.
 """
@@ -25,6 +26,7 @@ from sampleaudio.checks import config_from_file_dict
 from sampleaudio.config import ExperimentConfig
 from sampleaudio.errors import ParameterError
 from sampleaudio.fileio import write_json_atomic
+from sampleaudio.segments import InputSpec
 from sampleaudio.tasks import Task
 
 __all__ = ["in_float32", "environment", "write_json", "read_run_config", "read_model_card", "load_run", "run_is_finished",
@@ -71,7 +73,9 @@ def read_run_config(path: str) -> ExperimentConfig:
 
 
 def read_model_card(run_dir: str) -> dict:
-    """A finished run's ``model_card.json``."""
+    """A finished run's ``model_card.json``, the input-path fields a card written before them lacks filled in with
+    what they then meant (:meth:`sampleaudio.segments.InputSpec.card_defaults`: 22,050 Hz, consecutive segments,
+    mean pooling). Every entry point (evaluate, tag, embed, export, the chunked evaluation) reads cards here."""
     path = os.path.join(run_dir, "model_card.json")
     try:
         with open(path, encoding="utf-8") as f:
@@ -80,7 +84,10 @@ def read_model_card(run_dir: str) -> dict:
         raise ParameterError(f"'{path}' is missing or not a model card ({exc})") from exc
     if not isinstance(card, dict):
         raise ParameterError(f"'{path}' is not a model card (a JSON object)")
-    return card
+    try:
+        return InputSpec.complete(card)
+    except (ParameterError, TypeError) as exc:
+        raise ParameterError(f"'{path}': {exc}") from exc
 
 
 def run_is_finished(run_dir: str) -> bool:

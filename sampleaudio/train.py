@@ -46,7 +46,6 @@ from sampleaudio.errors import DatasetLayoutError, ParameterError, TrainingDiver
 from sampleaudio.evaluate import evaluate_model
 from sampleaudio.fileio import atomic_open
 from sampleaudio.pipeline import count_eval_segments, count_train_segments, eval_dataset, train_dataset
-from sampleaudio.records import read_manifest, verify_store
 from sampleaudio.runs import (
     environment,
     load_run,
@@ -55,6 +54,8 @@ from sampleaudio.runs import (
     standardization,
     write_json,
 )
+from sampleaudio.segments import InputSpec
+from sampleaudio.store import Store
 from sampleaudio.tasks import Task, task_for
 
 __all__ = ["build_model", "train", "load_run", "environment", "run_is_finished"]
@@ -172,12 +173,14 @@ def train_segments_per_clip(task: Task, segment: int, sample_rate: int) -> int:
 
 def _steps_per_epoch(config: ExperimentConfig, manifest, segment: int, task: Task | None = None) -> int:
     """``TrainConfig.steps_per_epoch`` when set; else one pass: ``ceil(segments / batch)`` for fixed segments
-    (the original's), or the training audio's duration in segments for random crops."""
+    (the original's), or the training audio's duration in segments for random crops. ``manifest``: the opened
+    :class:`~sampleaudio.store.Store` (or its manifest)."""
     if config.train.steps_per_epoch:
         return int(config.train.steps_per_epoch)
     if config.data.train_examples == "fixed":
         cap = train_segments_per_clip(task, segment, manifest.sample_rate)
-        return max(1, math.ceil(count_train_segments(config.data.data_dir, segment, cap) / config.data.batch_size))
+        store = manifest if isinstance(manifest, Store) else config.data.data_dir
+        return max(1, math.ceil(count_train_segments(store, segment, cap) / config.data.batch_size))
     info = manifest.splits["train"]
     segments = max(info["clips"], int(info["seconds"] * manifest.sample_rate // segment))
     return max(1, math.ceil(segments / config.data.batch_size))
@@ -219,8 +222,10 @@ def train(config: ExperimentConfig, run_dir: str, *, verbose: int = 1) -> dict:
         if run_is_finished(run_dir):
             with open(os.path.join(run_dir, "final_metrics.json")) as f:
                 return json.load(f)
-    # the store is checked (shards, checksums, the splits training needs) before the run folder is written
-    manifest = verify_store(config.data.data_dir, require=sorted({"train", "valid", config.eval.split}))
+    # the store is opened once (its manifest read and checked, shards and checksums and the splits training needs
+    # verified) before the run folder is written; the pipelines and the evaluation share it
+    # (`manifest` is the opened Store: the manifest's facts, and the files)
+    manifest = Store.open(config.data.data_dir, verify=True, require=sorted({"train", "valid", config.eval.split}))
     try:
         task = task_for(manifest.dataset, manifest.num_classes)
     except KeyError as exc:
@@ -302,10 +307,10 @@ def _train(config, run_dir, task, manifest, segment, mean, std, steps, verbose, 
         else:
             model = build_model(config.model, task)
             model = model if objective is None else objective.wrap(model)
-    val = eval_dataset(config.data.data_dir, "valid", segment=segment, batch_size=config.data.batch_size,
+    val = eval_dataset(manifest, "valid", segment=segment, batch_size=config.data.batch_size,
                        mean=mean, std=std, max_segments=config.data.max_valid_segments)
     val = val.map(lambda x, y, i: (x, y))
-    val_steps = math.ceil(count_eval_segments(config.data.data_dir, "valid", segment, config.data.max_valid_segments)
+    val_steps = math.ceil(count_eval_segments(manifest, "valid", segment, config.data.max_valid_segments)
                           / config.data.batch_size)
     if objective is not None:
         val, val_steps = objective.valid_dataset(), objective.valid_steps()
@@ -327,7 +332,7 @@ def _train(config, run_dir, task, manifest, segment, mean, std, steps, verbose, 
             state.update(epoch=0, wait=0, best_val_loss=None, stage_started=True)
         while state["epoch"] < tc.max_epochs_per_stage and state["wait"] < tc.patience:
             started = time.time()
-            ds = train_dataset(config.data.data_dir, segment=segment, batch_size=config.data.batch_size,
+            ds = train_dataset(manifest, segment=segment, batch_size=config.data.batch_size,
                                seed=tc.seed * 100003 + state["global_epoch"], shuffle_buffer=config.data.shuffle_buffer,
                                mean=mean, std=std, drop_remainder=tc.distribute != "none",
                                train_examples=config.data.train_examples, max_segments=segments_per_clip,
@@ -380,14 +385,14 @@ def _train(config, run_dir, task, manifest, segment, mean, std, steps, verbose, 
     if objective is not None:
         return _finish_objective(objective, model, config, run_dir, manifest, segment, mean, std, state)
     model.save(os.path.join(run_dir, "best.keras"))
-    card = {"labels": read_manifest(config.data.data_dir).labels, "task": dataclasses.asdict(task),
-            "segment": segment, "mean": manifest.mean if mean is None else mean,
-            "std": manifest.std if std is None else std, "dataset": manifest.dataset,
-            "synthetic": "synthetic" in manifest.extra, "architecture": config.model.architecture,
-            "embedding_layer": registry.embedding_layer(config.model.architecture, model),
-            "sample_rate": manifest.sample_rate}
+    spec = InputSpec(segment=segment, mean=manifest.mean if mean is None else mean,
+                     std=manifest.std if std is None else std, sample_rate=manifest.sample_rate,
+                     embedding_layer=registry.embedding_layer(config.model.architecture, model))
+    card = {"labels": manifest.labels, "task": dataclasses.asdict(task), **spec.card_fields(),
+            "dataset": manifest.dataset, "synthetic": "synthetic" in manifest.extra,
+            "architecture": config.model.architecture}
     write_json(os.path.join(run_dir, "model_card.json"), card)
-    result, per_class = evaluate_model(model, config.data.data_dir, task, split=config.eval.split, segment=segment,
+    result, per_class = evaluate_model(model, manifest, task, split=config.eval.split, segment=segment,
                                        threshold=config.eval.threshold, batch_size=config.eval.batch_size,
                                        mean=mean, std=std, max_segments=config.data.max_eval_segments)
     result["parameters"] = int(sum(np.prod(w.shape) for w in model.trainable_weights))
@@ -403,7 +408,7 @@ def _finish_objective(objective, model, config, run_dir, manifest, segment, mean
                                                     max_segments=config.data.max_eval_segments)
     encoder.save(os.path.join(run_dir, "best.keras"))
     card = {"segment": segment, "mean": objective.mean, "std": objective.std, "dataset": manifest.dataset,
-            "synthetic": "synthetic" in manifest.extra, **card_fields}
+            "synthetic": "synthetic" in manifest.extra, "sample_rate": manifest.sample_rate, **card_fields}
     write_json(os.path.join(run_dir, "model_card.json"), card)
     result["parameters"] = int(sum(np.prod(w.shape) for w in encoder.trainable_weights))
     result["epochs"] = state["global_epoch"]

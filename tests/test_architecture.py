@@ -20,9 +20,9 @@ LAYERS = {
     "sampleaudio.metrics": 0, "sampleaudio.checks": 0, "sampleaudio.cpu": 0, "sampleaudio.audio": 0, "sampleaudio.wordvectors": 0,
     "sampleaudio.zeroshot_metrics": 0, "sampleaudio.zeroshot_split": 0,
     # the store
-    "sampleaudio.records": 1, "sampleaudio.inspect_store": 1,
+    "sampleaudio.records": 1, "sampleaudio.inspect_store": 1, "sampleaudio.store": 1,
     # tf.data pipelines
-    "sampleaudio.pipeline": 2, "sampleaudio.sampler": 2,
+    "sampleaudio.pipeline": 2, "sampleaudio.sampler": 2, "sampleaudio.segments": 2,
     # converters and proxies (write stores), models
     "data_prep": 3, "data_prep.*": 3, "sampleaudio.models": 3, "sampleaudio.models.*": 3,
     "sampleaudio.model_registry": 3,

@@ -576,7 +576,8 @@ def test_evaluate_on_another_store_standardises_with_the_training_statistics(run
 
     monkeypatch.setattr(evaluate, "evaluate_model", fake)
     evaluate.evaluate_run(run, data_dir=str(tmp_path / "other"))
-    assert (seen["mean"], seen["std"]) == (0.0, 0.3) and seen["data_dir"] == str(tmp_path / "other")
+    # the store scored is OTHER (opened once: a Store, which is a path-like of its folder)
+    assert (seen["mean"], seen["std"]) == (0.0, 0.3) and os.fspath(seen["data_dir"]) == str(tmp_path / "other")
 
 
 def test_crafted_run_folders(run, tmp_path, capsys):
