@@ -11,6 +11,7 @@ arms interleaved and repeated (``--repeats``); compare ratios within one run:
 - ``sampleaudio``: ``sampleaudio.inference.Tagger`` over the folder with the package's CPU defaults
   (:mod:`sampleaudio.cpu`), files decoded in threads and their segments batched together;
 - ``onednn=0`` / ``onednn=1``: the same Tagger with oneDNN forced off / on (``SAMPLEAUDIO_ONEDNN``);
+- ``bf16``: the same Tagger with ``precision="bfloat16"`` (``sampleaudio tag --precision bfloat16``);
 - with ``--musicnn``: ``musicnn.extractor.extractor(file, model='MTT_musicnn')`` file by file, its public API
   (install: ``pip install --no-deps musicnn "tf-keras==2.21.*" librosa``; run with ``TF_USE_LEGACY_KERAS=1``).
 
@@ -44,7 +45,7 @@ from sampleaudio.tasks import TASKS
 task = TASKS["mtat"]
 model = from_preset("mtat", block="se", multi=True, init_features=int(sys.argv[3]))
 tagger = Tagger(model, [f"tag{i}" for i in range(50)], segment=task.segment, mean=task.paper_mean,
-                std=task.paper_std, batch_size=int(sys.argv[2]))
+                std=task.paper_std, batch_size=int(sys.argv[2]), precision=sys.argv[4])
 t1 = time.perf_counter()
 r0 = resource.getrusage(resource.RUSAGE_SELF)
 results = tagger.tag(sys.argv[1])
@@ -118,9 +119,10 @@ def main(argv=None) -> int:
     p.add_argument("--seconds", type=float, default=30.0, help="length of each file")
     p.add_argument("--batch-size", type=int, default=32, help="segments per forward pass")
     p.add_argument("--width", type=int, default=128, help="init_features of the SampleCNN (128 = the paper's)")
-    p.add_argument("--arms", nargs="+", default=["plain", "sampleaudio", "onednn=0", "onednn=1"],
+    p.add_argument("--arms", nargs="+", default=["plain", "sampleaudio", "bf16", "onednn=0"],
                    help="plain (TensorFlow imported first, keras model.predict per file), sampleaudio (Tagger with "
-                        "the package's CPU defaults), onednn=0|1 (Tagger with oneDNN forced)")
+                        "the package's CPU defaults), bf16 (Tagger with precision='bfloat16'), onednn=0|1 "
+                        "(Tagger with oneDNN forced)")
     p.add_argument("--repeats", type=int, default=2, help="fresh processes per arm, interleaved")
     p.add_argument("--musicnn", action="store_true", help="also time musicnn's extractor (needs musicnn)")
     args = p.parse_args(argv)
@@ -138,7 +140,8 @@ def main(argv=None) -> int:
         call = [folder, str(args.batch_size), str(args.width)]
         for _ in range(args.repeats):
             for arm in args.arms:  # interleaved: slow phases of a shared machine hit every arm alike
-                r = _run(_PLAIN if arm == "plain" else _SAMPLEAUDIO, call, _arm_env(env, arm))
+                precision = "bfloat16" if arm == "bf16" else "float32"
+                r = _run(_PLAIN if arm == "plain" else _SAMPLEAUDIO, [*call, precision], _arm_env(env, arm))
                 if r is None:
                     raise SystemExit(f"tagging.py: arm {arm} failed (its error is above)")
                 print(f"  {arm}: {json.dumps(r)}", file=sys.stderr, flush=True)

@@ -241,7 +241,7 @@ def _cmd_tag(args: argparse.Namespace) -> int:
         return tag_with_vocab(args)
 
     tagger = Tagger.from_path(args.model, weights=args.weights, batch_size=args.batch_size,
-                              max_seconds=args.max_seconds)
+                              max_seconds=args.max_seconds, precision=args.precision)
     results = tagger.tag(args.files, top_k=args.top_k, progress=not args.quiet)
     for r in results:
         if r.error:
@@ -257,7 +257,7 @@ def _cmd_embed(args: argparse.Namespace) -> int:
     from sampleaudio.inference import Tagger, write_embeddings
 
     tagger = Tagger.from_path(args.model, weights=args.weights, batch_size=args.batch_size,
-                              max_seconds=args.max_seconds)
+                              max_seconds=args.max_seconds, precision=args.precision)
     results = tagger.embed(args.files, layer=args.layer, progress=not args.quiet)
     for r in results:
         if r.error:
@@ -273,6 +273,13 @@ def _cmd_export(args: argparse.Namespace) -> int:
     print(export_run(args.run_dir, args.out, overwrite=args.overwrite, weights=args.weights,
                      max_request_seconds=args.max_request_seconds))
     return 0
+
+
+def _add_precision(p) -> None:
+    p.add_argument("--precision", default="float32", choices=["float32", "bfloat16"],
+                   help="arithmetic of the forward pass: float32 (scores equal the exported SavedModel's) or "
+                        "bfloat16 (about 1.5x less CPU time at full width on CPUs with AVX-512 BF16 or AMX; scores "
+                        "differ by about 0.01)")
 
 
 def _add_inference_parsers(sub) -> None:
@@ -291,6 +298,7 @@ def _add_inference_parsers(sub) -> None:
     p.add_argument("--out", help="results file: .csv, .json or .npz")
     p.add_argument("--batch-size", type=_positive_int, default=32, help="segments per forward pass")
     _add_max_seconds(p)
+    _add_precision(p)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_tag)
 
@@ -305,6 +313,7 @@ def _add_inference_parsers(sub) -> None:
                    help="penultimate (head's hidden layer), multi (multi-level features) or a layer name")
     p.add_argument("--batch-size", type=_positive_int, default=32, help="segments per forward pass")
     _add_max_seconds(p)
+    _add_precision(p)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_embed)
 

@@ -211,6 +211,8 @@ def train(config: ExperimentConfig, run_dir: str, *, verbose: int = 1) -> dict:
     config_path = os.path.join(run_dir, "config.json")
     old = read_run_config(config_path) if os.path.exists(config_path) else None
     # the run records the precision it trains in, not "auto"; a run being resumed keeps its own
+    if old is not None:
+        old = _resolve_mixed_precision(old)  # a hand-written config may say "auto" too
     config = _resolve_mixed_precision(config, None if old is None else old.train.mixed_precision)
     if old is not None:
         # fields added later compare as their defaults; `notes` is prose, not part of a run's identity

@@ -137,6 +137,21 @@ def test_tag_api_over_files_folders_globs_and_arrays(run, clips, tmp_path):
     assert np.load(tmp_path / "tags.npz")["scores"].shape == (6, 2)
 
 
+def test_tagger_float32_by_default_bfloat16_on_request(run, clips):
+    from sampleaudio.errors import ParameterError
+
+    exact = Tagger.from_path(run)  # whatever precision the run trained in, tags are computed in float32
+    fast = Tagger.from_path(run, precision="bfloat16")
+    assert {layer.compute_dtype for layer in exact.model.layers} == {"float32"}
+    assert fast.model.get_layer("block0_conv").compute_dtype == "bfloat16"
+    assert fast.model.get_layer("pred").compute_dtype == "float32"
+    for a, b in zip(exact.tag(clips), fast.tag(clips)):
+        assert a.error is None and b.error is None and b.scores.dtype == a.scores.dtype
+        np.testing.assert_allclose(a.scores, b.scores, atol=0.05)
+    with pytest.raises(ParameterError, match="precision"):
+        Tagger.from_path(run, precision="float16")
+
+
 def test_embed_layers(run, clips):
     pen = sampleaudio.embed(clips, run)
     multi = sampleaudio.embed(clips, run, layer="multi")
