@@ -26,7 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 import keras
 import numpy as np
 
-from sampleaudio.audio import MAX_SECONDS, SAMPLE_RATE, load
+from sampleaudio.audio import MAX_SECONDS, SAMPLE_RATE, load, resample
 from sampleaudio.errors import AudioDecodeError, ParameterError
 
 __all__ = ["Tagger", "TagResult", "EmbedResult", "tag", "embed", "expand_inputs", "write_tags", "write_embeddings"]
@@ -116,10 +116,7 @@ def _decode(source, sample_rate: int = SAMPLE_RATE, max_seconds: float | None = 
         if isinstance(sr, bool) or not isinstance(sr, (int, np.integer)) or sr <= 0:
             raise AudioDecodeError("<array>", f"sample rate must be a positive integer, got {sr!r}")
         audio = np.asarray(audio, dtype=np.float32)
-        if sr != sample_rate:
-            import soxr
-
-            audio = soxr.resample(audio, sr, sample_rate, quality="HQ")
+        audio = resample(audio, sr, sample_rate)
     else:
         audio = np.asarray(source, dtype=np.float32)
     if audio.ndim != 1:

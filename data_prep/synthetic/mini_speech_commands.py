@@ -24,7 +24,7 @@ import numpy as np
 
 from data_prep.speech_commands import WORDS
 from data_prep.synthetic.espeak import ENGLISH_VOICES, VARIANTS, Speaker, synthesize
-from sampleaudio.audio import SAMPLE_RATE
+from sampleaudio.audio import SAMPLE_RATE, resample
 from sampleaudio.errors import AudioDecodeError, ParameterError
 from sampleaudio.records import Clip, Manifest, write_dataset
 
@@ -94,10 +94,7 @@ class MiniSpeechLoader:
         s = r["speaker"]
         speech, sr = synthesize(r["word"], Speaker(s["voice"], s["variant"], r["pitch"], s["range"], r["rate"]),
                                  seed=r["seed"])
-        if sr != SAMPLE_RATE:
-            import soxr
-
-            speech = soxr.resample(speech, sr, SAMPLE_RATE, quality="HQ")
+        speech = resample(speech, sr, SAMPLE_RATE)
         # trim eSpeak's leading/trailing silence
         loud = np.flatnonzero(np.abs(speech) > 0.01)
         if loud.size == 0:
