@@ -25,8 +25,8 @@ import json
 import numpy as np
 
 from data_prep.dcase2017 import CLASSES
-from data_prep.synthetic.mini_speech_commands import colored_noise
 from data_prep.synthetic.render import Note, render_notes
+from data_prep.synthetic.signals import colored_noise
 from sampleaudio.audio import SAMPLE_RATE
 from sampleaudio.errors import ParameterError
 from sampleaudio.records import Clip, Manifest, write_dataset
