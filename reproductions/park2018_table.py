@@ -186,7 +186,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     import keras
 
-    from sampleaudio.features import mfcc_statistics
+    from sampleaudio.baselines import mfcc_statistics
     from sampleaudio.models.artist_cnn import PARK2018_FRAMES, PARK2018_HOP, ArtistEncoder, song_embedder_from
 
     p = PROFILES[args.profile]

@@ -7,8 +7,8 @@ import pytest
 from data_prep import speech_commands
 from data_prep.synthetic import ensure, mini_dcase, mini_mtat, mini_speech_commands
 from data_prep.synthetic.render import Note, instrument_tag, render_notes
-from data_prep.synthetic.sanity import mfcc_baseline
 from sampleaudio import pipeline
+from sampleaudio.baselines import mfcc_baseline
 from sampleaudio.records import read_index, read_manifest
 
 
