@@ -18,7 +18,7 @@ LAYERS = {
     "sampleaudio._version": 0, "sampleaudio.errors": 0, "sampleaudio.config": 0, "sampleaudio.fileio": 0,
     "sampleaudio.tasks": 0, "sampleaudio.losses": 0, "sampleaudio.clipped_losses": 0,
     "sampleaudio.metrics": 0, "sampleaudio.checks": 0, "sampleaudio.cpu": 0, "sampleaudio.audio": 0, "sampleaudio.wordvectors": 0,
-    "sampleaudio.zeroshot_metrics": 0, "sampleaudio.zeroshot_split": 0,
+    "sampleaudio.zeroshot_metrics": 0, "sampleaudio.zeroshot_split": 0, "sampleaudio.cli_types": 0,
     # the store
     "sampleaudio.records": 1, "sampleaudio.inspect_store": 1,
     # tf.data pipelines

@@ -399,6 +399,22 @@ def test_bad_inference_arguments(capsys, tmp_path):
     assert "--workers" in one_line_error(capsys, ["prep", "mini-mtat", "--out", str(tmp_path), "--workers", "0"], 2)
 
 
+@pytest.mark.parametrize("argv, option", [
+    (["search", "calm piano", "--index", "i", "--top", "0"], "--top"),
+    (["search", "calm piano", "--index", "i", "--top", "-1"], "--top"),
+    (["neighbours", "piano", "--run", "r", "--top", "0"], "--top"),
+    (["neighbours", "piano", "--run", "r", "--vector-top", "-1"], "--vector-top"),
+    (["index", "m", "f.wav", "--out", "o", "--batch-size", "0"], "--batch-size"),
+    (["similar", "q.wav", "--index", "i", "--top", "-1"], "--top"),
+    (["similar", "q.wav", "--index", "i", "--top", "x"], "--top"),
+    (["plot-embeddings", "--index", "i", "--out", "o.png", "--seed", "-1"], "--seed"),
+])
+def test_bad_retrieval_and_zeroshot_arguments(argv, option, capsys):
+    """The retrieval and zero-shot subcommands check their numbers as `train` does: one argparse line."""
+    line = one_line_error(capsys, argv, 2)
+    assert option in line and ("must be in" in line or "expected an integer" in line)
+
+
 @pytest.mark.parametrize("section, field, value", [
     ("train", "steps_per_epoch", -1), ("model", "num_blocks", 0), ("data", "segment", 0), ("train", "patience", 0),
     ("model", "dropout", 1.5), ("data", "batch_size", 0), ("eval", "threshold", 5.0), ("train", "lr", float("inf")),
