@@ -99,7 +99,7 @@ def stores(profile: str, data_root: str | None, workers: int) -> tuple[str, str 
     """The artist source store, the tag source store (``None``: none on real data) and the target stores."""
     p = PROFILES[profile]
     if p.synthetic:
-        from data_prep.synthetic import ensure
+        from sampleaudio.data_prep.synthetic import ensure
 
         source = ensure("mini-artists", size=p.size, root=data_root, workers=workers)
         tags = ensure("mini-artists-tags", size=p.size, root=data_root, workers=workers)

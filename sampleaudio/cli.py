@@ -30,14 +30,14 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _cmd_prep(args: argparse.Namespace) -> int:
-    from data_prep import REAL, SYNTHETIC, get_converter
+    from sampleaudio.data_prep import REAL, SYNTHETIC, get_converter
     from sampleaudio.inspect_store import summarize
 
     conv = get_converter(args.dataset)
     workers = args.workers
     if args.runner != "local":
         try:
-            from data_prep.beam import BeamWorkers
+            from sampleaudio.data_prep.beam import BeamWorkers
         except ImportError as exc:
             print(f"sampleaudio prep: --runner {args.runner}: {exc}", file=sys.stderr)
             return 2
@@ -50,7 +50,7 @@ def _cmd_prep(args: argparse.Namespace) -> int:
         conv.convert(args.src, args.out, workers=workers, progress=not args.quiet)
     else:
         assert args.dataset in SYNTHETIC
-        from data_prep.synthetic import require_synth
+        from sampleaudio.data_prep.synthetic import require_synth
 
         require_synth(args.dataset)
         conv.convert(args.out, size=args.size, seed=args.seed, workers=workers, progress=not args.quiet)
@@ -303,7 +303,7 @@ def _add_max_seconds(p) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from data_prep import CONVERTERS
+    from sampleaudio.data_prep import CONVERTERS
 
     parser = _Parser(
         prog="sampleaudio",

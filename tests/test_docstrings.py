@@ -16,11 +16,11 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 def modules_with_examples() -> list[str]:
     out = []
-    for top in ("sampleaudio", "data_prep"):
+    for top, name in (("sampleaudio", "sampleaudio"), ("data_prep", "sampleaudio.data_prep")):  # pyproject package-dir
         for path in sorted((ROOT / top).rglob("*.py")):
             if ">>>" in path.read_text(encoding="utf-8"):
-                parts = list(path.relative_to(ROOT).with_suffix("").parts)
-                out.append(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
+                parts = list(path.relative_to(ROOT / top).with_suffix("").parts)
+                out.append(".".join([name, *(parts[:-1] if parts[-1] == "__init__" else parts)]))
     return out
 
 

@@ -436,7 +436,7 @@ def test_bad_config_values_are_refused_before_the_run_folder_is_written(tone_sto
 def test_speech_commands_lists_bom_latin1_empty_and_upper_case_wav(tmp_path):
     import layouts
 
-    from data_prep import speech_commands
+    from sampleaudio.data_prep import speech_commands
 
     src = tmp_path / "sc"
     split = layouts.make_speech_commands(str(src), words=speech_commands.WORDS[:2], speakers=4)
@@ -462,7 +462,7 @@ def test_speech_commands_lists_bom_latin1_empty_and_upper_case_wav(tmp_path):
 
 
 def _mtat(root, rows):
-    from data_prep import mtat
+    from sampleaudio.data_prep import mtat
 
     os.makedirs(root / "mp3" / "0", exist_ok=True)
     tags = list(mtat.TOP50[:3])
@@ -490,7 +490,7 @@ def test_mtat_bad_cells_and_paths_outside_src(tmp_path):
 def test_dcase_empty_evaluation_csv_is_refused(tmp_path):
     import layouts
 
-    from data_prep import dcase2017
+    from sampleaudio.data_prep import dcase2017
 
     layouts.make_dcase2017(str(tmp_path), per_class=1, seconds=0.2, sr=8000)
     (tmp_path / "groundtruth_weak_label_evaluation_set.csv").write_bytes(b"")

@@ -4,11 +4,11 @@ import os
 import numpy as np
 import pytest
 
-from data_prep import speech_commands
-from data_prep.synthetic import ensure, mini_dcase, mini_mtat, mini_speech_commands
-from data_prep.synthetic.render import Note, instrument_tag, render_notes
 from sampleaudio import pipeline
 from sampleaudio.baselines import mfcc_baseline
+from sampleaudio.data_prep import speech_commands
+from sampleaudio.data_prep.synthetic import ensure, mini_dcase, mini_mtat, mini_speech_commands
+from sampleaudio.data_prep.synthetic.render import Note, instrument_tag, render_notes
 from sampleaudio.records import read_index, read_manifest
 
 
@@ -41,7 +41,7 @@ def test_an_utterance_depends_on_its_recipe_alone():
     # The breathy/whispered variants draw noise from the process's rand(): before it was seeded per utterance,
     # a clip synthesised after others differed from the same clip synthesised first (210 of the 2,240 default
     # clips differed between two generations).
-    from data_prep.synthetic.espeak import Speaker, synthesize
+    from sampleaudio.data_prep.synthetic.espeak import Speaker, synthesize
 
     clips = mini_speech_commands.plan("default", seed=0)
     load = mini_speech_commands.MiniSpeechLoader()
@@ -149,7 +149,7 @@ def test_shared_proxy_helpers_keep_the_old_outputs():
     """The proxies' shared helpers (issue #10: ``signals``, ``scores``) give what the proxy modules that used to
     hold them gave: the values below were printed by the old ``mini_speech_commands.colored_noise``,
     ``mini_mtat._tags`` and ``MiniMTATLoader._notes``, so the demo's cached stores stay valid."""
-    from data_prep.synthetic import scores, signals
+    from sampleaudio.data_prep.synthetic import scores, signals
 
     pinned = {"white": [0.40272, 0.957456, 0.385068, -1.518608], "pink": [0.10609, 0.759363, 0.25635, -0.964003],
               "brown": [-0.257075, 0.261763, 0.06491, -0.398694]}

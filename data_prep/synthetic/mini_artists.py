@@ -27,8 +27,8 @@ import json
 
 import numpy as np
 
-from data_prep.synthetic.render import render_notes
-from data_prep.synthetic.scores import catalog, drum_pattern, loop_notes, score_parts
+from sampleaudio.data_prep.synthetic.render import render_notes
+from sampleaudio.data_prep.synthetic.scores import catalog, drum_pattern, loop_notes, score_parts
 from sampleaudio.errors import AudioDecodeError, ParameterError
 from sampleaudio.records import Clip, Manifest, write_dataset
 

@@ -23,8 +23,9 @@ from collections import Counter
 
 import numpy as np
 
-from data_prep.synthetic.render import render_notes
-from data_prep.synthetic.scores import (
+from sampleaudio.audio import SAMPLE_RATE
+from sampleaudio.data_prep.synthetic.render import render_notes
+from sampleaudio.data_prep.synthetic.scores import (
     COLLECTIONS,
     Piece,
     catalog,
@@ -33,7 +34,6 @@ from data_prep.synthetic.scores import (
     provenance_tags,
     score_parts,
 )
-from sampleaudio.audio import SAMPLE_RATE
 from sampleaudio.errors import AudioDecodeError, ParameterError
 from sampleaudio.records import Clip, Manifest, write_dataset
 

@@ -22,10 +22,10 @@ import json
 
 import numpy as np
 
-from data_prep.speech_commands import WORDS
-from data_prep.synthetic.espeak import ENGLISH_VOICES, VARIANTS, Speaker, synthesize
-from data_prep.synthetic.signals import colored_noise
 from sampleaudio.audio import SAMPLE_RATE, resample
+from sampleaudio.data_prep.speech_commands import WORDS
+from sampleaudio.data_prep.synthetic.espeak import ENGLISH_VOICES, VARIANTS, Speaker, synthesize
+from sampleaudio.data_prep.synthetic.signals import colored_noise
 from sampleaudio.errors import AudioDecodeError, ParameterError
 from sampleaudio.records import Clip, Manifest, write_dataset
 

@@ -17,7 +17,7 @@ import warnings
 
 import numpy as np
 
-from data_prep.synthetic.render import Note, instrument_tag
+from sampleaudio.data_prep.synthetic.render import Note, instrument_tag
 from sampleaudio.errors import AudioDecodeError
 
 __all__ = ["Piece", "COLLECTIONS", "RHYTHMS", "catalog", "parse_score", "score_events", "score_parts", "loop_notes",
