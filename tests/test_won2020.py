@@ -68,8 +68,13 @@ CHECK_INPUTS = {"fcn": 327680, "crnn": 24576, "won_musicnn": 1024, "short_chunk_
                 "short_chunk_resnet": 16384, "harmonic_cnn": 80000}
 
 
-@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n == "short_chunk_resnet" else n
-                                  for n in sorted(WON2020)])  # the ResNet: ~25 s on the loaded 2-core machine
+# slow (20-25 s on the loaded 2-core machine): the ResNet (its conv blocks are short_chunk_cnn's) and musicnn (its
+# fit path runs in CI in test_the_shared_trainer_trains_a_won2020_model); the rest take 8-24 s there
+SLOW_CHECKS = {"short_chunk_resnet", "won_musicnn"}
+
+
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n in SLOW_CHECKS else n
+                                  for n in sorted(WON2020)])
 def test_standard_model_checks(name, tmp_path):
     """Config and ``.keras`` round trips, eager call, a fit step and mixed precision (tests/model_checks.py)."""
     segment = CHECK_INPUTS[name]
