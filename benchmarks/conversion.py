@@ -5,7 +5,7 @@
 
 The fixture is a MagnaTagATune folder in the release's exact layout (``tests/layouts.py``: tab-separated
 annotations, ``mp3/0..f/*.mp3`` at 16 kHz, so every clip is MP3-decoded and resampled to 22,050 Hz as with the
-real release), written once into a temporary folder. The same ``data_prep.mtat.convert`` then converts it with:
+real release), written once into a temporary folder. The same ``sampleaudio.data_prep.mtat.convert`` then converts it with:
 
 - ``local w=1`` / ``local w=2``: ``sampleaudio prep --workers 1|2`` (one process, or a spawn pool of two);
 - ``beam direct w=1`` / ``beam direct w=2``: ``--runner direct`` (Beam's DirectRunner in memory, or with two
@@ -38,7 +38,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def _arms():
-    from data_prep.beam import BeamWorkers
+    from sampleaudio.data_prep.beam import BeamWorkers
 
     return {"local w=1": 1, "local w=2": 2,
             "beam direct w=1": BeamWorkers("direct", num_workers=1),
@@ -47,7 +47,7 @@ def _arms():
 
 def _one(arm: str, src: str, out: str, clips_per_shard: int) -> float:
     """Child process: warm up, then time one conversion of ``src`` into ``out`` with ``arm``."""
-    from data_prep import mtat
+    from sampleaudio.data_prep import mtat
     from sampleaudio.records import write_dataset
 
     clips, skipped, vocab = mtat.list_clips(src)

@@ -2,7 +2,7 @@
 Last.fm tags (the paper's Tables 1-3 compare artist features with features of the same 1D CNN trained on tags).
 
 The paper does not publish the tag model's song list, so this converter trains it on the *same songs* as the
-artist models (:mod:`data_prep.msd_artist`: each artist's first 20 songs, 15/3/2): artist and tag features then
+artist models (:mod:`sampleaudio.data_prep.msd_artist`: each artist's first 20 songs, 15/3/2): artist and tag features then
 differ in their labels alone. The user adds the songs' tags to the artist list::
 
     SRC/artist_list.csv   columns song_id, artist, path, tags   (tags separated by ';', e.g. "rock;indie;90s",
@@ -17,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 from collections import Counter
 
-from data_prep.msd_artist import list_clips, read_list
+from sampleaudio.data_prep.msd_artist import list_clips, read_list
 from sampleaudio.errors import DatasetLayoutError
 from sampleaudio.records import Manifest, write_dataset
 

@@ -81,7 +81,7 @@ def describe(name: str, word_vectors: str) -> str:
 def store(profile: str, data_root: str | None, name: str, workers: int) -> str:
     p = PROFILES[profile]
     if p.synthetic:
-        from data_prep.synthetic import ensure
+        from sampleaudio.data_prep.synthetic import ensure
 
         return ensure("mini-mtat", size=p.size, root=data_root, workers=workers)
     if not data_root:

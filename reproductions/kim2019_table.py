@@ -171,7 +171,7 @@ def main(argv=None) -> int:
 
 def _reference_rows(stores: dict[str, str], root: str, with_model: bool) -> pd.DataFrame:
     """The chance and MFCC-baseline rows, one value per task column (cached under ``root``)."""
-    from data_prep.synthetic.sanity import baselines
+    from sampleaudio.baselines import baselines
 
     rows = {"chance": "chance (best constant)", "mfcc": "MFCC + logistic regression"}
     out = []

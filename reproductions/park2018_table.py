@@ -99,7 +99,7 @@ def stores(profile: str, data_root: str | None, workers: int) -> tuple[str, str 
     """The artist source store, the tag source store (``None``: none on real data) and the target stores."""
     p = PROFILES[profile]
     if p.synthetic:
-        from data_prep.synthetic import ensure
+        from sampleaudio.data_prep.synthetic import ensure
 
         source = ensure("mini-artists", size=p.size, root=data_root, workers=workers)
         tags = ensure("mini-artists-tags", size=p.size, root=data_root, workers=workers)
@@ -186,7 +186,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     import keras
 
-    from sampleaudio.features import mfcc_statistics
+    from sampleaudio.baselines import mfcc_statistics
     from sampleaudio.models.artist_cnn import PARK2018_FRAMES, PARK2018_HOP, ArtistEncoder, song_embedder_from
 
     p = PROFILES[args.profile]

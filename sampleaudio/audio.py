@@ -22,7 +22,8 @@ import soxr
 
 from sampleaudio.errors import AudioDecodeError, ParameterError
 
-__all__ = ["SAMPLE_RATE", "MAX_SECONDS", "load", "to_pcm16", "from_pcm16"]
+__all__ = ["SAMPLE_RATE", "MAX_SECONDS", "RESAMPLE_QUALITY", "load", "resample", "resample_stream", "to_pcm16",
+           "from_pcm16"]
 
 #: The sample rate every model and TFRecord store of sampleaudio uses (Lee 2017; Kim 2019).
 SAMPLE_RATE = 22050
@@ -31,6 +32,9 @@ SAMPLE_RATE = 22050
 #: A longer file is refused with a per-file error before any sample is decoded; pass ``max_seconds`` (CLI:
 #: ``--max-seconds``) to raise the limit, or ``duration`` to read part of the file.
 MAX_SECONDS = 3600.0
+
+#: soxr quality of every resampling in sampleaudio (files, arrays, synthesised speech): "HQ", 20-bit precision
+RESAMPLE_QUALITY = "HQ"
 
 # A file whose decoder returns fewer frames than its header announces, by more than this fraction,
 # is treated as truncated (MP3 frame counts are estimates, so allow a little slack).
@@ -63,7 +67,7 @@ def load(
 
     Args:
         path: an audio file (WAV, FLAC, OGG, MP3, anything libsndfile reads).
-        sr: target sample rate in Hz; the audio is resampled with soxr (``HQ``) when it differs.
+        sr: target sample rate in Hz; the audio is resampled (:func:`resample_stream`) when it differs.
         mono: average the channels; when False the result has shape ``(channels, samples)``.
         offset: start reading this many seconds into the file.
         duration: read at most this many seconds (``None``: to the end).
@@ -149,8 +153,7 @@ def _decode(path: str, sr: int, mono: bool, offset: float, duration: float | Non
         if start:
             f.seek(start)
         out_channels = 1 if mono else channels
-        stream = soxr.ResampleStream(native_sr, sr, out_channels, dtype="float32", quality="HQ") \
-            if native_sr != sr else None
+        stream = resample_stream(native_sr, sr, out_channels) if native_sr != sr else None
         parts, got = [], 0
         for block in f.blocks(blocksize=_BLOCK_FRAMES, frames=wanted, dtype="float32", always_2d=True):
             got += block.shape[0]
@@ -172,6 +175,30 @@ def _decode(path: str, sr: int, mono: bool, offset: float, duration: float | Non
     audio = np.concatenate(parts, axis=0) if len(parts) > 1 else parts[0]
     audio = audio[:, 0] if mono else audio.T
     return np.ascontiguousarray(audio, dtype=np.float32)
+
+
+def resample(audio: np.ndarray, orig_sr: int, target_sr: int) -> np.ndarray:
+    """Resample a whole signal from ``orig_sr`` to ``target_sr`` Hz with soxr at :data:`RESAMPLE_QUALITY`.
+
+    ``audio`` is ``(samples,)`` or ``(samples, channels)``; the result keeps its dtype (float32, float64 or
+    int16). Equal rates return ``audio`` unchanged.
+
+    >>> import numpy as np
+    >>> resample(np.zeros(44100, np.float32), 44100, 22050).shape
+    (22050,)
+    """
+    if orig_sr == target_sr:
+        return audio
+    return soxr.resample(audio, orig_sr, target_sr, quality=RESAMPLE_QUALITY)
+
+
+def resample_stream(orig_sr: int, target_sr: int, channels: int = 1) -> soxr.ResampleStream:
+    """A float32 soxr stream with the settings of :func:`resample`, for signals decoded block by block.
+
+    Feed it ``(frames, channels)`` blocks with ``resample_chunk(block, last=False)`` and finish with an empty
+    block and ``last=True``; the concatenated output equals :func:`resample` of the whole signal.
+    """
+    return soxr.ResampleStream(orig_sr, target_sr, channels, dtype="float32", quality=RESAMPLE_QUALITY)
 
 
 def _clock(seconds: float) -> str:

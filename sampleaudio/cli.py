@@ -10,6 +10,13 @@ import json
 import os
 import sys
 
+# argument types: every number is checked where it enters (one argparse line naming the option, exit code 2)
+from sampleaudio.cli_types import fraction as _fraction
+from sampleaudio.cli_types import non_negative_int as _non_negative_int
+from sampleaudio.cli_types import number as _number
+from sampleaudio.cli_types import positive_float as _positive_float
+from sampleaudio.cli_types import positive_int as _positive_int
+from sampleaudio.cli_types import unit_interval as _unit_interval
 from sampleaudio.model_registry import ARCHITECTURES
 
 __all__ = ["main", "build_parser"]
@@ -22,47 +29,15 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
 
 
-# Argument types: every number is checked where it enters, so a bad one is one line from argparse naming the
-# option (exit code 2) instead of a hang, a silent default or a traceback later.
-def _number(kind, *, low=None, high=None, low_open=False, high_open=False):
-    def parse(text: str):
-        import math
-
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected {'an integer' if kind is int else 'a number'}, "
-                                             f"got {text!r}") from None
-        if kind is float and not math.isfinite(value):
-            raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
-        if low is not None and (value <= low if low_open else value < low) or \
-                high is not None and (value >= high if high_open else value > high):
-            lo = "" if low is None else f"{'(' if low_open else '['}{low:g}"
-            hi = "" if high is None else f"{high:g}{')' if high_open else ']'}"
-            where = f"in {lo or '(-inf'}, {hi or 'inf)'}"
-            raise argparse.ArgumentTypeError(f"must be {where}, got {text}")
-        return value
-
-    parse.__name__ = "positive integer" if kind is int and low == 1 else kind.__name__
-    return parse
-
-
-_positive_int = _number(int, low=1)
-_non_negative_int = _number(int, low=0)
-_positive_float = _number(float, low=0, low_open=True)
-_unit_interval = _number(float, low=0, high=1)  # thresholds
-_fraction = _number(float, low=0, high=1, high_open=True)  # dropout, momentum
-
-
 def _cmd_prep(args: argparse.Namespace) -> int:
-    from data_prep import REAL, SYNTHETIC, get_converter
+    from sampleaudio.data_prep import REAL, SYNTHETIC, get_converter
     from sampleaudio.inspect_store import summarize
 
     conv = get_converter(args.dataset)
     workers = args.workers
     if args.runner != "local":
         try:
-            from data_prep.beam import BeamWorkers
+            from sampleaudio.data_prep.beam import BeamWorkers
         except ImportError as exc:
             print(f"sampleaudio prep: --runner {args.runner}: {exc}", file=sys.stderr)
             return 2
@@ -75,7 +50,7 @@ def _cmd_prep(args: argparse.Namespace) -> int:
         conv.convert(args.src, args.out, workers=workers, progress=not args.quiet)
     else:
         assert args.dataset in SYNTHETIC
-        from data_prep.synthetic import require_synth
+        from sampleaudio.data_prep.synthetic import require_synth
 
         require_synth(args.dataset)
         conv.convert(args.out, size=args.size, seed=args.seed, workers=workers, progress=not args.quiet)
@@ -339,7 +314,7 @@ def _add_max_seconds(p) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from data_prep import CONVERTERS
+    from sampleaudio.data_prep import CONVERTERS
 
     parser = _Parser(
         prog="sampleaudio",

@@ -28,6 +28,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from sampleaudio.config import TrainConfig
 from sampleaudio.errors import ParameterError
 
 __all__ = ["TaggedTracks", "load_tagged_tracks", "coembedding_dataset", "CoEmbeddingObjective", "track_embeddings",
@@ -175,23 +176,34 @@ def load_word_branch(run_dir: str) -> tuple[np.ndarray, np.ndarray, dict]:
     return kernel, bias, info
 
 
+def _choi2019_train() -> TrainConfig:
+    return TrainConfig(objective="coembedding", num_negatives=1)
+
+
 @dataclasses.dataclass
 class CoEmbeddingObjective:
-    """The co-embedding objective's pieces for the trainer (see the module docstring)."""
+    """The co-embedding objective's pieces for the trainer (see the module docstring).
+
+    Its settings are the run's :class:`~sampleaudio.config.TrainConfig` (``word_vectors``, ``num_negatives``,
+    ``margin``, ``unseen_fraction``, ``split_seed``, ``oov_tags``; ``seed`` seeds random word vectors), read
+    from ``train`` rather than copied; the default is Choi 2019's one negative per positive.
+    """
 
     data_dir: str
     segment: int
     batch_size: int
-    word_vectors: str = "glove-6b-50d"
-    num_negatives: int = 1
-    margin: float = 0.4
+    train: TrainConfig = dataclasses.field(default_factory=_choi2019_train)
     mean: float = 0.0
     std: float = 1.0
-    unseen_fraction: float = 0.2
-    split_seed: int = 0
-    oov_tags: str = "error"
-    vector_seed: int = 0
     valid_examples: int = 0
+
+    word_vectors = property(lambda self: self.train.word_vectors)
+    num_negatives = property(lambda self: self.train.num_negatives)
+    margin = property(lambda self: self.train.margin)
+    unseen_fraction = property(lambda self: self.train.unseen_fraction)
+    split_seed = property(lambda self: self.train.split_seed)
+    oov_tags = property(lambda self: self.train.oov_tags)
+    vector_seed = property(lambda self: self.train.seed, doc="seed of ``random:<dim>`` word vectors")
 
     def __post_init__(self):
         from sampleaudio.records import read_manifest
@@ -312,12 +324,8 @@ def objective_from_config(config, segment: int, mean, std) -> CoEmbeddingObjecti
     """The :class:`CoEmbeddingObjective` of an :class:`~sampleaudio.config.ExperimentConfig`."""
     from sampleaudio.records import read_manifest
 
-    tc = config.train
     if mean is None or std is None:
         manifest = read_manifest(config.data.data_dir)
         mean, std = manifest.mean, manifest.std
-    return CoEmbeddingObjective(config.data.data_dir, segment, config.data.batch_size,
-                                word_vectors=tc.word_vectors, num_negatives=tc.num_negatives, margin=tc.margin,
-                                mean=mean, std=std,
-                                unseen_fraction=tc.unseen_fraction, split_seed=tc.split_seed, oov_tags=tc.oov_tags,
-                                vector_seed=tc.seed)
+    return CoEmbeddingObjective(config.data.data_dir, segment, config.data.batch_size, train=config.train,
+                                mean=mean, std=std)

@@ -158,7 +158,7 @@ def data_dir_for(task: str, profile: str, data_root: str | None = None, workers:
     real, proxy = TASK_DATASETS[task]
     p = PROFILES[profile]
     if p.synthetic:
-        from data_prep.synthetic import ensure
+        from sampleaudio.data_prep.synthetic import ensure
 
         return ensure(proxy, size=p.size, seed=0, root=data_root, workers=workers)
     if not data_root:

@@ -28,7 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 import keras
 import numpy as np
 
-from sampleaudio.audio import MAX_SECONDS, load
+from sampleaudio.audio import MAX_SECONDS, load, resample
 from sampleaudio.errors import AudioDecodeError, ParameterError
 from sampleaudio.segments import (
     DEFAULT_SAMPLE_RATE,
@@ -128,10 +128,7 @@ def _decode(source, sample_rate: int = DEFAULT_SAMPLE_RATE, max_seconds: float |
         if isinstance(sr, bool) or not isinstance(sr, (int, np.integer)) or sr <= 0:
             raise AudioDecodeError("<array>", f"sample rate must be a positive integer, got {sr!r}")
         audio = np.asarray(audio, dtype=np.float32)
-        if sr != sample_rate:
-            import soxr
-
-            audio = soxr.resample(audio, sr, sample_rate, quality="HQ")
+        audio = resample(audio, sr, sample_rate)
     else:
         audio = np.asarray(source, dtype=np.float32)
     if audio.ndim != 1:

@@ -145,7 +145,7 @@ class ShardWorkers(Protocol):
 
     ``write_shards`` must leave every shard of ``shards`` in ``out_dir`` exactly as :func:`write_shard` writes
     it (shard, then sidecar); the plan and the manifest stay with :func:`write_dataset`. Implemented by
-    :class:`data_prep.beam.BeamWorkers` (Apache Beam runners).
+    :class:`sampleaudio.data_prep.beam.BeamWorkers` (Apache Beam runners).
     """
 
     def write_shards(self, out_dir: str, shards: dict[str, list[Clip]],
@@ -369,7 +369,7 @@ def write_dataset(
         loader: returns a clip's float32 mono audio at ``sample_rate``; default decodes ``clip.source`` as a
             file at that rate. Must be picklable when ``workers > 1``.
         workers: worker processes (``spawn`` context: TensorFlow is not fork-safe), or a :class:`ShardWorkers`
-            that writes the shards elsewhere (e.g. ``data_prep.beam.BeamWorkers`` on an Apache Beam runner).
+            that writes the shards elsewhere (e.g. ``sampleaudio.data_prep.beam.BeamWorkers`` on an Apache Beam runner).
         clips_per_shard: clips in each shard.
         seed: seed of the deterministic clip-to-shard assignment.
         skipped: files the converter already rejected before decoding (e.g. known-broken lists), recorded

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from sampleaudio.cli_types import non_negative_int, positive_int
+
 __all__ = ["add_retrieval_parsers"]
 
 
@@ -66,7 +68,7 @@ def add_retrieval_parsers(sub) -> None:
                                       "(artist, genre, ...) stored per song; the parent folder is stored as 'folder'")
     p.add_argument("--backend", choices=["exact", "faiss", "faiss-ivf"], default="exact",
                    help="search backend saved with the index (faiss ones need the faiss extra)")
-    p.add_argument("--batch-size", type=int, default=32, help="segments per forward pass")
+    p.add_argument("--batch-size", type=positive_int, default=32, help="segments per forward pass")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_index)
 
@@ -76,7 +78,7 @@ def add_retrieval_parsers(sub) -> None:
                                    "is skipped if it is in the index).")
     p.add_argument("query", nargs="+", help="query audio file(s)")
     p.add_argument("--index", required=True, help="a folder written by `sampleaudio index`")
-    p.add_argument("--top", type=int, default=5, help="songs to list per query")
+    p.add_argument("--top", type=positive_int, default=5, help="songs to list per query")
     p.add_argument("--weights", help="override the weights file recorded in the index")
     p.add_argument("--backend", choices=["exact", "faiss", "faiss-ivf"], help="override the index's backend")
     p.add_argument("--keep-self", action="store_true", help="do not skip the query file itself")
@@ -89,5 +91,5 @@ def add_retrieval_parsers(sub) -> None:
     p.add_argument("--out", required=True, help="image file (.png, .pdf, .svg)")
     p.add_argument("--color-by", default="folder", help="metadata field to colour by (artist, genre, folder)")
     p.add_argument("--method", choices=["tsne", "pca"], default="tsne")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=non_negative_int, default=0)
     p.set_defaults(func=_cmd_plot)

@@ -15,6 +15,7 @@ import sys
 
 import numpy as np
 
+from sampleaudio.cli_types import non_negative_int, positive_int
 from sampleaudio.errors import ParameterError
 
 __all__ = ["ZeroShotSpace", "add_zeroshot_parsers", "tag_with_vocab", "read_vocab"]
@@ -156,7 +157,7 @@ def add_zeroshot_parsers(sub) -> None:
                                    "2019). Any words with a vector work, not only the training tags.")
     p.add_argument("query", help="words, e.g. \"calm piano\"")
     p.add_argument("--index", required=True, help="a folder written by `sampleaudio index RUN FILES`")
-    p.add_argument("--top", type=int, default=10, help="songs to list")
+    p.add_argument("--top", type=positive_int, default=10, help="songs to list")
     p.add_argument("--word-vectors", help="override the run's word vectors (same dimension), e.g. a GloVe .txt")
     p.set_defaults(func=_cmd_search)
 
@@ -167,9 +168,9 @@ def add_zeroshot_parsers(sub) -> None:
                                    "words of the word vectors.")
     p.add_argument("word", help="a word or phrase")
     p.add_argument("--run", required=True, help="a finished co-embedding run folder")
-    p.add_argument("--top", type=int, default=10, help="neighbours to list")
+    p.add_argument("--top", type=positive_int, default=10, help="neighbours to list")
     p.add_argument("--vocab", help="file of extra candidate words, one per line")
-    p.add_argument("--vector-top", type=int, default=0,
+    p.add_argument("--vector-top", type=non_negative_int, default=0,
                    help="also the N most frequent words of the word vectors (GloVe is frequency-ordered)")
     p.add_argument("--word-vectors", help="override the run's word vectors (same dimension)")
     p.set_defaults(func=_cmd_neighbours)

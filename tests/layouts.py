@@ -11,7 +11,7 @@ import os
 import numpy as np
 import soundfile as sf
 
-from data_prep import dcase2017, mtat, speech_commands
+from sampleaudio.data_prep import dcase2017, mtat, speech_commands
 
 
 def tone(seconds: float, sr: int, freq: float, seed: int) -> np.ndarray:

@@ -8,7 +8,7 @@ import pandas as pd
 import soundfile as sf
 from layouts import tone
 
-from data_prep import fma, gtzan
+from sampleaudio.data_prep import fma, gtzan
 
 
 def make_gtzan(root: str, per_genre: int = 3, ext: str = "au", lists: bool = False, seconds: float = 0.5) -> dict:

@@ -16,15 +16,17 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 LAYERS = {
     # foundations: no sampleaudio imports but each other
     "sampleaudio._version": 0, "sampleaudio.errors": 0, "sampleaudio.config": 0, "sampleaudio.fileio": 0,
-    "sampleaudio.tasks": 0, "sampleaudio.features": 0, "sampleaudio.losses": 0, "sampleaudio.clipped_losses": 0,
+    "sampleaudio.tasks": 0, "sampleaudio.losses": 0, "sampleaudio.clipped_losses": 0,
     "sampleaudio.metrics": 0, "sampleaudio.checks": 0, "sampleaudio.cpu": 0, "sampleaudio.audio": 0, "sampleaudio.wordvectors": 0,
-    "sampleaudio.zeroshot_metrics": 0, "sampleaudio.zeroshot_split": 0,
+    "sampleaudio.zeroshot_metrics": 0, "sampleaudio.zeroshot_split": 0, "sampleaudio.cli_types": 0,
     # the store
     "sampleaudio.records": 1, "sampleaudio.inspect_store": 1, "sampleaudio.store": 1,
     # tf.data pipelines
     "sampleaudio.pipeline": 2, "sampleaudio.sampler": 2, "sampleaudio.segments": 2,
+    # reference baselines of a store (chance, MFCC + logistic regression): read clips through the pipeline
+    "sampleaudio.baselines": 3,
     # converters and proxies (write stores), models
-    "data_prep": 3, "data_prep.*": 3, "sampleaudio.models": 3, "sampleaudio.models.*": 3,
+    "sampleaudio.data_prep": 3, "sampleaudio.data_prep.*": 3, "sampleaudio.models": 3, "sampleaudio.models.*": 3,
     "sampleaudio.model_registry": 3,
     # run folders, training objectives, pretrained-model registry, multi-worker loop
     "sampleaudio.runs": 4, "sampleaudio.objectives": 4, "sampleaudio.coembedding": 4, "sampleaudio.pretrained": 4, "sampleaudio.distributed": 4,
@@ -44,14 +46,18 @@ LAYERS = {
 TRAINER_IMPORTERS = {"sampleaudio.experiments", "sampleaudio.cli"}
 
 
+#: folder -> the import name it is installed under (pyproject.toml's package-dir)
+PACKAGE_DIRS = {"sampleaudio": "sampleaudio", "data_prep": "sampleaudio.data_prep"}
+
+
 def _modules() -> dict[str, pathlib.Path]:
     out = {}
-    for top in ("sampleaudio", "data_prep"):
+    for top, name in PACKAGE_DIRS.items():
         for path in (ROOT / top).rglob("*.py"):
-            parts = list(path.relative_to(ROOT).with_suffix("").parts)
+            parts = list(path.relative_to(ROOT / top).with_suffix("").parts)
             if parts[-1] == "__init__":
                 parts = parts[:-1]
-            out[".".join(parts)] = path
+            out[".".join([name, *parts])] = path
     return out
 
 
@@ -130,6 +136,19 @@ def test_imports_point_upstream():
               for m, deps in sorted(graph.items()) for d in sorted(deps)
               if layer_of(m) is not None and layer_of(d) is not None and layer_of(d) > layer_of(m)]
     assert not upward, "\n".join(upward)
+
+
+def test_nothing_imports_the_folder_name_data_prep():
+    """The converters are installed as ``sampleaudio.data_prep`` (no generic top-level name in site-packages); a
+    bare ``import data_prep`` works only from a source checkout and would load a second copy of every module."""
+    bare = []
+    for top in ("sampleaudio", "data_prep", "tests", "reproductions", "benchmarks"):
+        for path in (ROOT / top).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                    [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else []
+                bare += [f"{path.relative_to(ROOT)}:{node.lineno}" for n in names if n.split(".")[0] == "data_prep"]
+    assert not bare, "import sampleaudio.data_prep instead: " + ", ".join(bare)
 
 
 def test_no_import_cycles():

@@ -6,6 +6,7 @@ import h5py
 import keras
 import numpy as np
 import pytest
+from model_checks import run_model_checks
 
 from sampleaudio.errors import ParameterError
 from sampleaudio.models import load_keras2_weights
@@ -73,24 +74,29 @@ def test_encoder_shapes_names_and_parameters():
     assert all(layer.kernel_regularizer.l2 == pytest.approx(1e-5) for layer in enc.layers if "conv" in layer.name)
 
 
-def test_basic_and_siamese_models_train_and_round_trip(tmp_path):
-    from sampleaudio.losses import SiameseLoss
-
+def test_basic_model_checks_and_softmax(tmp_path):
+    """The standard checks (tests/model_checks.py), and a softmax over the artists."""
     rng = np.random.default_rng(0)
-    basic = ArtistBasicModel(5, frames=128, n_mels=8)  # 128 frames: the fewest the pools allow
     x = rng.standard_normal((4, 128, 8)).astype(np.float32)
+    y = np.eye(5, dtype=np.float32)[[0, 1, 2, 3]]
+    # 128 frames: the fewest the pools allow
+    basic = run_model_checks(lambda: ArtistBasicModel(5, frames=128, n_mels=8), x, y, tmp_path,
+                             loss="categorical_crossentropy", atol=1e-6)
     np.testing.assert_allclose(np.asarray(basic(x)).sum(axis=1), 1.0, rtol=1e-5)
     assert basic.output.shape == (None, 5) and basic.layers[-1].name == "artist_softmax"
 
-    siamese = ArtistSiameseModel(num_negatives=2, frames=128, n_mels=8)
+
+
+def test_siamese_model_checks_and_cosines(tmp_path):
+    """The standard checks with the max-margin loss, and cosine scores of the anchor with each other input."""
+    from sampleaudio.losses import SiameseLoss
+
+    rng = np.random.default_rng(1)
     xs = [rng.standard_normal((3, 128, 8)).astype(np.float32) for _ in range(4)]
+    siamese = run_model_checks(lambda: ArtistSiameseModel(num_negatives=2, frames=128, n_mels=8), xs,
+                               np.zeros((3, 3), np.float32), tmp_path, loss=SiameseLoss("max_margin"), atol=1e-6)
     scores = np.asarray(siamese(xs, training=False))
     assert scores.shape == (3, 3) and np.all(np.abs(scores) <= 1 + 1e-5)
-    siamese.compile(optimizer="sgd", loss=SiameseLoss("max_margin"))
-    assert np.isfinite(siamese.fit(xs, np.zeros((3, 3)), epochs=1, verbose=0).history["loss"][0])
-    siamese.save(tmp_path / "s.keras")
-    restored = keras.saving.load_model(tmp_path / "s.keras")
-    np.testing.assert_allclose(restored.predict(xs, verbose=0), siamese.predict(xs, verbose=0), atol=1e-6)
 
 
 def test_waveform_input_runs_the_front_end_in_the_graph():

@@ -5,7 +5,7 @@ from collections import Counter
 import pytest
 from layouts_artist import make_fma, make_gtzan, make_msd_artist_list
 
-from data_prep import fma, gtzan, msd_artist, msd_tags
+from sampleaudio.data_prep import fma, gtzan, msd_artist, msd_tags
 from sampleaudio.errors import DatasetLayoutError
 from sampleaudio.records import read_manifest
 

@@ -88,3 +88,23 @@ def test_pcm16_round_trip():
     y = audio.from_pcm16(audio.to_pcm16(x))
     np.testing.assert_allclose(y[:5], x[:5], atol=1 / 32767)
     assert y[5] == 1.0  # clipped
+
+
+def test_resample_keeps_the_frequency_and_matches_the_stream():
+    """One resampling function (issue #10): a 1 kHz sine at 16 kHz is still 1 kHz at 22,050 Hz, the result is
+    soxr HQ's (what the three call sites used before), and the block-by-block stream of ``load`` agrees."""
+    import soxr
+
+    t = np.arange(16000) / 16000
+    x = (0.5 * np.sin(2 * np.pi * 1000 * t)).astype(np.float32)
+    y = audio.resample(x, 16000, 22050)
+    assert y.dtype == np.float32 and y.shape == (22050,)
+    peak_hz = np.argmax(np.abs(np.fft.rfft(y))) * 22050 / y.shape[0]
+    assert abs(peak_hz - 1000) < 2
+    np.testing.assert_array_equal(y, soxr.resample(x, 16000, 22050, quality="HQ"))
+    assert audio.resample(x, 16000, 16000) is x
+
+    stream = audio.resample_stream(16000, 22050, 1)
+    blocks = [stream.resample_chunk(x[i:i + 5000, None], last=False) for i in range(0, 16000, 5000)]
+    blocks.append(stream.resample_chunk(np.zeros((0, 1), np.float32), last=True))
+    np.testing.assert_allclose(np.concatenate(blocks)[:, 0], y, atol=1e-5)

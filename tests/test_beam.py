@@ -13,9 +13,9 @@ import layouts
 import numpy as np
 import pytest
 
-from data_prep import dcase2017, mtat, speech_commands
-from data_prep.beam import BeamWorkers  # the test extra installs apache-beam: CI runs these
 from sampleaudio.cli import main as cli_main
+from sampleaudio.data_prep import dcase2017, mtat, speech_commands
+from sampleaudio.data_prep.beam import BeamWorkers  # the test extra installs apache-beam: CI runs these
 from sampleaudio.records import Clip, read_index, read_manifest, write_dataset
 
 
@@ -137,7 +137,7 @@ def test_a_run_that_fails_for_good_resumes_when_started_again(tmp_path):
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["mini-speech-commands", "mini-dcase", "mini-mtat"])
 def test_direct_runner_writes_the_local_store_of_every_proxy(name, tmp_path):
-    from data_prep import get_converter
+    from sampleaudio.data_prep import get_converter
 
     module = get_converter(name)
     module.convert(str(tmp_path / "local"), size="small", seed=0, workers=1, progress=False)

@@ -89,6 +89,21 @@ def test_sampler_draws_seen_positives_and_distinct_negatives(tagged_store, glove
     assert set(obj.split.unseen_tags).isdisjoint(obj.split.seen_tags)
 
 
+def test_the_objective_reads_its_settings_from_the_train_config(tagged_store, glove):
+    """No copies of TrainConfig fields (issue #10): the objective holds the run's TrainConfig and reads it."""
+    import dataclasses
+
+    from sampleaudio.coembedding import CoEmbeddingObjective, objective_from_config
+
+    config = _config(tagged_store, glove, num_negatives=2, margin=0.3, split_seed=3)
+    obj = objective_from_config(config, SEGMENT, 0.0, 1.0)
+    assert obj.train is config.train
+    assert (obj.num_negatives, obj.margin, obj.split_seed, obj.word_vectors, obj.vector_seed) == (2, 0.3, 3, glove, 1)
+    own = {f.name for f in dataclasses.fields(CoEmbeddingObjective)}
+    assert not own & {f.name for f in dataclasses.fields(TrainConfig)} - {"train"}
+    assert CoEmbeddingObjective.__dataclass_fields__["train"].default_factory().num_negatives == 1  # Choi 2019
+
+
 def test_oov_tags_are_named_or_dropped(tagged_store, tmp_path):
     from sampleaudio.coembedding import objective_from_config
     from sampleaudio.errors import ParameterError

@@ -12,9 +12,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from data_prep import dcase2017, mtat, speech_commands
 from sampleaudio import audio, pipeline
 from sampleaudio.cli import main as cli_main
+from sampleaudio.data_prep import dcase2017, mtat, speech_commands
 from sampleaudio.errors import DatasetLayoutError
 from sampleaudio.records import SPLITS, read_index, read_manifest
 
@@ -164,7 +164,7 @@ def test_prep_cli_for_each_real_layout(tmp_path):
 _CONVERT = textwrap.dedent("""
     import sys, time
     import numpy as np
-    from data_prep import speech_commands
+    from sampleaudio.data_prep import speech_commands
     from sampleaudio.records import FileLoader, write_dataset
 
     class SlowLoader(FileLoader):

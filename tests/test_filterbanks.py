@@ -34,7 +34,7 @@ def rendered_music(seconds=2.0):
     """Real instrument recordings: piano, bass and drums from the TimGM6mb General MIDI soundfont."""
     pytest.importorskip("tinysoundfont", reason="needs the `synth` extra")
     pytest.importorskip("pretty_midi", reason="needs the `synth` extra")
-    from data_prep.synthetic.render import Note, render_notes
+    from sampleaudio.data_prep.synthetic.render import Note, render_notes
 
     notes = [Note(0.25 * k, 0.4, 60 + (k * 5) % 12, 90, 0) for k in range(8)]
     notes += [Note(0.5 * k, 0.5, 36 + k % 3, 100, 33) for k in range(4)]

@@ -399,6 +399,22 @@ def test_bad_inference_arguments(capsys, tmp_path):
     assert "--workers" in one_line_error(capsys, ["prep", "mini-mtat", "--out", str(tmp_path), "--workers", "0"], 2)
 
 
+@pytest.mark.parametrize("argv, option", [
+    (["search", "calm piano", "--index", "i", "--top", "0"], "--top"),
+    (["search", "calm piano", "--index", "i", "--top", "-1"], "--top"),
+    (["neighbours", "piano", "--run", "r", "--top", "0"], "--top"),
+    (["neighbours", "piano", "--run", "r", "--vector-top", "-1"], "--vector-top"),
+    (["index", "m", "f.wav", "--out", "o", "--batch-size", "0"], "--batch-size"),
+    (["similar", "q.wav", "--index", "i", "--top", "-1"], "--top"),
+    (["similar", "q.wav", "--index", "i", "--top", "x"], "--top"),
+    (["plot-embeddings", "--index", "i", "--out", "o.png", "--seed", "-1"], "--seed"),
+])
+def test_bad_retrieval_and_zeroshot_arguments(argv, option, capsys):
+    """The retrieval and zero-shot subcommands check their numbers as `train` does: one argparse line."""
+    line = one_line_error(capsys, argv, 2)
+    assert option in line and ("must be in" in line or "expected an integer" in line)
+
+
 @pytest.mark.parametrize("section, field, value", [
     ("train", "steps_per_epoch", -1), ("model", "num_blocks", 0), ("data", "segment", 0), ("train", "patience", 0),
     ("model", "dropout", 1.5), ("data", "batch_size", 0), ("eval", "threshold", 5.0), ("train", "lr", float("inf")),
@@ -420,7 +436,7 @@ def test_bad_config_values_are_refused_before_the_run_folder_is_written(tone_sto
 def test_speech_commands_lists_bom_latin1_empty_and_upper_case_wav(tmp_path):
     import layouts
 
-    from data_prep import speech_commands
+    from sampleaudio.data_prep import speech_commands
 
     src = tmp_path / "sc"
     split = layouts.make_speech_commands(str(src), words=speech_commands.WORDS[:2], speakers=4)
@@ -446,7 +462,7 @@ def test_speech_commands_lists_bom_latin1_empty_and_upper_case_wav(tmp_path):
 
 
 def _mtat(root, rows):
-    from data_prep import mtat
+    from sampleaudio.data_prep import mtat
 
     os.makedirs(root / "mp3" / "0", exist_ok=True)
     tags = list(mtat.TOP50[:3])
@@ -474,7 +490,7 @@ def test_mtat_bad_cells_and_paths_outside_src(tmp_path):
 def test_dcase_empty_evaluation_csv_is_refused(tmp_path):
     import layouts
 
-    from data_prep import dcase2017
+    from sampleaudio.data_prep import dcase2017
 
     layouts.make_dcase2017(str(tmp_path), per_class=1, seconds=0.2, sr=8000)
     (tmp_path / "groundtruth_weak_label_evaluation_set.csv").write_bytes(b"")

@@ -8,7 +8,7 @@ import pytest
 pytest.importorskip("music21", reason="needs the `synth` extra")
 pytest.importorskip("tinysoundfont", reason="needs the `synth` extra")
 
-from data_prep.synthetic import mini_artists as ma  # noqa: E402
+from sampleaudio.data_prep.synthetic import mini_artists as ma  # noqa: E402
 
 
 def test_plans_follow_the_protocol():
@@ -42,7 +42,7 @@ def test_a_song_renders_deterministically():
 
 
 def test_the_tag_proxy_relabels_the_same_songs_with_provenance_tags():
-    from data_prep.synthetic import mini_artists_tags as mat
+    from sampleaudio.data_prep.synthetic import mini_artists_tags as mat
 
     clips, _ = ma.plan("small", seed=0)
     tagged, vocab = mat.plan("small", seed=0)
@@ -62,7 +62,7 @@ def test_the_tag_proxy_relabels_the_same_songs_with_provenance_tags():
 
 
 def test_the_tag_proxy_copies_the_audio_of_the_artist_store(tmp_path):
-    from data_prep.synthetic import mini_artists_tags as mat
+    from sampleaudio.data_prep.synthetic import mini_artists_tags as mat
     from sampleaudio.records import Clip, write_dataset
 
     source = tmp_path / "artists"

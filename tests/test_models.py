@@ -4,6 +4,7 @@ import h5py
 import keras
 import numpy as np
 import pytest
+from model_checks import run_model_checks
 
 from sampleaudio.errors import ParameterError
 from sampleaudio.models import (
@@ -30,23 +31,6 @@ TINY = {"num_blocks": 3, "init_features": 8, "num_classes": 4}  # 81x reduction:
 
 def trainable_params(model):
     return sum(int(np.prod(w.shape)) for w in model.trainable_weights)
-
-
-def run_model_checks(model, x, y, tmp_path):
-    """The standard checks (keras-hub's test_case idea): config round trip, symbolic and eager call, one fit
-    step, ``.keras`` save/load with identical outputs."""
-    clone = model.__class__.from_config(model.get_config())
-    assert [w.shape for w in clone.weights] == [w.shape for w in model.weights]
-    out = model(x, training=False)
-    assert tuple(out.shape) == (x.shape[0], model.output.shape[-1])
-    assert keras.backend.standardize_dtype(out.dtype) == "float32"
-    model.compile(optimizer=keras.optimizers.SGD(0.01, momentum=0.9, nesterov=True), loss="binary_crossentropy")
-    history = model.fit(x, y, batch_size=x.shape[0], epochs=1, verbose=0)
-    assert np.isfinite(history.history["loss"][0])
-    path = tmp_path / f"{model.name}.keras"
-    model.save(path)
-    restored = keras.saving.load_model(path)
-    np.testing.assert_array_equal(restored.predict(x, verbose=0), model.predict(x, verbose=0))
 
 
 def test_mtat_basic_parameter_count_and_block_shapes():
@@ -128,6 +112,7 @@ def test_standard_checks_for_each_block(block, tmp_path):
     rng = np.random.default_rng(1)
     x = rng.standard_normal((4, 729, 1)).astype("float32")
     y = (rng.random((4, 4)) > 0.5).astype("float32")
+    # mixed precision: test_mixed_precision_builds_trains_and_outputs_float32 (both policies, four variants)
     run_model_checks(SampleCNN(block=block, multi=True, **TINY), x, y, tmp_path)
 
 

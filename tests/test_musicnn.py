@@ -114,6 +114,20 @@ def test_front_end_round_trips_through_keras_saving():
     np.testing.assert_array_equal(np.asarray(clone(x)), np.asarray(layer(x)))
 
 
+@pytest.mark.parametrize("variant", ["musicnn", "vgg"])
+def test_standard_model_checks(variant, tmp_path):
+    """Config and ``.keras`` round trips, eager call, a fit step and mixed precision (tests/model_checks.py), on
+    narrow models (the released widths are checked against the checkpoint below)."""
+    from model_checks import run_model_checks
+
+    segment = 32 * mn.HOP if variant == "musicnn" else mn.SEGMENT  # the VGG's dense layer fixes its input
+    x = (0.1 * np.random.default_rng(0).standard_normal((2, segment, 1))).astype(np.float32)
+    y = np.array([[1, 0, 1], [0, 1, 0]], np.float32)
+    build = (lambda: mn.musicnn(3, segment, midend_filters=8, backend_units=8)) if variant == "musicnn" else \
+        (lambda: mn.musicnn_vgg(3, filters=8))
+    run_model_checks(build, x, y, tmp_path, atol=1e-5)
+
+
 # ------------------------------------------------------------------------------------------------------------
 # every named layer against the original
 

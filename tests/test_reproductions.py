@@ -130,7 +130,7 @@ def test_choi2019_zeroshot_smoke(cache, tmp_path, capsys):
     words (so CI needs no 76 MB wheel): two runs (word vectors, random control), three settings, chance rows."""
     import numpy as np
 
-    from data_prep.synthetic import ensure
+    from sampleaudio.data_prep.synthetic import ensure
     from sampleaudio.records import read_manifest
     from sampleaudio.wordvectors import tag_words
 

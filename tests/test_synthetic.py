@@ -4,11 +4,11 @@ import os
 import numpy as np
 import pytest
 
-from data_prep import speech_commands
-from data_prep.synthetic import ensure, mini_dcase, mini_mtat, mini_speech_commands
-from data_prep.synthetic.render import Note, instrument_tag, render_notes
-from data_prep.synthetic.sanity import mfcc_baseline
 from sampleaudio import pipeline
+from sampleaudio.baselines import mfcc_baseline
+from sampleaudio.data_prep import speech_commands
+from sampleaudio.data_prep.synthetic import ensure, mini_dcase, mini_mtat, mini_speech_commands
+from sampleaudio.data_prep.synthetic.render import Note, instrument_tag, render_notes
 from sampleaudio.records import read_index, read_manifest
 
 
@@ -41,7 +41,7 @@ def test_an_utterance_depends_on_its_recipe_alone():
     # The breathy/whispered variants draw noise from the process's rand(): before it was seeded per utterance,
     # a clip synthesised after others differed from the same clip synthesised first (210 of the 2,240 default
     # clips differed between two generations).
-    from data_prep.synthetic.espeak import Speaker, synthesize
+    from sampleaudio.data_prep.synthetic.espeak import Speaker, synthesize
 
     clips = mini_speech_commands.plan("default", seed=0)
     load = mini_speech_commands.MiniSpeechLoader()
@@ -143,3 +143,26 @@ def test_dcase_events_fill_their_span():
         active = [np.sqrt(np.mean(audio[k * second:(k + 1) * second] ** 2)) > 1e-3
                   for k in range(int(e["span"]))]
         assert np.mean(active) >= 0.5, (mini_dcase.CLASSES[e["class"]], active)
+
+
+def test_shared_proxy_helpers_keep_the_old_outputs():
+    """The proxies' shared helpers (issue #10: ``signals``, ``scores``) give what the proxy modules that used to
+    hold them gave: the values below were printed by the old ``mini_speech_commands.colored_noise``,
+    ``mini_mtat._tags`` and ``MiniMTATLoader._notes``, so the demo's cached stores stay valid."""
+    from sampleaudio.data_prep.synthetic import scores, signals
+
+    pinned = {"white": [0.40272, 0.957456, 0.385068, -1.518608], "pink": [0.10609, 0.759363, 0.25635, -0.964003],
+              "brown": [-0.257075, 0.261763, 0.06491, -0.398694]}
+    for kind, first in pinned.items():
+        np.testing.assert_allclose(signals.colored_noise(64, kind, np.random.default_rng(1))[:4], first, atol=2e-6)
+    assert mini_speech_commands.colored_noise is signals.colored_noise and mini_mtat.catalog is scores.catalog
+    piece = scores.Piece("bach/bwv1.6.mxl", "bach", ("chorale", "baroque"), True, (56, 96))
+    assert scores.provenance_tags(piece, {"programs": [19, 52], "drums": True, "solo": False, "bpm": 160,
+                                          "velocity": 45}) == \
+        ["baroque", "choir", "chorale", "drums", "fast", "organ", "quiet", "vocal"]
+    notes = scores.loop_notes([([(0.0, 1.0, 60), (1.0, 0.5, 20)], 19, -12)], 0.5, 3.0, 2.0, 0.5, 70,
+                              np.random.default_rng(3))
+    assert notes == [Note(0.25, 0.2375, 32, 75, 19), Note(0.75, 0.475, 48, 63, 19), Note(1.25, 0.2375, 32, 65, 19)]
+    drums = scores.drum_pattern(1.5, 0.5, 70)
+    assert [(n.start, n.key, n.velocity) for n in drums] == [(0.0, 36, 70), (0.25, 42, 50), (0.5, 38, 70),
+                                                             (0.75, 42, 50)]

@@ -5,6 +5,7 @@ parameters per channel and torchaudio's transforms none), shapes at the paper in
 import numpy as np
 import pytest
 import tensorflow as tf
+from model_checks import run_model_checks
 
 from sampleaudio.models.harmonic_cnn import HarmonicFilterbank, harmonic_centres, harmonic_cnn
 from sampleaudio.models.won2020 import WON2020, evenly_spaced_chunks, won_front_end
@@ -60,6 +61,28 @@ PYTORCH_COUNTS = {
     "harmonic_cnn": 1 + bn(6) + conv_block(6, 128) + 3 * res_2d_mp(128) + conv_block(128, 256)
     + 2 * res_2d_mp(256) + linear(256, 256) + bn(256) + linear(256, 50),
 }
+
+
+#: the shortest input each model's pools allow, and a narrow width where the model has one (``scalable``)
+CHECK_INPUTS = {"fcn": 327680, "crnn": 24576, "won_musicnn": 1024, "short_chunk_cnn": 32768,
+                "short_chunk_resnet": 16384, "harmonic_cnn": 80000}
+
+
+# slow (20-25 s on the loaded 2-core machine): the ResNet (its conv blocks are short_chunk_cnn's) and musicnn (its
+# fit path runs in CI in test_the_shared_trainer_trains_a_won2020_model); the rest take 8-24 s there
+SLOW_CHECKS = {"short_chunk_resnet", "won_musicnn"}
+
+
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n in SLOW_CHECKS else n
+                                  for n in sorted(WON2020)])
+def test_standard_model_checks(name, tmp_path):
+    """Config and ``.keras`` round trips, eager call, a fit step and mixed precision (tests/model_checks.py)."""
+    segment = CHECK_INPUTS[name]
+    rng = np.random.default_rng(0)
+    x = (0.1 * rng.standard_normal((2, segment, 1))).astype(np.float32)
+    y = np.array([[1, 0, 1], [0, 1, 0]], np.float32)
+    width = {"n_channels": 8} if WON2020[name].scalable else {}
+    run_model_checks(lambda: WON2020[name].build(3, segment=segment, **width), x, y, tmp_path, atol=1e-5)
 
 
 @pytest.mark.parametrize("name", sorted(PYTORCH_COUNTS))

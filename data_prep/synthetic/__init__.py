@@ -1,11 +1,11 @@
 """The embedded benchmark: synthesised proxies of the three Kim 2019 datasets, from pip-installed material.
 
-- ``mini-mtat`` (:mod:`data_prep.synthetic.mini_mtat`): music21 scores rendered with a GM soundfont, tags.
-- ``mini-speech-commands`` (:mod:`data_prep.synthetic.mini_speech_commands`): eSpeak NG words over noise.
-- ``mini-dcase`` (:mod:`data_prep.synthetic.mini_dcase`): GM sound-event gestures over noise, weak labels.
-- ``mini-artists`` / ``mini-artists-genres`` (:mod:`data_prep.synthetic.mini_artists`): synthetic artists with
+- ``mini-mtat`` (:mod:`sampleaudio.data_prep.synthetic.mini_mtat`): music21 scores rendered with a GM soundfont, tags.
+- ``mini-speech-commands`` (:mod:`sampleaudio.data_prep.synthetic.mini_speech_commands`): eSpeak NG words over noise.
+- ``mini-dcase`` (:mod:`sampleaudio.data_prep.synthetic.mini_dcase`): GM sound-event gestures over noise, weak labels.
+- ``mini-artists`` / ``mini-artists-genres`` (:mod:`sampleaudio.data_prep.synthetic.mini_artists`): synthetic artists with
   stable identities (Park 2018's source set) and a genre-labelled target set of other artists;
-  ``mini-artists-tags`` (:mod:`data_prep.synthetic.mini_artists_tags`): the same songs labelled by tags.
+  ``mini-artists-tags`` (:mod:`sampleaudio.data_prep.synthetic.mini_artists_tags`): the same songs labelled by tags.
 
 Every proxy goes through the same writer as the real datasets, so everything downstream runs unchanged.
 Their numbers are never comparable to the real datasets'.
@@ -58,7 +58,7 @@ def ensure(name: str, *, size: str = "default", seed: int = 0, root: str | None 
     The folder is named by proxy, generator version, size and seed, so a store made by an older generator
     is never mistaken for the current one.
     """
-    from data_prep import SYNTHETIC, get_converter
+    from sampleaudio.data_prep import SYNTHETIC, get_converter
 
     if name not in SYNTHETIC:
         raise UnknownNameError(f"unknown proxy '{name}'; known: {sorted(SYNTHETIC)}")

@@ -24,12 +24,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import warnings
 
 import numpy as np
 
-from data_prep.synthetic.mini_mtat import MiniMTATLoader, _events, _parse, catalog
-from data_prep.synthetic.render import Note, render_notes
+from sampleaudio.data_prep.synthetic.render import render_notes
+from sampleaudio.data_prep.synthetic.scores import catalog, drum_pattern, loop_notes, score_parts
 from sampleaudio.errors import AudioDecodeError, ParameterError
 from sampleaudio.records import Clip, Manifest, write_dataset
 
@@ -153,14 +152,7 @@ class MiniArtistsLoader:
 
     def __call__(self, clip: Clip) -> np.ndarray:
         recipe = json.loads(clip.source)
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                parts, length = _events(_parse(recipe["piece"]))
-        except Exception as exc:  # music21 raises many types on scores it cannot read
-            raise AudioDecodeError(recipe["piece"], f"music21 could not parse the score ({exc!r})") from exc
-        if not parts or length <= 0:
-            raise AudioDecodeError(recipe["piece"], "the score holds no notes")
+        parts, length = score_parts(recipe["piece"])
         rng = np.random.default_rng(recipe["seed"])
         seconds = recipe["seconds"]
         spq = 60.0 / recipe["bpm"]
@@ -173,14 +165,11 @@ class MiniArtistsLoader:
             bass = [(o, 1.0, k) for o, _, k in parts[0] if abs(o - round(o)) < 1e-6 and int(round(o)) % 2 == 0]
             voices = [(parts[0], programs[0], shift), (parts[0], programs[1], shift - 12),
                       (bass, programs[2], shift - 24)]
-        notes = MiniMTATLoader._notes(voices, start, window, length, spq, recipe, rng)
+        notes = loop_notes(voices, start, window, length, spq, recipe["velocity"], rng)
         if not notes:
-            notes = MiniMTATLoader._notes(voices, 0.0, window, length, spq, recipe, rng)
+            notes = loop_notes(voices, 0.0, window, length, spq, recipe["velocity"], rng)
         if recipe["drums"]:
-            for b in range(int(window) + 1):
-                t = b * spq
-                notes.append(Note(t, 0.1, 36 if b % 2 == 0 else 38, recipe["velocity"], 0, drums=True))
-                notes.append(Note(t + spq / 2, 0.05, 42, max(1, recipe["velocity"] - 20), 0, drums=True))
+            notes += drum_pattern(window, spq, recipe["velocity"])
         audio = render_notes(notes, seconds)
         if recipe["brightness"] > 0:  # the artist's "production": a one-pole low-pass
             from scipy.signal import lfilter

@@ -3,7 +3,7 @@ tag model of Park et al. (ISMIR 2018), Sec. 4 / Tables 1-3 (the same 1D CNN trai
 
 Same songs, same audio, same 15/3/2 split as ``mini-artists`` (the audio is copied from that store, which is
 generated first if needed): only the labels change, so the artist and tag models differ in their labels alone.
-A song's tags follow ``mini-mtat``'s provenance rule (:func:`data_prep.synthetic.mini_mtat._tags`): the style
+A song's tags follow ``mini-mtat``'s provenance rule (:func:`sampleaudio.data_prep.synthetic.scores.provenance_tags`): the style
 tags of the piece's corpus (``chorale``, ``baroque``, ``folk``, ``celtic``, a dance rhythm...), one instrument
 tag per General MIDI program, ``drums``, ``vocal`` / ``no vocals``, ``fast`` / ``slow`` from the tempo and
 ``loud`` / ``quiet`` from the dynamics; the vocabulary is every tag on at least 2 % of the songs (at most 50), as
@@ -25,7 +25,7 @@ from collections import Counter
 
 import numpy as np
 
-from data_prep.synthetic.mini_artists import VERSION as AUDIO_VERSION
+from sampleaudio.data_prep.synthetic.mini_artists import VERSION as AUDIO_VERSION
 from sampleaudio.errors import AudioDecodeError
 from sampleaudio.records import Clip, Manifest, write_dataset
 
@@ -40,21 +40,21 @@ MIN_FRACTION, MAX_TAGS = 0.02, 50
 
 @functools.lru_cache(maxsize=1)
 def _pieces() -> dict:
-    from data_prep.synthetic.mini_mtat import catalog
+    from sampleaudio.data_prep.synthetic.scores import catalog
 
     return {p.piece_id: p for p in catalog()}
 
 
 def song_tags(recipe: dict) -> list[str]:
     """The tags of one ``mini-artists`` song from its rendering recipe (``mini-mtat``'s rule; never solo)."""
-    from data_prep.synthetic.mini_mtat import _tags
+    from sampleaudio.data_prep.synthetic.scores import provenance_tags
 
-    return _tags(_pieces()[recipe["piece"]], {**recipe, "solo": False})
+    return provenance_tags(_pieces()[recipe["piece"]], {**recipe, "solo": False})
 
 
 def plan(size: str = "default", seed: int = 0) -> tuple[list[Clip], list[str]]:
     """``mini-artists``' clips (same ids, splits, recipes, artists) with tag labels, and the tag vocabulary."""
-    from data_prep.synthetic import mini_artists
+    from sampleaudio.data_prep.synthetic import mini_artists
 
     clips, _ = mini_artists.plan(size, seed)
     tags = [song_tags(json.loads(c.source)) for c in clips]
@@ -90,7 +90,7 @@ class StoreAudio:
 
 def convert(out: str, *, size: str = "default", seed: int = 0, workers: int = 1, progress: bool = True) -> Manifest:
     """Generate ``mini-artists-tags`` at ``out`` from the ``mini-artists`` store beside it (made if missing)."""
-    from data_prep.synthetic import ensure
+    from sampleaudio.data_prep.synthetic import ensure
 
     source = ensure("mini-artists", size=size, seed=seed, root=os.path.dirname(os.path.abspath(out)),
                     workers=workers, progress=progress)

@@ -24,10 +24,10 @@ import json
 
 import numpy as np
 
-from data_prep.dcase2017 import CLASSES
-from data_prep.synthetic.mini_speech_commands import colored_noise
-from data_prep.synthetic.render import Note, render_notes
 from sampleaudio.audio import SAMPLE_RATE
+from sampleaudio.data_prep.dcase2017 import CLASSES
+from sampleaudio.data_prep.synthetic.render import Note, render_notes
+from sampleaudio.data_prep.synthetic.signals import colored_noise
 from sampleaudio.errors import ParameterError
 from sampleaudio.records import Clip, Manifest, write_dataset
 
@@ -171,7 +171,7 @@ def _train(r):
     return clatter + _engine(int(r.integers(24, 30)), bars * 0.9, lambda f: 85)
 
 
-#: class index -> gesture; order = :data:`data_prep.dcase2017.CLASSES`
+#: class index -> gesture; order = :data:`sampleaudio.data_prep.dcase2017.CLASSES`
 GESTURES = [_train_horn, _air_horn, _car_alarm, _reversing, _ambulance, _police, _fire_engine, _civil_defense,
             _scream, _bicycle, _skateboard, _car, _car_passing, _bus, _truck, _motorcycle, _train]
 

@@ -22,9 +22,10 @@ import json
 
 import numpy as np
 
-from data_prep.speech_commands import WORDS
-from data_prep.synthetic.espeak import ENGLISH_VOICES, VARIANTS, Speaker, synthesize
-from sampleaudio.audio import SAMPLE_RATE
+from sampleaudio.audio import SAMPLE_RATE, resample
+from sampleaudio.data_prep.speech_commands import WORDS
+from sampleaudio.data_prep.synthetic.espeak import ENGLISH_VOICES, VARIANTS, Speaker, synthesize
+from sampleaudio.data_prep.synthetic.signals import colored_noise
 from sampleaudio.errors import AudioDecodeError, ParameterError
 from sampleaudio.records import Clip, Manifest, write_dataset
 
@@ -35,16 +36,6 @@ VERSION = "1.1"  # 1.1: breathy/whispered voices seeded per utterance (1.0 was o
 #: speakers per size; every speaker says every word once
 SIZES = {"small": 6, "default": 64}
 SPLIT_FRACTIONS = (0.7, 0.1, 0.2)
-
-
-def colored_noise(n: int, kind: str, rng: np.random.Generator) -> np.ndarray:
-    """Unit-RMS white, pink (1/f) or brown (1/f^2) noise, shaped in the frequency domain."""
-    spectrum = np.fft.rfft(rng.standard_normal(n))
-    f = np.arange(spectrum.shape[0], dtype=np.float64)
-    f[0] = 1.0
-    exponent = {"white": 0.0, "pink": 0.5, "brown": 1.0}[kind]
-    noise = np.fft.irfft(spectrum / f ** exponent, n)
-    return (noise / (np.sqrt(np.mean(noise ** 2)) + 1e-12)).astype(np.float32)
 
 
 def _speakers(count: int, rng: np.random.Generator) -> list[dict]:
@@ -94,10 +85,7 @@ class MiniSpeechLoader:
         s = r["speaker"]
         speech, sr = synthesize(r["word"], Speaker(s["voice"], s["variant"], r["pitch"], s["range"], r["rate"]),
                                  seed=r["seed"])
-        if sr != SAMPLE_RATE:
-            import soxr
-
-            speech = soxr.resample(speech, sr, SAMPLE_RATE, quality="HQ")
+        speech = resample(speech, sr, SAMPLE_RATE)
         # trim eSpeak's leading/trailing silence
         loud = np.flatnonzero(np.abs(speech) > 0.01)
         if loud.size == 0:

@@ -117,7 +117,7 @@ def ArtistBasicModel(num_artists: int, frames: int | None = PARK2018_FRAMES, n_m
                             weight_decay=weight_decay, bn_momentum=bn_momentum)
     x = encoder.output
     head = "artist_softmax" if activation == "softmax" else "tag_sigmoid"
-    out = layers.Dense(num_artists, activation=activation, name=head)(x)
+    out = layers.Dense(num_artists, activation=activation, dtype="float32", name=head)(x)  # float32 under mixed precision
     return keras.Model(encoder.input, out, name=name)
 
 
@@ -164,9 +164,10 @@ def ArtistSiameseModel(encoder: keras.Model | None = None, num_negatives: int = 
         return x
 
     features = [encode(x) for x in inputs]
-    scores = [layers.Dot(axes=1, normalize=True, name=f"dot_{k}")([features[0], f])
+    # the cosines and the loss in float32 under mixed precision
+    scores = [layers.Dot(axes=1, normalize=True, dtype="float32", name=f"dot_{k}")([features[0], f])
               for k, f in enumerate(features[1:], start=1)]
-    out = layers.Concatenate(name="concatenate_1")(scores)
+    out = layers.Concatenate(dtype="float32", name="concatenate_1")(scores)
     return keras.Model(inputs, out, name=name)
 
 

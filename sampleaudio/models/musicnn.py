@@ -135,7 +135,7 @@ def musicnn(num_classes: int = 50, segment: int = SEGMENT, *, midend_filters: in
     x = _bn("penultimate")(x)
     x = layers.Dropout(dropout, name="penultimate_dropout")(x)
     x = layers.Dense(num_classes, name="logits")(x)
-    out = layers.Activation("sigmoid", name="tags")(x)
+    out = layers.Activation("sigmoid", dtype="float32", name="tags")(x)  # float32 under mixed precision
     return keras.Model(waveform, out, name=name)
 
 
@@ -156,7 +156,7 @@ def musicnn_vgg(num_classes: int = 50, *, filters: int = 128, name: str = "music
     x = layers.Flatten(name="penultimate")(x)
     x = layers.Dropout(0.5, name="penultimate_dropout")(x)
     x = layers.Dense(num_classes, name="logits")(x)
-    out = layers.Activation("sigmoid", name="tags")(x)
+    out = layers.Activation("sigmoid", dtype="float32", name="tags")(x)  # float32 under mixed precision
     return keras.Model(waveform, out, name=name)
 
 

@@ -32,4 +32,5 @@ def classifier_head(x, num_classes: int, activation: str, hidden: int | None, dr
     else:
         x = layers.Identity(name="penultimate")(x)
     x = layers.Dropout(dropout, name="dropout")(x)
-    return layers.Dense(num_classes, activation=activation, name="logit")(x)
+    # float32 under mixed precision, as SampleCNN's head: the sigmoid/softmax and the loss stay in full precision
+    return layers.Dense(num_classes, activation=activation, dtype="float32", name="logit")(x)

@@ -123,7 +123,7 @@ def CoEmbeddingModel(audio_branch: keras.Model | None = None, word_dim: int = 30
     words = layers.Concatenate(axis=1, name="words")([layers.Reshape((1, word_dim), name="positive_row")(positive),
                                                       negatives])
     word_branch = WordBranch(word_dim, embed_dim)
-    scores = CosineScores(name="scores")([audio_branch(audio), word_branch(words)])
+    scores = CosineScores(dtype="float32", name="scores")([audio_branch(audio), word_branch(words)])  # mixed precision
     return keras.Model([audio, positive, negatives], scores, name=name)
 
 

@@ -1,9 +1,15 @@
-"""Sanity baseline of a store: logistic regression on MFCC statistics (``python -m data_prep.synthetic.sanity``).
+"""Reference baselines of a store: the best constant prediction and logistic regression on MFCC statistics.
 
-It shows a task is learnable (well above chance) but not trivial (clearly below perfect). Features are the
-mean/std of 20 MFCCs and their deltas over each whole clip (:func:`sampleaudio.features.mfcc_statistics`);
-the classifier is scikit-learn's ``LogisticRegression`` (one-vs-rest for multi-label stores) on standardised
-features, fitted on ``train`` and scored on ``test`` with the project's clip metrics.
+They show a task is learnable (well above chance) but not trivial (clearly below perfect), and they are the
+"chance" and "MFCC + logistic regression" rows of the reproduction tables (Kim 2019 and Park 2018 scripts).
+
+- :func:`mfcc_statistics`: hand-crafted clip features computed with ``tf.signal`` (mean/std over time of 20
+  MFCCs and their deltas), for baselines, not for the CNNs;
+- :func:`mfcc_baseline`: scikit-learn's ``LogisticRegression`` (one-vs-rest for multi-label stores) on
+  standardised :func:`mfcc_statistics`, fitted on ``train`` and scored on ``test`` with the project's clip
+  metrics; :func:`chance_baseline`: the best constant prediction, from the labels alone;
+- ``python -m sampleaudio.baselines DIR`` prints a store's MFCC baseline (it replaced
+  ``python -m data_prep.synthetic.sanity DIR``; this module replaced ``sampleaudio.features`` too).
 """
 
 from __future__ import annotations
@@ -15,11 +21,33 @@ import numpy as np
 
 from sampleaudio.fileio import write_json_atomic
 
-__all__ = ["features_of", "mfcc_baseline", "chance_baseline", "baselines", "main"]
+__all__ = ["mfcc_statistics", "features_of", "mfcc_baseline", "chance_baseline", "baselines", "main"]
+
+
+def mfcc_statistics(audio, sr: int = 22050, n_mfcc: int = 20, n_mels: int = 64,
+                    n_fft: int = 1024, hop: int = 512) -> np.ndarray:
+    """Mean and standard deviation over time of MFCCs and their first differences: ``4 * n_mfcc`` values.
+
+    Magnitude STFT (Hann, ``n_fft``/``hop``) -> ``n_mels`` mel bands (20 Hz - Nyquist) -> log(mel + 1e-6) ->
+    DCT (``tf.signal.mfccs_from_log_mel_spectrograms``).
+    ``audio`` is a 1-D waveform (numpy array or tensor); the result is a float32 numpy vector.
+    """
+    import tensorflow as tf
+
+    x = tf.convert_to_tensor(audio, tf.float32)
+    if x.shape[0] is not None and x.shape[0] < n_fft:
+        x = tf.pad(x, [[0, n_fft - x.shape[0]]])
+    stft = tf.abs(tf.signal.stft(x, n_fft, hop, n_fft))
+    mel = tf.matmul(stft, tf.signal.linear_to_mel_weight_matrix(n_mels, n_fft // 2 + 1, sr, 20.0, sr / 2))
+    mfcc = tf.signal.mfccs_from_log_mel_spectrograms(tf.math.log(mel + 1e-6))[:, :n_mfcc]
+    delta = mfcc[1:] - mfcc[:-1]
+    parts = [tf.reduce_mean(mfcc, 0), tf.math.reduce_std(mfcc, 0), tf.reduce_mean(delta, 0),
+             tf.math.reduce_std(delta, 0)]
+    return tf.concat(parts, 0).numpy()
 
 
 def features_of(data_dir: str, split: str) -> tuple[np.ndarray, np.ndarray]:
-    from sampleaudio.features import mfcc_statistics
+    """:func:`mfcc_statistics` of every clip of ``split`` of a store, and the clips' multi-hot labels."""
     from sampleaudio.pipeline import read_clips
 
     xs, ys = [], []
