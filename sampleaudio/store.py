@@ -21,9 +21,10 @@ __all__ = ["Store", "open_store"]
 class Store:
     """A converted store, its manifest read and checked once (format version included).
 
-    Example:
-        >>> store = Store.open(path)  # doctest: +SKIP
-        >>> store.labels, store.sample_rate, store.clips("train")  # doctest: +SKIP
+    Example (``path`` a folder written by ``sampleaudio prep``)::
+
+        store = Store.open(path)
+        store.labels, store.sample_rate, store.clips("train")
     """
 
     def __init__(self, path: str | os.PathLike, manifest: Manifest):
