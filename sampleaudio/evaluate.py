@@ -13,8 +13,10 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from sampleaudio.config import ModelConfig
 from sampleaudio.errors import DatasetLayoutError
 from sampleaudio.metrics import clip_metrics, per_class_scores
+from sampleaudio.model_registry import default_segment
 from sampleaudio.pipeline import clip_average, eval_dataset
 from sampleaudio.records import read_manifest
 from sampleaudio.runs import load_run, read_model_card, standardization, write_json
@@ -47,7 +49,8 @@ def evaluate_model(model: keras.Model, data_dir: str, task: Task, *, split: str 
                    std: float | None = None, max_segments: int | None = None):
     """Clip metrics (dict) and per-class scores (DataFrame) of ``model`` on ``split``."""
     threshold = task.threshold if threshold is None else threshold
-    y_true, y_score = predict_clips(model, data_dir, split, segment=segment or task.segment, batch_size=batch_size,
+    segment = segment or default_segment(ModelConfig(), task)  # None: the default architecture's (SampleCNN)
+    y_true, y_score = predict_clips(model, data_dir, split, segment=segment, batch_size=batch_size,
                                     mean=mean, std=std, max_segments=max_segments)
     labels = read_manifest(data_dir).labels
     result = clip_metrics(y_true, y_score, threshold=threshold)
@@ -66,7 +69,8 @@ def evaluate_run(run_dir: str, split: str = "test", data_dir: str | None = None)
     if mean is None:  # the training store's statistics, as recorded in the card (tag and export use them too),
         card = read_model_card(run_dir)  # not those of the store being scored
         mean, std = card["mean"], card["std"]
-    result, per_class = evaluate_model(model, data_dir, task, split=split, segment=config.data.segment,
+    segment = config.data.segment or read_model_card(run_dir)["segment"]  # the segment the run trained on
+    result, per_class = evaluate_model(model, data_dir, task, split=split, segment=segment,
                                        threshold=config.eval.threshold, batch_size=config.eval.batch_size,
                                        mean=mean, std=std, max_segments=config.data.max_eval_segments)
     write_json(os.path.join(run_dir, f"metrics_{split}.json"), result)

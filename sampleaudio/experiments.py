@@ -20,13 +20,14 @@ import pandas as pd
 
 from sampleaudio.config import DataConfig, EvalConfig, ExperimentConfig, ModelConfig, TrainConfig
 from sampleaudio.errors import ParameterError
+from sampleaudio.model_registry import KIM2019_SIZES
+from sampleaudio.tasks import TASKS
 
 __all__ = ["PROFILES", "Profile", "profile_description", "data_dir_for", "experiment", "TASK_DATASETS",
            "PROTOCOLS", "protocol_description", "run_experiments"]
 
-#: task -> (real dataset name under --data-root, synthetic proxy)
-TASK_DATASETS = {"mtat": ("mtat", "mini-mtat"), "speech-commands": ("speech-commands", "mini-speech-commands"),
-                 "dcase2017": ("dcase2017", "mini-dcase")}
+#: Kim 2019's tasks -> (real dataset name under --data-root, synthetic proxy), from the dataset table
+TASK_DATASETS = {name: (name, TASKS[name].proxy) for name in KIM2019_SIZES}
 
 
 @dataclasses.dataclass(frozen=True)

@@ -17,15 +17,16 @@ LAYERS = {
     # foundations: no sampleaudio imports but each other
     "sampleaudio._version": 0, "sampleaudio.errors": 0, "sampleaudio.config": 0, "sampleaudio.fileio": 0,
     "sampleaudio.tasks": 0, "sampleaudio.features": 0, "sampleaudio.losses": 0, "sampleaudio.clipped_losses": 0,
-    "sampleaudio.metrics": 0, "sampleaudio.checks": 0, "sampleaudio.cpu": 0, "sampleaudio.audio": 0, "sampleaudio.wordvectors": 0,
+    "sampleaudio.metrics": 0, "sampleaudio.cpu": 0, "sampleaudio.audio": 0, "sampleaudio.wordvectors": 0,
     "sampleaudio.zeroshot_metrics": 0, "sampleaudio.zeroshot_split": 0,
     # the store
-    "sampleaudio.records": 1, "sampleaudio.inspect_store": 1,
+    "sampleaudio.records": 1,
     # tf.data pipelines
     "sampleaudio.pipeline": 2, "sampleaudio.sampler": 2,
     # converters and proxies (write stores), models
     "data_prep": 3, "data_prep.*": 3, "sampleaudio.models": 3, "sampleaudio.models.*": 3,
-    "sampleaudio.model_registry": 3,
+    "sampleaudio.model_registry": 3, "sampleaudio.checks": 3,  # checks: a model's parameters are its spec's
+    "sampleaudio.inspect_store": 3,  # its "< segment" column is Kim 2019's SampleCNN segment of the dataset
     # run folders, training objectives, pretrained-model registry, multi-worker loop
     "sampleaudio.runs": 4, "sampleaudio.objectives": 4, "sampleaudio.coembedding": 4, "sampleaudio.pretrained": 4, "sampleaudio.distributed": 4,
     "sampleaudio.evaluate": 5,
