@@ -40,6 +40,7 @@ from sampleaudio.experiments import (
     profile_description,
     protocol_description,
 )
+from sampleaudio.model_registry import spec
 from sampleaudio.reporting import (
     mean_std,
     profile_arguments,
@@ -55,7 +56,7 @@ TASKS = {"mtat": ("roc_auc", "MTAT ROC-AUC"), "speech-commands": ("accuracy", "S
 #: baseline rows: name -> (row label, ModelConfig fields)
 BASELINES = {
     "rnn": ("SampleCNN with RNN (4/4/5 blocks + LSTM)", {"architecture": "samplecnn_rnn", "block": "basic"}),
-    "frame": ("frame-level CNN (243-sample frames)", {"architecture": "frame", "window": 243, "block": "basic"}),
+    "frame": ("frame-level CNN (243-sample frames)", {"architecture": "frame", "window": 243}),  # no blocks
     "mel": ("mel-spectrogram CNN (window 729, hop 243)", {"architecture": "mel", "window": 729, "hop": 243,
                                                          "block": "basic"}),
 }
@@ -100,19 +101,20 @@ def main(argv=None) -> int:
         stores[task] = data_dir = data_dir_for(task, args.profile, args.data_root, workers=args.workers)
         for label, fields in rows:
             for seed in seeds:
+                taken = spec(fields.get("architecture", "samplecnn")).params  # a setup's knobs the model has
                 cfg = experiment(task, args.profile, data_dir, seed=seed, protocol=args.protocol,
-                                 **{**fields, **overrides})
+                                 **{**fields, **{k: v for k, v in overrides.items() if k in taken}})
                 if overrides:  # not the protocol's setup: a run folder of its own
                     cfg.name += "".join(f"-{k}{v}" for k, v in sorted(overrides.items()))
                 if seed != 0:
                     cfg.name += f"-seed{seed}"
-                configs.append(({"task": task, "model": label, "block": fields["block"],
+                configs.append(({"task": task, "model": label, "block": fields.get("block", "—"),
                                  "multi": fields.get("multi", False), "seed": seed}, cfg))
     root = os.path.join(args.out, "kim2019_table",
                         args.profile + ("" if args.protocol == "jstsp2019" else f"-{args.protocol}"))
     runs = run_experiments(configs, os.path.join(root, "runs"))
 
-    table = pd.DataFrame({"model": [label for label, _ in rows], "block": [f["block"] for _, f in rows],
+    table = pd.DataFrame({"model": [label for label, _ in rows], "block": [f.get("block", "—") for _, f in rows],
                           "multi-level": [f.get("multi", False) for _, f in rows]})
     for task in args.tasks:
         metric, title = TASKS[task]

@@ -26,6 +26,7 @@ import pandas as pd
 
 from sampleaudio.config import DataConfig, EvalConfig, ExperimentConfig, ModelConfig, TrainConfig
 from sampleaudio.experiments import data_dir_for
+from sampleaudio.model_registry import spec
 from sampleaudio.reporting import profile_arguments, published_results, run_experiments, write_results
 
 #: row name -> (ModelConfig fields, input samples, name in published_results.csv)
@@ -71,7 +72,8 @@ def describe(profile: str, budget: Budget) -> str:
 
 def config_for(row: str, profile: str, data_dir: str, budget: Budget, seed: int) -> ExperimentConfig:
     fields, segment, _ = MODELS[row]
-    model = ModelConfig(init_features=budget.width, bn_momentum=0.9 if profile != "paper" else None, **fields)
+    width = {"init_features": budget.width} if "init_features" in spec(fields["architecture"]).params else {}
+    model = ModelConfig(bn_momentum=0.9 if profile != "paper" else None, **width, **fields)  # FCN/CRNN/Musicnn: fixed
     return ExperimentConfig(
         name=f"won2020-{fields['architecture']}-{fields.get('block', '')}-{profile}".replace("--", "-"),
         data=DataConfig(data_dir=os.path.abspath(data_dir), segment=segment, batch_size=budget.batch,

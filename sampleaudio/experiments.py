@@ -20,7 +20,7 @@ import pandas as pd
 
 from sampleaudio.config import DataConfig, EvalConfig, ExperimentConfig, ModelConfig, TrainConfig
 from sampleaudio.errors import ParameterError
-from sampleaudio.model_registry import KIM2019_SIZES
+from sampleaudio.model_registry import KIM2019_SIZES, spec
 from sampleaudio.tasks import TASKS
 
 __all__ = ["PROFILES", "Profile", "profile_description", "data_dir_for", "experiment", "TASK_DATASETS",
@@ -129,7 +129,7 @@ PROTOCOLS = {
     # SMC 2017, jongpillee/sampleCNN (Keras 1.1 / Theano): he_uniform everywhere (the lee2017 architecture),
     # raw waveform input, EarlyStopping(patience=3) with Keras 1's semantics: 4 epochs without improvement
     # and nb_epoch=1000 per learning rate
-    "smc2017": {"model": {"architecture": "lee2017", "block": "basic", "multi": False},
+    "smc2017": {"model": {"architecture": "lee2017"},  # basic blocks, no multi-level features: the lee2017 model
                 "data": {"standardize": "none"}, "paper_patience": 4, "paper_max_epochs": 1000},
 }
 
@@ -179,7 +179,11 @@ def experiment(task: str, profile: str, data_dir: str, *, seed: int = 0, protoco
     if protocol not in PROTOCOLS:
         raise ParameterError(f"protocol must be one of {sorted(PROTOCOLS)}. Received: {protocol!r}")
     p, proto = PROFILES[profile], PROTOCOLS[protocol]
-    mcfg = ModelConfig(init_features=p.init_features, bn_momentum=p.bn_momentum, **{**proto["model"], **model})
+    # the profile's width and the protocol's departures apply where the architecture has those parameters
+    architecture = model.get("architecture", proto["model"].get("architecture", "samplecnn"))
+    taken = {"architecture", *spec(architecture).params}
+    setup = {"init_features": p.init_features, **proto["model"]}
+    mcfg = ModelConfig(bn_momentum=p.bn_momentum, **{**{k: v for k, v in setup.items() if k in taken}, **model})
     steps = p.steps_per_epoch.get(task) if p.steps_per_epoch else None
     data = {"train_examples": p.train_examples, **proto["data"]}
     if p.shuffle_buffer:
