@@ -227,3 +227,36 @@ def test_unknown_names_stay_key_errors_with_a_plain_message():
         assert isinstance(exc, UnknownNameError) and str(exc).startswith("no task for dataset 'no-such-dataset'")
     else:
         raise AssertionError("an unknown dataset was accepted")
+
+
+def test_model_builders_and_audio_load_take_keyword_only_arguments():
+    """After its first argument (its first two where they are a pair: a front end's window and hop, a model's
+    outputs and input length) a model builder, and ``audio.load`` after the path, takes keywords only."""
+    import importlib
+    import inspect
+
+    from sampleaudio import audio
+    from sampleaudio.models.won2020 import WON2020
+
+    pairs = {"MelCNN", "StridedSampleCNN", "ArtistBasicModel", "musicnn", *(m.builder.__name__ for m in WON2020.values())}
+    builders = {audio.load, *(m.builder for m in WON2020.values())}
+    registry = ast.parse((ROOT / "sampleaudio" / "model_registry.py").read_text(encoding="utf-8"))
+    used = [(n.module, a.name) for n in ast.walk(registry) if isinstance(n, ast.ImportFrom)
+            and (n.module or "").startswith("sampleaudio.models.") for a in n.names]
+    assert len(used) >= 7, used  # SampleCNN and its baselines, Park's, Choi's, Won's
+    named = [("samplecnn", "SampleCNN"), ("artist_cnn", "ArtistEncoder"), ("artist_cnn", "ArtistSiameseModel"),
+             ("artist_cnn", "ArtistSongEmbedder"), ("zeroshot", "WordBranch"), ("zeroshot", "CoEmbeddingModel"),
+             ("musicnn", "musicnn"), ("musicnn", "musicnn_vgg")]
+    for module, name in used + [(f"sampleaudio.models.{m}", n) for m, n in named]:
+        obj = getattr(importlib.import_module(module), name)
+        if inspect.isfunction(obj):  # not the WON2020 table
+            builders.add(obj)
+    assert len(builders) >= 20
+    loose = []
+    for fn in builders:
+        params = list(inspect.signature(fn).parameters.values())
+        k = 2 if fn.__name__ in pairs else 1
+        if any(p.kind != p.POSITIONAL_OR_KEYWORD for p in params[:k]) or any(
+                p.kind not in (p.KEYWORD_ONLY, p.VAR_KEYWORD) for p in params[k:]):
+            loose.append(f"{fn.__module__}.{fn.__name__}{inspect.signature(fn)}")
+    assert not loose, "\n".join(loose)

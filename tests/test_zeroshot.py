@@ -107,7 +107,7 @@ def test_coembedding_scores_train_and_round_trip(tmp_path):
     from sampleaudio.losses import SiameseLoss
     from sampleaudio.models.zeroshot import CoEmbeddingModel, ZeroShotAudioBranch, word_branch_of
 
-    model = CoEmbeddingModel(ZeroShotAudioBranch(None, 8, waveform_input=False), word_dim=5, num_negatives=2)
+    model = CoEmbeddingModel(ZeroShotAudioBranch(None, n_mels=8, waveform_input=False), word_dim=5, num_negatives=2)
     rng = np.random.default_rng(0)
     x = [rng.normal(size=(4, 130, 8)).astype("float32"), rng.normal(size=(4, 5)).astype("float32"),
          rng.normal(size=(4, 2, 5)).astype("float32")]
@@ -129,7 +129,7 @@ def test_coembedding_refuses_bad_arguments():
     from sampleaudio.models.zeroshot import CoEmbeddingModel, WordBranch, ZeroShotAudioBranch
 
     with pytest.raises(ValueError, match="num_negatives"):
-        CoEmbeddingModel(ZeroShotAudioBranch(130, 8, waveform_input=False), word_dim=5, num_negatives=0)
+        CoEmbeddingModel(ZeroShotAudioBranch(130, n_mels=8, waveform_input=False), word_dim=5, num_negatives=0)
     with pytest.raises(ValueError, match="word_dim"):
         WordBranch(0)
 
