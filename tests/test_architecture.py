@@ -37,12 +37,13 @@ LAYERS = {
     "sampleaudio.retrieval": 9, "sampleaudio.transfer": 9,
     # experiment runner, reports, command line, the package facade
     "sampleaudio.retrieval_cli": 10, "sampleaudio.zeroshot_cli": 10, "sampleaudio.experiments": 10,
+    "sampleaudio.experiments.*": 10,
     "sampleaudio.reporting": 11,
     "sampleaudio.cli": 12, "sampleaudio": 12,
 }
 
 #: the only modules that may import the trainer
-TRAINER_IMPORTERS = {"sampleaudio.experiments", "sampleaudio.cli"}
+TRAINER_IMPORTERS = {"sampleaudio.experiments.runner", "sampleaudio.cli"}
 
 
 def _modules() -> dict[str, pathlib.Path]:
