@@ -88,6 +88,22 @@ def test_a_new_dataset_trains_a_samplecnn_sized_by_its_segment(tone_store, tmp_p
     assert json.loads((tmp_path / "tones" / "config.json").read_text())["model"] == {
         "architecture": "samplecnn", "block": "basic", "multi": False, "num_blocks": None, "amplifying_ratio": 0.125,
         "dropout": 0.5, "init_features": 4, "initializer": "jstsp", "bn_momentum": None}
+    # the same folder as a run finished before this change wrote it: a flat model section (with a knob the model
+    # never had) and a card whose task holds SampleCNN sizes. It still loads, evaluates and is the same run.
+    run_dir = tmp_path / "tones"
+    old = {**config.to_dict(), "model": {**config.to_dict()["model"], "window": 27}}
+    (run_dir / "config.json").write_text(json.dumps(old))
+    card = json.loads((run_dir / "model_card.json").read_text())
+    card["task"] = {k: v for k, v in card["task"].items() if k not in ("proxy", "aliases")}
+    (run_dir / "model_card.json").write_text(json.dumps({**card, "task": {**card["task"], "num_blocks": 3,
+                                                                           "segment": 81}}))
+    from sampleaudio.evaluate import evaluate_run
+    from sampleaudio.runs import load_run
+
+    model, loaded, task = load_run(str(run_dir))
+    assert loaded.model == config.model and task.name == "tones" and model.input.shape[1] in (None, 81)
+    assert evaluate_run(str(run_dir), "valid")["clips"] == 12
+    assert run_experiments([({}, config)], str(tmp_path))["accuracy"][0] == runs["accuracy"][0]  # reused
 
 
 def test_kim2019_demo_runs_keep_their_names_and_identities():
