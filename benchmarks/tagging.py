@@ -41,10 +41,11 @@ import json, resource, sys, time
 t0 = time.perf_counter()
 from sampleaudio.inference import Tagger
 from sampleaudio.models import from_preset
+from sampleaudio.model_registry import KIM2019_SIZES
 from sampleaudio.tasks import TASKS
-task = TASKS["mtat"]
+task, segment = TASKS["mtat"], KIM2019_SIZES["mtat"][1]
 model = from_preset("mtat", block="se", multi=True, init_features=int(sys.argv[3]))
-tagger = Tagger(model, [f"tag{i}" for i in range(50)], segment=task.segment, mean=task.paper_mean,
+tagger = Tagger(model, [f"tag{i}" for i in range(50)], segment=segment, mean=task.paper_mean,
                 std=task.paper_std, batch_size=int(sys.argv[2]), precision=sys.argv[4])
 t1 = time.perf_counter()
 r0 = resource.getrusage(resource.RUSAGE_SELF)
@@ -66,16 +67,17 @@ import keras
 import numpy as np
 import soundfile as sf
 from sampleaudio.models import from_preset
+from sampleaudio.model_registry import KIM2019_SIZES
 from sampleaudio.tasks import TASKS
-task = TASKS["mtat"]
+task, segment = TASKS["mtat"], KIM2019_SIZES["mtat"][1]
 model = from_preset("mtat", block="se", multi=True, init_features=int(sys.argv[3]))
 t1 = time.perf_counter()
 r0 = resource.getrusage(resource.RUSAGE_SELF)
 files = sorted(glob.glob(os.path.join(sys.argv[1], "*.wav")))
 for f in files:
     audio, _ = sf.read(f, dtype="float32")
-    n = len(audio) // task.segment
-    x = ((audio[:n * task.segment].reshape(n, task.segment, 1)) - task.paper_mean) / task.paper_std
+    n = len(audio) // segment
+    x = ((audio[:n * segment].reshape(n, segment, 1)) - task.paper_mean) / task.paper_std
     model.predict(x, batch_size=int(sys.argv[2]), verbose=0).mean(axis=0)
 r1 = resource.getrusage(resource.RUSAGE_SELF)
 t2 = time.perf_counter()

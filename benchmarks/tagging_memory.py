@@ -31,7 +31,7 @@ import json, resource, sys, time
 from concurrent.futures import ThreadPoolExecutor
 from sampleaudio.inference import Tagger, _decode, _segments
 from sampleaudio.models import from_preset
-from sampleaudio.tasks import TASKS
+from sampleaudio.model_registry import KIM2019_SIZES
 
 folder, arm, width = sys.argv[1], sys.argv[2], int(sys.argv[3])
 
@@ -42,10 +42,10 @@ class Unbounded(Tagger):
         with ThreadPoolExecutor(max_workers=self.workers) as pool:
             yield from pool.map(decode, sources)
 
-task = TASKS["mtat"]
+segment = KIM2019_SIZES["mtat"][1]
 model = from_preset("mtat", block="basic", init_features=width)
 cls = Unbounded if arm == "unbounded" else Tagger
-tagger = cls(model, [f"tag{i}" for i in range(50)], segment=task.segment, mean=0.0, std=0.2, batch_size=16)
+tagger = cls(model, [f"tag{i}" for i in range(50)], segment=segment, mean=0.0, std=0.2, batch_size=16)
 base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 t0 = time.perf_counter()
 results = tagger.tag(folder)

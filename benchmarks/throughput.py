@@ -58,10 +58,11 @@ class _Noise:
 
 
 def _store(task, root: str, clips: int = 64) -> str:
+    from sampleaudio.model_registry import KIM2019_SIZES
     from sampleaudio.records import Clip, write_dataset
 
     out = os.path.join(root, task.name)
-    seconds = 3 * task.segment / 22050
+    seconds = 3 * KIM2019_SIZES[task.name][1] / 22050
     items = [Clip(f"c{k:04d}", "train" if k % 8 else "valid", (k % task.num_classes,), str(k), duration=seconds)
              for k in range(clips)]
     items += [Clip("t0", "test", (0,), "99999", duration=seconds)]
@@ -147,18 +148,19 @@ def _measure(arm: str, preset: str, data: str, width: int, block: str, batch: in
                 os.environ[var] = str(over[key])
     import keras
 
+    from sampleaudio.model_registry import KIM2019_SIZES
     from sampleaudio.models import from_preset
     from sampleaudio.pipeline import train_dataset
     from sampleaudio.tasks import TASKS
 
-    task = TASKS[preset]
+    task, segment = TASKS[preset], KIM2019_SIZES[preset][1]
     precision = "off" if settings is None else settings.mixed_precision  # the package's default for this width
     if "bf16" in over:
         precision = "bfloat16" if over["bf16"] else "off"
     keras.mixed_precision.set_global_policy("mixed_bfloat16" if precision == "bfloat16" else "float32")
     model = from_preset(preset, block=block, multi=True, init_features=width)
     flops = train_flops(from_preset(preset, block=block, multi=True, init_features=width,
-                                    input_length=task.segment), batch)
+                                    input_length=segment), batch)
     if arm == "plain" or over.get("bn") == "keras":
         model = _with_keras_batch_norm(model)
     spe = settings.steps_per_execution if settings else 1
@@ -167,12 +169,12 @@ def _measure(arm: str, preset: str, data: str, width: int, block: str, batch: in
     n = (steps + 1) * spe
     if arm == "plain":
         rng = np.random.default_rng(0)
-        x = rng.standard_normal((batch * n, task.segment, 1)).astype(np.float32)
+        x = rng.standard_normal((batch * n, segment, 1)).astype(np.float32)
         y = np.eye(task.num_classes, dtype=np.float32)[rng.integers(0, task.num_classes, batch * n)]
         wall, cpu_s = _median_step(model, lambda cb: model.fit(x, y, batch_size=batch, epochs=1, verbose=0,
                                                                 callbacks=[cb]), spe)
     else:
-        ds = train_dataset(data, segment=task.segment, batch_size=batch, seed=0, drop_remainder=True)
+        ds = train_dataset(data, segment=segment, batch_size=batch, seed=0, drop_remainder=True)
         wall, cpu_s = _median_step(model, lambda cb: model.fit(ds, steps_per_epoch=n, epochs=1, verbose=0,
                                                                 callbacks=[cb]), spe)
     result = {"train": batch / wall, "step_s": wall, "cpu_s": cpu_s, "flops": flops,
@@ -181,7 +183,7 @@ def _measure(arm: str, preset: str, data: str, width: int, block: str, batch: in
               "intra": os.environ.get("TF_NUM_INTRAOP_THREADS", "default"),
               "inter": os.environ.get("TF_NUM_INTEROP_THREADS", "default")}
     if inference and arm != "plain":
-        x = np.random.default_rng(1).standard_normal((64, task.segment, 1)).astype(np.float32)
+        x = np.random.default_rng(1).standard_normal((64, segment, 1)).astype(np.float32)
         model.predict_on_batch(x)
         times = []
         for _ in range(2):
@@ -189,7 +191,7 @@ def _measure(arm: str, preset: str, data: str, width: int, block: str, batch: in
             model.predict_on_batch(x)
             times.append(time.perf_counter() - start)
         result["inference"] = 64 / min(times)
-        it = iter(train_dataset(data, segment=task.segment, batch_size=batch, seed=0))
+        it = iter(train_dataset(data, segment=segment, batch_size=batch, seed=0))
         for _ in range(5):
             next(it)
         start = time.perf_counter()

@@ -21,14 +21,13 @@ store ``--data-root/<--store>`` (MSD with the paper's Last.fm tags, converted by
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import os
 import sys
 import time
 
 import pandas as pd
 
-from sampleaudio.config import DataConfig, EvalConfig, ExperimentConfig, ModelConfig, TrainConfig
+from sampleaudio.experiments.choi2019 import PROFILES, ZeroShotProfile, configs, describe  # noqa: F401  (the runs)
 from sampleaudio.reporting import profile_arguments, run_experiments, write_results
 
 SETTING_NAMES = {"seen": "seen tags", "zsl": "unseen tags (zero-shot)", "gzsl": "seen + unseen (generalised)"}
@@ -36,46 +35,6 @@ COLUMNS = {"retrieval ROC-AUC": "retrieval_roc_auc", "annotation ROC-AUC": "anno
            "retrieval MAP": "retrieval_map", "annotation MAP": "annotation_map",
            "retrieval AP@10": "retrieval_ap@10", "annotation hit@1": "annotation_hit@1",
            "annotation hit@5": "annotation_hit@5", "annotation AP@5": "annotation_ap@5"}
-
-
-@dataclasses.dataclass(frozen=True)
-class ZeroShotProfile:
-    synthetic: bool
-    size: str
-    word_vectors: str
-    optimizer: str
-    lr: float
-    batch_size: int
-    num_stages: int
-    max_epochs_per_stage: int
-    patience: int
-    steps_per_epoch: int | None
-    max_eval_segments: int | None = None
-
-
-PROFILES = {
-    # the authors' train.py: SGD lr 0.001 (Nesterov 0.9, decay 1e-6), batch 64, plateau factor 0.2 / patience 5
-    # (here: stages of patience 5 with lr x 0.2 between them), early stopping 20 (here: at most 6 stages).
-    "paper": ZeroShotProfile(False, "default", "", "sgd", 0.001, 64, 6, 100, 5, None),
-    # mini-mtat (1,198 clips, 37 tags; 8.1 s each, so 2 crops of 130 frames): Adam at 1e-3 for a budget of a few
-    # minutes (the authors' SGD 0.001 trains for hours); at most 30 epochs of one example per AB-train track, an
-    # epoch ~5 s on a busy 2-core machine; the table and its wall time are in the README.
-    "demo": ZeroShotProfile(True, "default", "glove-6b-50d", "adam", 0.001, 64, 1, 30, 6, None),
-    "smoke": ZeroShotProfile(True, "small", "glove-6b-50d", "adam", 0.001, 16, 1, 1, 1, 2, 1),
-}
-
-
-def describe(name: str, word_vectors: str) -> str:
-    p = PROFILES[name]
-    if not p.synthetic:
-        return (f"paper profile: store from --data-root, word vectors {word_vectors}, SGD lr 0.001 (Nesterov 0.9, "
-                "time decay 1e-6), batch 64, 130-frame crops, 1 negative, margin 0.4; the authors' plateau schedule "
-                "as up to 6 stages of patience 5 (lr x 0.2)")
-    return (f"{name} profile: SYNTHETIC proxy mini-mtat ({p.size} size), NOT comparable to published numbers; word "
-            f"vectors {word_vectors} (GloVe 6B 50-d, the paper used 300-d) vs random:50; {p.optimizer} lr {p.lr} "
-            f"instead of SGD 0.001, batch {p.batch_size}, up to {p.max_epochs_per_stage} epoch(s)"
-            + (f" of {p.steps_per_epoch} steps" if p.steps_per_epoch else " of one example per AB-train track")
-            + "; otherwise the authors' model, sampling and metrics (130-frame crops, 1 negative, margin 0.4)")
 
 
 def store(profile: str, data_root: str | None, name: str, workers: int) -> str:
@@ -88,31 +47,6 @@ def store(profile: str, data_root: str | None, name: str, workers: int) -> str:
         raise SystemExit("the paper profile needs --data-root with a multi-label store (e.g. MSD tracks with the "
                          "paper's Last.fm tags, made by `sampleaudio prep`) and --word-vectors (a GloVe .txt)")
     return os.path.join(data_root, name)
-
-
-def configs(profile: str, data_dir: str, seed: int, word_vectors: str, split_seed: int) -> list[tuple[dict,
-                                                                                                      ExperimentConfig]]:
-    from sampleaudio.models.artist_cnn import crop_samples
-    from sampleaudio.models.zeroshot import CHOI2019_FRAMES
-    from sampleaudio.wordvectors import vector_dim
-
-    p = PROFILES[profile]
-    dim = vector_dim(word_vectors)
-    out = []
-    for key, vectors in (("word vectors", word_vectors), ("random control", f"random:{dim}")):
-        slug = "glove" if key == "word vectors" else "random"
-        out.append(({"vectors": key, "source": vectors}, ExperimentConfig(
-            name=f"choi2019-{slug}-{profile}-seed{seed}",
-            data=DataConfig(data_dir=os.path.abspath(data_dir), segment=crop_samples(CHOI2019_FRAMES),
-                            batch_size=p.batch_size, standardize="none", max_eval_segments=p.max_eval_segments),
-            model=ModelConfig(architecture="choi2019_audio"),
-            train=TrainConfig(optimizer=p.optimizer, lr=p.lr, momentum=0.9, lr_decay=0.2, num_stages=p.num_stages,
-                              patience=p.patience, time_decay=1e-6 if p.optimizer == "sgd" else 0.0,
-                              max_epochs_per_stage=p.max_epochs_per_stage, steps_per_epoch=p.steps_per_epoch,
-                              seed=seed, objective="coembedding", num_negatives=1, margin=0.4, word_vectors=vectors,
-                              split_seed=split_seed),
-            eval=EvalConfig(), notes=describe(profile, word_vectors))))
-    return out
 
 
 def _col(setting: str, key: str) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 
-from sampleaudio.experiments import PROFILES, data_dir_for, experiment
+from sampleaudio.experiments.kim2019 import PROFILES, data_dir_for, figure_configs
 from sampleaudio.reporting import profile_arguments, run_experiments
 
 __all__ = ["TASKS", "SETTINGS", "figure_arguments", "analysed_runs"]
@@ -35,10 +35,8 @@ def analysed_runs(args) -> list[str]:
     """The run folders to analyse: ``--runs``, or the profile's SE model per task (trained if missing)."""
     if args.runs:
         return [os.path.abspath(r) for r in args.runs]
-    configs = []
-    for task in args.tasks:
-        data_dir = data_dir_for(task, args.profile, args.data_root, workers=args.workers)
-        configs.append(({"task": task}, experiment(task, args.profile, data_dir, seed=args.seed, block="se")))
+    stores = {task: data_dir_for(task, args.profile, args.data_root, workers=args.workers) for task in args.tasks}
+    configs = figure_configs(stores, args.profile, seed=args.seed)
     runs = run_experiments(configs, os.path.join(args.out, "kim2019_table", args.profile, "runs"))
     return list(runs.run_dir)
 

@@ -32,13 +32,15 @@ import sys
 
 import pandas as pd
 
-from sampleaudio.experiments import (
+from sampleaudio.experiments.kim2019 import (
+    BASELINES,
+    BLOCKS,
     PROFILES,
     PROTOCOLS,
     data_dir_for,
-    experiment,
     profile_description,
     protocol_description,
+    table_configs,
 )
 from sampleaudio.reporting import (
     mean_std,
@@ -49,16 +51,8 @@ from sampleaudio.reporting import (
     write_results,
 )
 
-BLOCKS = ["basic", "se", "res1", "res2", "rese1", "rese2"]
 TASKS = {"mtat": ("roc_auc", "MTAT ROC-AUC"), "speech-commands": ("accuracy", "SCD accuracy"),
          "dcase2017": ("instance_f1", "DCASE F-score")}
-#: baseline rows: name -> (row label, ModelConfig fields)
-BASELINES = {
-    "rnn": ("SampleCNN with RNN (4/4/5 blocks + LSTM)", {"architecture": "samplecnn_rnn", "block": "basic"}),
-    "frame": ("frame-level CNN (243-sample frames)", {"architecture": "frame", "window": 243, "block": "basic"}),
-    "mel": ("mel-spectrogram CNN (window 729, hop 243)", {"architecture": "mel", "window": 729, "hop": 243,
-                                                         "block": "basic"}),
-}
 SETUPS = {"jstsp2019": "JSTSP 2019 code (tae-jun/sampleaudio)", "icassp2018": "ICASSP 2018 code (tae-jun/resemul)"}
 
 
@@ -95,24 +89,13 @@ def main(argv=None) -> int:
     rows = [("SampleCNN", {"block": b, "multi": m}) for b in blocks for m in multis]
     rows += [BASELINES[b] for b in baselines]
     seeds = [args.seed + k for k in range(args.seeds)]
-    configs, stores = [], {}
-    for task in args.tasks:
-        stores[task] = data_dir = data_dir_for(task, args.profile, args.data_root, workers=args.workers)
-        for label, fields in rows:
-            for seed in seeds:
-                cfg = experiment(task, args.profile, data_dir, seed=seed, protocol=args.protocol,
-                                 **{**fields, **overrides})
-                if overrides:  # not the protocol's setup: a run folder of its own
-                    cfg.name += "".join(f"-{k}{v}" for k, v in sorted(overrides.items()))
-                if seed != 0:
-                    cfg.name += f"-seed{seed}"
-                configs.append(({"task": task, "model": label, "block": fields["block"],
-                                 "multi": fields.get("multi", False), "seed": seed}, cfg))
+    stores = {task: data_dir_for(task, args.profile, args.data_root, workers=args.workers) for task in args.tasks}
+    configs = table_configs(stores, args.profile, rows, seeds, protocol=args.protocol, overrides=overrides)
     root = os.path.join(args.out, "kim2019_table",
                         args.profile + ("" if args.protocol == "jstsp2019" else f"-{args.protocol}"))
     runs = run_experiments(configs, os.path.join(root, "runs"))
 
-    table = pd.DataFrame({"model": [label for label, _ in rows], "block": [f["block"] for _, f in rows],
+    table = pd.DataFrame({"model": [label for label, _ in rows], "block": [f.get("block", "—") for _, f in rows],
                           "multi-level": [f.get("multi", False) for _, f in rows]})
     for task in args.tasks:
         metric, title = TASKS[task]

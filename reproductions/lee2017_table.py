@@ -20,7 +20,7 @@ import sys
 
 import pandas as pd
 
-from sampleaudio.experiments import data_dir_for, experiment, profile_description, protocol_description
+from sampleaudio.experiments import data_dir_for, lee2017, profile_description, protocol_description
 from sampleaudio.reporting import profile_arguments, published_results, run_experiments, write_results
 
 
@@ -30,8 +30,7 @@ def main(argv=None) -> int:
     profile_arguments(p)
     args = p.parse_args(argv)
     data_dir = data_dir_for("mtat", args.profile, args.data_root)
-    cfg = experiment("mtat", args.profile, data_dir, seed=args.seed, protocol="smc2017")
-    cfg.name = f"mtat-lee2017-{args.profile}"
+    cfg = lee2017.config(args.profile, data_dir, seed=args.seed)
     root = os.path.join(args.out, "lee2017_table", args.profile)
     runs = run_experiments([({"model": "SampleCNN 3^9 (SMC 2017)"}, cfg)], os.path.join(root, "runs"))
     table = pd.DataFrame({"model": runs["model"], "ROC-AUC": runs["roc_auc"], "PR-AUC": runs["pr_auc"]})

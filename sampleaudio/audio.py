@@ -55,6 +55,7 @@ def _check_number(name: str, value, *, allow_none: bool = False, minimum: float 
 
 def load(
     path: str | os.PathLike,
+    *,
     sr: int = SAMPLE_RATE,
     mono: bool = True,
     offset: float = 0.0,

@@ -11,10 +11,11 @@ import dataclasses
 import math
 import numbers
 
+from sampleaudio import model_registry
 from sampleaudio.config import ExperimentConfig
 from sampleaudio.errors import ParameterError
 
-__all__ = ["check_config", "config_differences"]
+__all__ = ["check_config", "config_differences", "config_from_file_dict", "run_config_dict"]
 
 # field -> (lowest, highest, lowest excluded, highest excluded, may be None, integer)
 _RULES = {
@@ -47,7 +48,9 @@ _RULES = {
 
 
 def check_config(config: ExperimentConfig) -> ExperimentConfig:
-    """Raise :class:`ParameterError` naming the first field whose value is out of range; return ``config``."""
+    """Raise :class:`ParameterError` naming the first field whose value is out of range, or a model field the
+    architecture does not take (:func:`sampleaudio.model_registry.check_params`); return ``config``."""
+    model_registry.check_params(config.model)
     for field, (low, high, low_open, high_open, optional, integer) in _RULES.items():
         section, name = field.split(".")
         value = getattr(getattr(config, section), name)
@@ -101,8 +104,16 @@ def config_differences(old: dict, new: dict, prefix: str = "") -> list[str]:
     return out
 
 
+def run_config_dict(config: ExperimentConfig) -> dict:
+    """``config`` as a run's config.json records it: the model section names the architecture and only the
+    parameters it takes (:func:`sampleaudio.model_registry.model_dict`)."""
+    return {**config.to_dict(), "model": model_registry.model_dict(config.model)}
+
+
 def config_from_file_dict(d) -> ExperimentConfig:
-    """:meth:`ExperimentConfig.from_dict` with a one-line error for unknown keys or wrong shapes."""
+    """:meth:`ExperimentConfig.from_dict` with a one-line error for unknown keys or wrong shapes. A model section
+    written as the flat union of every architecture's fields (before :func:`run_config_dict`) reads back with the
+    fields its architecture does not take at their defaults."""
     if not isinstance(d, dict):
         raise ParameterError("config.json is not a JSON object")
     known = {f.name for f in dataclasses.fields(ExperimentConfig)}
@@ -110,6 +121,8 @@ def config_from_file_dict(d) -> ExperimentConfig:
     if unknown:
         raise ParameterError(f"config.json has unknown field(s) {unknown}")
     try:
-        return ExperimentConfig.from_dict(d)
+        config = ExperimentConfig.from_dict(d)
     except TypeError as exc:
         raise ParameterError(f"config.json does not describe a sampleaudio run ({exc})") from exc
+    config.model = model_registry.normalized(config.model)
+    return config

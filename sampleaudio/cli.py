@@ -117,12 +117,14 @@ def _add_train_parser(sub) -> None:
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("--data", required=True, help="store folder (from `sampleaudio prep`)")
     p.add_argument("--run-dir", required=True, help="where the run is written (and resumed from)")
-    g = p.add_argument_group("model")
+    g = p.add_argument_group("model", "each architecture takes only some of these flags (the run's config.json "
+                                      "records those); another one set to other than its default is refused")
     g.add_argument("--architecture", default="samplecnn", choices=list(ARCHITECTURES),
                    help="; ".join(f"{s.name}: {s.paper}" for s in ARCHITECTURES.values()))
     g.add_argument("--block", default="se", choices=["basic", "se", "res1", "res2", "rese1", "rese2"])
     g.add_argument("--multi", action="store_true", help="multi-level aggregation of the last 3 blocks")
-    g.add_argument("--num-blocks", type=_positive_int, default=None, help="default: the task's (9 MTAT, 8 others)")
+    g.add_argument("--num-blocks", type=_positive_int, default=None,
+                   help="default: Kim 2019's for the dataset (9 MTAT, 8 SCD/DCASE), else the most the segment allows")
     g.add_argument("--init-features", type=_positive_int, default=128, help="width of the first layers")
     g.add_argument("--amplifying-ratio", type=_positive_float, default=0.125, help="SE hidden width / channels")
     g.add_argument("--dropout", type=_fraction, default=0.5)

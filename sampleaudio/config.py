@@ -3,7 +3,8 @@
 Defaults are the papers' protocol (``../shared/reference/papers.md`` Sec. 1): SGD with Nesterov momentum 0.9,
 batch 23, learning rate 0.01 divided by 5 in up to 5 stages, each stage ending when the validation loss has
 not improved for 2 epochs, dropout 0.5. Derived numbers (segment length, blocks, steps per epoch) come from the
-store's task, not typed in.
+store's dataset (:mod:`sampleaudio.tasks`) and the architecture's spec (:mod:`sampleaudio.model_registry`), not
+typed in.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ class DataConfig:
 
     Attributes:
         data_dir: a store written by ``sampleaudio prep``.
-        segment: input samples per example (``None``: the task's, e.g. 59,049 for MTAT).
+        segment: input samples per example (``None``: the architecture's for the dataset, e.g. 59,049 for a
+            SampleCNN on MTAT; :func:`sampleaudio.model_registry.default_segment`).
         batch_size: 23 in the papers.
         standardize: ``manifest`` (the store's training mean/std), ``paper`` (the original's constants,
             meaningful for the real datasets only) or ``none`` (raw waveform, as the SMC 2017 code).
@@ -47,7 +49,11 @@ class DataConfig:
 
 @dataclasses.dataclass
 class ModelConfig:
-    """Which network.
+    """Which network, and its parameters.
+
+    Each architecture takes only some of these fields (its :class:`~sampleaudio.model_registry.ModelSpec`'s
+    ``params``, plus ``bn_momentum``): a run's config.json records those, and
+    :func:`~sampleaudio.checks.check_config` refuses another field set to other than its default.
 
     Attributes:
         architecture: ``samplecnn`` (Kim 2019), ``lee2017`` (SMC 2017 head), ``samplecnn_rnn`` (Table I),
@@ -56,7 +62,8 @@ class ModelConfig:
             over tags on a multi-label store: the paper's tag model),
             ``choi2019_audio`` (Choi 2019's audio branch, for the ``coembedding`` objective).
         block, multi, amplifying_ratio, dropout, init_features: as :func:`sampleaudio.models.SampleCNN`.
-        num_blocks: ``None``: the task's.
+        num_blocks: ``None``: Kim 2019's for the dataset (9 MTAT, 8 Speech Commands and DCASE), else the most
+            the segment allows (``3 ** (num_blocks + 1) <= segment``).
         window, hop: first-layer window and hop for ``mel``/``strided``/``frame``.
         initializer: conv initialiser: ``jstsp`` (the JSTSP 2019 code's variance scaling) or ``he_uniform``
             (the ICASSP 2018 code), for every architecture with convs. ``lee2017`` is always ``he_uniform`` (the

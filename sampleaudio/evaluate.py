@@ -12,8 +12,10 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from sampleaudio.config import ModelConfig
 from sampleaudio.errors import DatasetLayoutError
 from sampleaudio.metrics import clip_metrics, per_class_scores
+from sampleaudio.model_registry import default_segment
 from sampleaudio.pipeline import eval_dataset
 from sampleaudio.runs import load_run, read_model_card, write_json
 from sampleaudio.segments import WON2020_CHUNKS, InputSpec, pool_np
@@ -52,8 +54,8 @@ def evaluate_model(model: keras.Model, data_dir: str | Store, task: Task, *, spl
     opened :class:`~sampleaudio.store.Store`)."""
     store = open_store(data_dir)
     threshold = task.threshold if threshold is None else threshold
-    y_true, y_score = predict_clips(model, store, split, segment=segment or task.segment, batch_size=batch_size,
-                                    mean=mean, std=std, max_segments=max_segments, chunking=chunking,
+    segment = segment or default_segment(ModelConfig(), task)  # None: the default architecture's (SampleCNN)
+    y_true, y_score = predict_clips(model, store, split, segment=segment, batch_size=batch_size, mean=mean, std=std, max_segments=max_segments, chunking=chunking,
                                     chunks=chunks, pooling=pooling)
     labels = store.labels
     result = clip_metrics(y_true, y_score, threshold=threshold)

@@ -6,6 +6,7 @@ import os
 
 import numpy as np
 
+from sampleaudio.model_registry import KIM2019_SIZES
 from sampleaudio.records import SPLITS, read_index, read_manifest
 from sampleaudio.tasks import task_for
 
@@ -23,8 +24,8 @@ def summarize(data_dir: str | os.PathLike, max_skipped: int = 10) -> str:
     if "synthetic" in m.extra:
         lines.append(f"  NOTE         synthetic proxy ({m.extra['synthetic']}); its numbers are not comparable "
                      "to the real dataset's")
-    try:
-        segment = task_for(m.dataset).segment
+    try:  # Kim 2019's SampleCNN segment for the dataset: clips shorter than it are tiled
+        segment = KIM2019_SIZES.get(task_for(m.dataset).name, (None, None))[1]
     except KeyError:
         segment = None
     lines.append("")

@@ -2,13 +2,16 @@
 
 The trainer builds ``ModelConfig.architecture`` through :func:`build`; the CLI offers :data:`ARCHITECTURES`' names;
 the model card records the embedding layer :func:`embedding_layer` names, so export and inference never guess.
+A spec also says which :class:`~sampleaudio.config.ModelConfig` fields the architecture takes (a run's config.json
+records only those, and :func:`check_params` refuses the others) and its input length per dataset when none is
+given (:func:`default_segment`; the SampleCNN sizes of Kim 2019 live here, not in the dataset table).
 Adding a model family is its own module plus one :class:`ModelSpec` line here (and its test).
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 from sampleaudio.config import ModelConfig
@@ -18,20 +21,58 @@ from sampleaudio.tasks import Task
 if TYPE_CHECKING:  # keras is imported by the builders only: the CLI reads this table at start-up
     import keras
 
-__all__ = ["ModelSpec", "ARCHITECTURES", "build", "embedding_layer", "spec"]
+__all__ = ["ModelSpec", "ARCHITECTURES", "KIM2019_SIZES", "PARK2018_SEGMENT", "COMMON_PARAMS", "build",
+           "check_params", "default_segment", "embedding_layer", "model_dict", "normalized", "samplecnn_blocks", "spec"]
+
+
+#: Kim, Lee, Nam (IEEE JSTSP 2019, Sec. IV-A; the authors' ``lib/data/config.py``; Table I): each task's SampleCNN
+#: size, dataset -> (blocks after the stem, input segment, blocks before the recurrent layer of the "with RNN"
+#: model). The segment is 3 ** (blocks + 1) for MTAT; 22,050 (1 s) for the others, as 3^9 = 19,683 would leave
+#: Speech Commands' 1 s clips short, so the authors used 1 s with 8 blocks.
+KIM2019_SIZES: dict[str, tuple[int, int, int]] = {
+    "mtat": (9, 59049, 4), "speech-commands": (8, 22050, 4), "dcase2017": (8, 22050, 5)}
+#: Park et al. (ISMIR 2018, Sec. 3): 129 mel frames of hop 512 (65,536 samples at 22,050 Hz) per example.
+PARK2018_SEGMENT = 65536
+#: the ModelConfig fields every architecture takes (applied to the built model's batch norms)
+COMMON_PARAMS = ("bn_momentum",)
+_SAMPLECNN = ("block", "multi", "num_blocks", "amplifying_ratio", "dropout", "init_features", "initializer")
 
 
 @dataclasses.dataclass(frozen=True)
 class ModelSpec:
-    """One architecture: ``builder(cfg, task)`` makes the Keras model over waveform segments ``[N, samples, 1]``;
-    ``embedding`` names the layer whose output is the clip embedding (a name, or a function of the built model);
-    ``sample_rate``: the input rate the architecture was published at (``None``: the store's)."""
+    """One architecture: ``builder(cfg, task, segment)`` makes the Keras model over waveform segments
+    ``[N, samples, 1]``; ``embedding`` names the layer whose output is the clip embedding (a name, or a function of
+    the built model); ``sample_rate``: the input rate the architecture was published at (``None``: the store's).
+
+    ``params``: the :class:`ModelConfig` fields the architecture takes besides ``architecture`` and
+    :data:`COMMON_PARAMS` (a run's config.json records only these; :func:`check_params` refuses the others).
+    ``segments``: its input length on each dataset when ``data.segment`` is not given; ``segment``: on any other
+    dataset (``None``: ``3 ** (num_blocks + 1)`` for the SampleCNN family; else ``data.segment`` must be given).
+    See :func:`default_segment`."""
 
     name: str
-    builder: Callable[[ModelConfig, Task], keras.Model]
+    builder: Callable[[ModelConfig, Task, int], keras.Model]
     embedding: str | Callable[[keras.Model], str]
     paper: str
     sample_rate: int | None = None
+    params: tuple[str, ...] = ()
+    segments: Mapping[str, int] = dataclasses.field(default_factory=dict)
+    segment: int | None = None
+
+
+def samplecnn_blocks(cfg: ModelConfig, task: Task, segment: int) -> int:
+    """SampleCNN blocks after the stem: ``cfg.num_blocks``; else Kim 2019's for the task; else the most blocks the
+    segment allows (``3 ** (blocks + 1) <= segment``: 8 for 22,050 samples, 9 for 59,049)."""
+    if cfg.num_blocks:
+        return cfg.num_blocks
+    if task.name in KIM2019_SIZES:
+        return KIM2019_SIZES[task.name][0]
+    blocks = 0
+    while 3 ** (blocks + 2) <= segment:
+        blocks += 1
+    if blocks < 1:
+        raise ParameterError(f"a segment of {segment} samples is too short for a SampleCNN (at least 9)")
+    return blocks
 
 
 def _common(cfg: ModelConfig, task: Task) -> dict:
@@ -39,58 +80,58 @@ def _common(cfg: ModelConfig, task: Task) -> dict:
             "init_features": cfg.init_features, "initializer": cfg.initializer}
 
 
-def _samplecnn(cfg, task):
+def _samplecnn(cfg, task, segment):
     from sampleaudio.models.samplecnn import SampleCNN
 
-    return SampleCNN(block=cfg.block, multi=cfg.multi, num_blocks=cfg.num_blocks or task.num_blocks,
+    return SampleCNN(block=cfg.block, multi=cfg.multi, num_blocks=samplecnn_blocks(cfg, task, segment),
                      amplifying_ratio=cfg.amplifying_ratio, **_common(cfg, task))
 
 
-def _lee2017(cfg, task):  # the SMC 2017 code: He uniform on every conv
+def _lee2017(cfg, task, segment):  # the SMC 2017 code: He uniform on every conv
     from sampleaudio.models.samplecnn import SampleCNN
 
-    return SampleCNN(block="basic", multi=False, num_blocks=cfg.num_blocks or task.num_blocks, head="smc2017",
+    return SampleCNN(block="basic", multi=False, num_blocks=samplecnn_blocks(cfg, task, segment), head="smc2017",
                      **{**_common(cfg, task), "initializer": "he_uniform"})
 
 
-def _samplecnn_rnn(cfg, task):
-    from sampleaudio.models.presets import RNN_BLOCKS
+def _samplecnn_rnn(cfg, task, segment):
     from sampleaudio.models.samplecnn import SampleCNNWithRNN
 
-    return SampleCNNWithRNN(RNN_BLOCKS.get(task.name, 4), block=cfg.block,
-                            num_blocks=cfg.num_blocks or task.num_blocks, amplifying_ratio=cfg.amplifying_ratio,
+    return SampleCNNWithRNN(KIM2019_SIZES.get(task.name, (0, 0, 4))[2], block=cfg.block,
+                            num_blocks=samplecnn_blocks(cfg, task, segment), amplifying_ratio=cfg.amplifying_ratio,
                             **_common(cfg, task))
 
 
-def _mel(cfg, task):
+def _mel(cfg, task, segment):
     from sampleaudio.models.samplecnn import MelCNN
 
-    return MelCNN(cfg.window, cfg.hop, block=cfg.block, multi=cfg.multi, num_blocks=cfg.num_blocks or task.num_blocks,
-                  amplifying_ratio=cfg.amplifying_ratio, **_common(cfg, task))
+    return MelCNN(cfg.window, cfg.hop, block=cfg.block, multi=cfg.multi,
+                  num_blocks=samplecnn_blocks(cfg, task, segment), amplifying_ratio=cfg.amplifying_ratio,
+                  **_common(cfg, task))
 
 
-def _strided(cfg, task):
+def _strided(cfg, task, segment):
     from sampleaudio.models.samplecnn import StridedSampleCNN
 
     return StridedSampleCNN(cfg.window, cfg.hop, block=cfg.block, multi=cfg.multi,
-                            num_blocks=cfg.num_blocks or task.num_blocks, amplifying_ratio=cfg.amplifying_ratio,
+                            num_blocks=samplecnn_blocks(cfg, task, segment), amplifying_ratio=cfg.amplifying_ratio,
                             **_common(cfg, task))
 
 
-def _frame(cfg, task):
+def _frame(cfg, task, segment):
     from sampleaudio.models.samplecnn import FrameLevelCNN
 
-    return FrameLevelCNN(cfg.window, segment=task.segment, **_common(cfg, task))
+    return FrameLevelCNN(cfg.window, segment=segment, **_common(cfg, task))
 
 
-def _artist_cnn(cfg, task):  # any crop of at least 65,024 samples (128 frames)
+def _artist_cnn(cfg, task, segment):  # any crop of at least 65,024 samples (128 frames)
     from sampleaudio.models.artist_cnn import ArtistBasicModel
 
     return ArtistBasicModel(task.num_classes, frames=None, waveform_input=True,
                             activation=task.activation)  # sigmoid over tags: Park 2018's tag model (msd-tags)
 
 
-def _choi2019_audio(cfg, task):  # any crop of at least 128 mel frames; trained with the coembedding objective
+def _choi2019_audio(cfg, task, segment):  # any crop of at least 128 mel frames; trained with the coembedding objective
     from sampleaudio.models.zeroshot import ZeroShotAudioBranch
 
     return ZeroShotAudioBranch(None, waveform_input=True)
@@ -112,7 +153,7 @@ def _last_layer(model: keras.Model) -> str:
 
 
 def _won(name: str):
-    def builder(cfg, task):
+    def builder(cfg, task, segment):
         from sampleaudio.audio import SAMPLE_RATE
         from sampleaudio.models.won2020 import WON2020
 
@@ -124,21 +165,39 @@ def _won(name: str):
 
 
 _KIM = "Kim, Lee, Nam, IEEE JSTSP 2019"
+_KIM_SEGMENTS = {name: size[1] for name, size in KIM2019_SIZES.items()}
+# The families without a size of their own run at the lengths every family ran at before the sizes left the
+# dataset table: Kim 2019's segments on its datasets, Park 2018's crop on any other. A paper's own input length is
+# data.segment (the reproductions give it: Won 2020's per model, Choi 2019's 130 frames).
+_UNSIZED = {"segments": _KIM_SEGMENTS, "segment": PARK2018_SEGMENT}
+_FRONT_END = ("window", "hop", *_SAMPLECNN)
+#: Won 2020's models whose width is a parameter (``WonModel.scalable``)
+_WON_SCALABLE = ("short_chunk_cnn", "short_chunk_resnet", "harmonic_cnn")
 #: architecture name -> its spec
 ARCHITECTURES: dict[str, ModelSpec] = {s.name: s for s in [
-    ModelSpec("samplecnn", _samplecnn, "final_relu", f"SampleCNN with basic/SE/Res/ReSE blocks ({_KIM}, Sec. III)"),
-    ModelSpec("lee2017", _lee2017, "final_relu", "SampleCNN 3^9 with the SMC 2017 head (Lee et al., SMC 2017)"),
-    ModelSpec("samplecnn_rnn", _samplecnn_rnn, "final_relu", f"SampleCNN + RNN ({_KIM}, Table I)"),
-    ModelSpec("mel", _mel, "final_relu", f"mel-spectrogram front end ({_KIM}, Fig. 4)"),
-    ModelSpec("strided", _strided, "final_relu", f"strided first layer ({_KIM}, Fig. 4)"),
-    ModelSpec("frame", _frame, "final_relu", "frame-level CNN (Dieleman and Schrauwen, ICASSP 2014)"),
+    ModelSpec("samplecnn", _samplecnn, "final_relu", f"SampleCNN with basic/SE/Res/ReSE blocks ({_KIM}, Sec. III)",
+              params=_SAMPLECNN, segments=_KIM_SEGMENTS),
+    ModelSpec("lee2017", _lee2017, "final_relu", "SampleCNN 3^9 with the SMC 2017 head (Lee et al., SMC 2017)",
+              params=("num_blocks", "dropout", "init_features"), segments=_KIM_SEGMENTS),
+    ModelSpec("samplecnn_rnn", _samplecnn_rnn, "final_relu", f"SampleCNN + RNN ({_KIM}, Table I)",
+              params=tuple(p for p in _SAMPLECNN if p != "multi"), segments=_KIM_SEGMENTS),
+    ModelSpec("mel", _mel, "final_relu", f"mel-spectrogram front end ({_KIM}, Fig. 4)", params=_FRONT_END,
+              segments=_KIM_SEGMENTS),
+    ModelSpec("strided", _strided, "final_relu", f"strided first layer ({_KIM}, Fig. 4)", params=_FRONT_END,
+              segments=_KIM_SEGMENTS),
+    ModelSpec("frame", _frame, "final_relu", "frame-level CNN (Dieleman and Schrauwen, ICASSP 2014)",
+              params=("window", "dropout", "init_features", "initializer"), segments=_KIM_SEGMENTS),
     ModelSpec("artist_cnn", _artist_cnn, _before_global_pool,
-              "1D CNN over mel frames, softmax over artists (Park et al., ISMIR 2018, Sec. 3)"),
+              "1D CNN over mel frames, softmax over artists (Park et al., ISMIR 2018, Sec. 3)",
+              **_UNSIZED),
     ModelSpec("choi2019_audio", _choi2019_audio, _last_layer,
-              "audio branch of the audio-word co-embedding (Choi, Lee, Park, Nam, ISMIR 2019, Sec. 3)"),
-    *[ModelSpec(n, _won(n), "penultimate", "Won, Ferraro, Bogdanov, Serra, SMC 2020", 16000)
+              "audio branch of the audio-word co-embedding (Choi, Lee, Park, Nam, ISMIR 2019, Sec. 3)",
+              **_UNSIZED),
+    *[ModelSpec(n, _won(n), "penultimate", "Won, Ferraro, Bogdanov, Serra, SMC 2020", 16000,
+                ("dropout", "init_features") if n in _WON_SCALABLE else ("dropout",), **_UNSIZED)
       for n in ("fcn", "crnn", "won_musicnn", "short_chunk_cnn", "short_chunk_resnet")],
-    ModelSpec("harmonic_cnn", _won("harmonic_cnn"), "penultimate", "Won, Chun, Nieto, Serra, ICASSP 2020", 16000),
+    ModelSpec("harmonic_cnn", _won("harmonic_cnn"), "penultimate", "Won, Chun, Nieto, Serra, ICASSP 2020", 16000,
+              ("dropout", "init_features"), **_UNSIZED),
 ]}
 
 
@@ -150,9 +209,48 @@ def spec(name: str) -> ModelSpec:
         raise ParameterError(f"unknown architecture {name!r} ({', '.join(ARCHITECTURES)})") from None
 
 
-def build(cfg: ModelConfig, task: Task) -> keras.Model:
-    """The network ``cfg.architecture`` names, sized for ``task``."""
-    return spec(cfg.architecture).builder(cfg, task)
+def default_segment(cfg: ModelConfig, task: Task) -> int:
+    """The input length ``cfg``'s architecture trains on for ``task`` when ``data.segment`` is not given (see
+    :class:`ModelSpec`): e.g. 59,049 samples for a SampleCNN on MTAT, 22,050 on Speech Commands."""
+    s = spec(cfg.architecture)
+    if task.name in s.segments:
+        return s.segments[task.name]
+    if s.segment:
+        return s.segment
+    if "num_blocks" in s.params and cfg.num_blocks:
+        return 3 ** (cfg.num_blocks + 1)
+    raise ParameterError(f"architecture {cfg.architecture!r} has no input length for dataset '{task.name}': give "
+                         "data.segment (--segment)" + (" or model.num_blocks" if "num_blocks" in s.params else ""))
+
+
+def check_params(cfg: ModelConfig) -> ModelConfig:
+    """Refuse a :class:`ModelConfig` field set (to other than its default) that ``cfg.architecture`` does not take,
+    with one line naming it and the fields it does take; return ``cfg``."""
+    s = spec(cfg.architecture)
+    taken = {"architecture", *COMMON_PARAMS, *s.params}
+    for f in dataclasses.fields(ModelConfig):
+        if f.name not in taken and getattr(cfg, f.name) != f.default:
+            raise ParameterError(f"model.{f.name} is not a parameter of architecture {cfg.architecture!r} (it takes "
+                                 f"{', '.join(sorted(taken - {'architecture'}))}). Received: {getattr(cfg, f.name)!r}")
+    return cfg
+
+
+def model_dict(cfg: ModelConfig) -> dict:
+    """``cfg`` as a run's config.json records it: the architecture and only the parameters it takes."""
+    s = spec(cfg.architecture)
+    return {"architecture": cfg.architecture, **{k: getattr(cfg, k) for k in (*COMMON_PARAMS, *s.params)}}
+
+
+def normalized(cfg: ModelConfig) -> ModelConfig:
+    """``cfg`` with the fields its architecture does not take at their defaults: how a configuration recorded as one
+    flat union of every architecture's fields (config.json files written before :func:`model_dict`) reads back."""
+    return ModelConfig(**model_dict(cfg))
+
+
+def build(cfg: ModelConfig, task: Task, segment: int | None = None) -> keras.Model:
+    """The network ``cfg.architecture`` names, sized for ``task`` and input ``segment`` (``None``:
+    :func:`default_segment`)."""
+    return spec(cfg.architecture).builder(cfg, task, segment or default_segment(cfg, task))
 
 
 def embedding_layer(architecture: str, model: keras.Model) -> str:

@@ -104,7 +104,7 @@ def load_run(run_dir: str) -> tuple[keras.Model, ExperimentConfig, Task]:
     config = read_run_config(os.path.join(run_dir, "config.json"))
     card = read_model_card(run_dir)
     try:
-        task = Task(**card["task"])
+        task = Task.from_dict(card["task"])
     except (TypeError, KeyError) as exc:
         raise ParameterError(f"'{os.path.join(run_dir, 'model_card.json')}' is not a model card with a task "
                              f"({exc})") from exc
@@ -171,6 +171,8 @@ def standardization(config: ExperimentConfig, task: Task) -> tuple[float | None,
     statistics (recorded in the model card at the end of training); ``paper`` the original's constants;
     ``none`` the raw waveform (the SMC 2017 code)."""
     if config.data.standardize == "paper":
+        if task.paper_mean is None or task.paper_std is None:
+            raise ParameterError(f"standardize 'paper': dataset '{task.name}' has no published mean/std")
         return task.paper_mean, task.paper_std
     if config.data.standardize == "none":
         return 0.0, 1.0

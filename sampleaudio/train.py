@@ -39,7 +39,7 @@ import tensorflow as tf
 import sampleaudio.models  # noqa: F401  (registers the custom layers and initialisers for load_model)
 from sampleaudio import cpu
 from sampleaudio import model_registry as registry
-from sampleaudio.checks import check_config, config_differences
+from sampleaudio.checks import check_config, config_differences, run_config_dict
 from sampleaudio.clipped_losses import task_loss
 from sampleaudio.config import ExperimentConfig, ModelConfig
 from sampleaudio.errors import DatasetLayoutError, ParameterError, TrainingDivergedError
@@ -63,9 +63,11 @@ __all__ = ["build_model", "train", "load_run", "environment", "run_is_finished"]
 _POLICIES = {"off": "float32", "float16": "mixed_float16", "bfloat16": "mixed_bfloat16"}
 
 
-def build_model(cfg: ModelConfig, task: Task) -> keras.Model:
-    """The network ``cfg`` names, sized for ``task`` (with ``cfg.bn_momentum`` applied to its batch norms)."""
-    model = registry.build(cfg, task)
+def build_model(cfg: ModelConfig, task: Task, segment: int | None = None) -> keras.Model:
+    """The network ``cfg`` names, sized for ``task`` and input ``segment`` (``None``: the architecture's for the
+    task, :func:`sampleaudio.model_registry.default_segment`), with ``cfg.bn_momentum`` applied to its batch
+    norms."""
+    model = registry.build(cfg, task, segment)
     if cfg.bn_momentum is not None:
         for layer in model.layers:
             if isinstance(layer, keras.layers.BatchNormalization):
@@ -216,7 +218,7 @@ def train(config: ExperimentConfig, run_dir: str, *, verbose: int = 1) -> dict:
     config = _resolve_mixed_precision(config, None if old is None else old.train.mixed_precision)
     if old is not None:
         # fields added later compare as their defaults; `notes` is prose, not part of a run's identity
-        differ = [d for d in config_differences(old.to_dict(), json.loads(config.to_json()))
+        differ = [d for d in config_differences(run_config_dict(old), json.loads(json.dumps(run_config_dict(config))))
                   if not d.startswith("notes ")]
         if differ:
             raise ParameterError(f"'{run_dir}' holds a run of a different configuration ({'; '.join(differ[:4])}); "
@@ -236,14 +238,14 @@ def train(config: ExperimentConfig, run_dir: str, *, verbose: int = 1) -> dict:
     if task.multi_label != manifest.multi_label:
         raise ParameterError(f"store '{config.data.data_dir}' is {'multi' if manifest.multi_label else 'single'}-"
                              f"label but task '{task.name}' is not")
+    segment = config.data.segment or registry.default_segment(config.model, task)
     os.makedirs(os.path.join(run_dir, "checkpoints"), exist_ok=True)
     if old is None:
-        write_json(config_path, config.to_dict())
+        write_json(config_path, run_config_dict(config))
     if run_is_finished(run_dir):
         with open(os.path.join(run_dir, "final_metrics.json")) as f:
             return json.load(f)
     write_json(os.path.join(run_dir, "environment.json"), environment())
-    segment = config.data.segment or task.segment
     mean, std = standardization(config, task)
     steps = _steps_per_epoch(config, manifest, segment, task)
     previous_policy = keras.mixed_precision.global_policy().name
@@ -307,7 +309,7 @@ def _train(config, run_dir, task, manifest, segment, mean, std, steps, verbose, 
         if state["stage_started"]:  # weights and optimizer state of the last epoch
             model = keras.saving.load_model(os.path.join(ckpt, state.get("checkpoint", "last.keras")))
         else:
-            model = build_model(config.model, task)
+            model = build_model(config.model, task, segment)
             model = model if objective is None else objective.wrap(model)
     val = eval_dataset(manifest, "valid", segment=segment, batch_size=config.data.batch_size,
                        mean=mean, std=std, max_segments=config.data.max_valid_segments)
@@ -381,7 +383,7 @@ def _train(config, run_dir, task, manifest, segment, mean, std, steps, verbose, 
     if not chief:
         return {}
     if loop is not None:  # evaluate and save a plain copy: Keras' predict cannot run under the strategy either
-        trained, model = model, build_model(config.model, task)
+        trained, model = model, build_model(config.model, task, segment)
         model = model if objective is None else objective.wrap(model)
         model.set_weights(trained.get_weights())
     if objective is not None:

@@ -108,12 +108,12 @@ def run(tone_store, tmp_path_factory):
 
     run_dir = tmp_path_factory.mktemp("run")
     config = tiny_config(tone_store)
-    task = task_for("speech-commands", 2)
-    build_model(config.model, task).save(run_dir / "best.keras")
+    task = task_for("tones")
+    build_model(config.model, task, 729).save(run_dir / "best.keras")
     (run_dir / "config.json").write_text(config.to_json())
     (run_dir / "model_card.json").write_text(json.dumps(
         {"labels": ["low", "high"], "task": dataclasses.asdict(task), "segment": 729, "mean": 0.0, "std": 0.3,
-         "dataset": "speech-commands", "synthetic": False}))
+         "dataset": "tones", "synthetic": False}))
     return str(run_dir)
 
 

@@ -73,11 +73,12 @@ def test_random_crops_are_an_option_and_leave_the_grid(store):
 
 
 def test_steps_per_epoch_are_segments_over_batch(store):
+    from sampleaudio.model_registry import KIM2019_SIZES
     from sampleaudio.records import read_manifest
     from sampleaudio.train import _steps_per_epoch, train_segments_per_clip
 
     # the original's lib/data/config.py: len_audio * sr // num_samples segments per clip
-    assert [train_segments_per_clip(TASKS[t], TASKS[t].segment, 22050) for t in
+    assert [train_segments_per_clip(TASKS[t], KIM2019_SIZES[t][1], 22050) for t in
             ("mtat", "dcase2017", "speech-commands")] == [10, 10, 1]
     assert math.ceil(15250 * 10 / 23) == 6631  # the MTAT epoch the issue names
     cfg = ExperimentConfig(data=DataConfig(data_dir=store, segment=100, batch_size=7))

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import tensorflow as tf
+import tones
 
 from sampleaudio.cli import main as cli_main
 from sampleaudio.config import DataConfig, EvalConfig, ExperimentConfig, ModelConfig, TrainConfig
@@ -67,7 +68,7 @@ def test_stage_schedule_and_run_directory(store, tmp_path):
     with pytest.raises(Exception, match="different configuration"):
         train(tiny(store, lr=0.1), str(tmp_path), verbose=0)
     model, config, task = load_run(str(tmp_path))
-    assert model.output.shape[-1] == 2 and task.name == "speech-commands" and config.train.lr == 0.05
+    assert model.output.shape[-1] == 2 and task.name == "tones" and config.train.lr == 0.05
 
 
 def test_training_learns_the_tones(store, tmp_path):
@@ -82,7 +83,7 @@ def test_training_learns_the_tones(store, tmp_path):
 def test_killed_run_resumes_where_it_was(store, tmp_path):
     run = tmp_path / "run"
     args = _cli_args(store, run, ["--num-stages", "2", "--max-epochs-per-stage", "4", "--patience", "9"])
-    cmd = [sys.executable, "-c", "import sys; from sampleaudio.cli import main; sys.exit(main(sys.argv[1:]))", *args]
+    cmd = [sys.executable, "-c", tones.CLI, *args]
     env = dict(os.environ, PYTHONPATH=ROOT)
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 240
@@ -172,7 +173,7 @@ def test_two_workers_on_localhost(store, tmp_path):
     cluster = {"worker": [f"localhost:{p}" for p in ports]}
     run = tmp_path / "mw"
     args = _cli_args(store, run, ["--num-stages", "2", "--max-epochs-per-stage", "2", "--distribute", "multiworker"])
-    cmd = [sys.executable, "-c", "import sys; from sampleaudio.cli import main; sys.exit(main(sys.argv[1:]))", *args]
+    cmd = [sys.executable, "-c", tones.CLI, *args]
     procs = []
     for index in range(2):
         env = dict(os.environ, PYTHONPATH=ROOT, CUDA_VISIBLE_DEVICES="",
@@ -252,7 +253,7 @@ def test_a_killed_worker_and_the_restarted_job_resume_from_the_last_common_epoch
     run = tmp_path / "mw"
     args = _cli_args(store, run, ["--num-stages", "2", "--max-epochs-per-stage", "3", "--patience", "9",
                                   "--steps-per-epoch", "12", "--distribute", "multiworker"])
-    cmd = [sys.executable, "-c", "import sys; from sampleaudio.cli import main; sys.exit(main(sys.argv[1:]))", *args]
+    cmd = [sys.executable, "-c", tones.CLI, *args]
 
     def start(index):
         env = dict(os.environ, PYTHONPATH=ROOT, CUDA_VISIBLE_DEVICES="",

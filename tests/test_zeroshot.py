@@ -112,7 +112,7 @@ def test_coembedding_scores_train_and_round_trip(tmp_path):
          rng.normal(size=(4, 2, 5)).astype("float32")]
     # the standard checks (tests/model_checks.py), the max-margin hinge of Choi 2019 as the loss
     model = run_model_checks(
-        lambda: CoEmbeddingModel(ZeroShotAudioBranch(None, 8, waveform_input=False), word_dim=5, num_negatives=2),
+        lambda: CoEmbeddingModel(ZeroShotAudioBranch(None, n_mels=8, waveform_input=False), word_dim=5, num_negatives=2),
         x, np.zeros((4, 3), np.float32), tmp_path, loss=SiameseLoss("max_margin", 0.4), atol=1e-6)
     scores = np.asarray(model(x))
     assert scores.shape == (4, 3) and np.all(np.abs(scores) <= 1 + 1e-5)
@@ -127,6 +127,6 @@ def test_coembedding_refuses_bad_arguments():
     from sampleaudio.models.zeroshot import CoEmbeddingModel, WordBranch, ZeroShotAudioBranch
 
     with pytest.raises(ValueError, match="num_negatives"):
-        CoEmbeddingModel(ZeroShotAudioBranch(130, 8, waveform_input=False), word_dim=5, num_negatives=0)
+        CoEmbeddingModel(ZeroShotAudioBranch(130, n_mels=8, waveform_input=False), word_dim=5, num_negatives=0)
     with pytest.raises(ValueError, match="word_dim"):
         WordBranch(0)

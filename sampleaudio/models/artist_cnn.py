@@ -79,7 +79,7 @@ def _input(frames: int | None, n_mels: int, waveform_input: bool, name: str):
     return keras.Input((frames, n_mels), name=name)
 
 
-def ArtistEncoder(frames: int | None = PARK2018_FRAMES, n_mels: int = 128, *, waveform_input: bool = False,
+def ArtistEncoder(frames: int | None = PARK2018_FRAMES, *, n_mels: int = 128, waveform_input: bool = False,
                   pad_mode: str = "reflect", weight_decay: float = 1e-5, bn_momentum: float = 0.99,
                   name: str = "artist_encoder") -> keras.Model:
     """Park 2018's shared encoder: ``[B, frames, n_mels]`` (or a waveform crop) -> ``[B, 256]``.
@@ -99,7 +99,7 @@ def ArtistEncoder(frames: int | None = PARK2018_FRAMES, n_mels: int = 128, *, wa
     return keras.Model(inp, x, name=name)
 
 
-def ArtistBasicModel(num_artists: int, frames: int | None = PARK2018_FRAMES, n_mels: int = 128, *,
+def ArtistBasicModel(num_artists: int, frames: int | None = PARK2018_FRAMES, *, n_mels: int = 128,
                      waveform_input: bool = False, pad_mode: str = "reflect", weight_decay: float = 1e-5,
                      bn_momentum: float = 0.99, activation: str = "softmax",
                      name: str = "artist_basic") -> keras.Model:
@@ -113,7 +113,7 @@ def ArtistBasicModel(num_artists: int, frames: int | None = PARK2018_FRAMES, n_m
         raise ParameterError(f"num_artists must be >= 2. Received: num_artists={num_artists}")
     if activation not in ("softmax", "sigmoid"):
         raise ParameterError(f"activation must be 'softmax' or 'sigmoid'. Received: activation={activation!r}")
-    encoder = ArtistEncoder(frames, n_mels, waveform_input=waveform_input, pad_mode=pad_mode,
+    encoder = ArtistEncoder(frames, n_mels=n_mels, waveform_input=waveform_input, pad_mode=pad_mode,
                             weight_decay=weight_decay, bn_momentum=bn_momentum)
     x = encoder.output
     head = "artist_softmax" if activation == "softmax" else "tag_sigmoid"
@@ -136,7 +136,7 @@ def _sequential_layers(encoder: keras.Model) -> list[keras.layers.Layer] | None:
     return chain if tuple(probe.shape[1:]) == tuple(encoder.output.shape[1:]) else None
 
 
-def ArtistSiameseModel(encoder: keras.Model | None = None, num_negatives: int = 4, *,
+def ArtistSiameseModel(encoder: keras.Model | None = None, *, num_negatives: int = 4,
                        name: str = "artist_siamese", **encoder_kwargs) -> keras.Model:
     """Park 2018's Siamese model: ``[anchor, positive, negative_1..N]`` -> cosine scores ``[B, 1 + N]``.
 

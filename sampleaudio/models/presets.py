@@ -16,17 +16,20 @@ from __future__ import annotations
 
 import keras
 
+from sampleaudio.model_registry import KIM2019_SIZES
 from sampleaudio.models.samplecnn import SampleCNN, SampleCNNWithRNN
 from sampleaudio.tasks import TASKS, task_for
 
 __all__ = ["PRESETS", "RNN_BLOCKS", "from_preset", "rnn_from_preset"]
 
 #: Blocks before the recurrent layer in Kim 2019 Table I.
-RNN_BLOCKS = {"mtat": 4, "speech-commands": 4, "dcase2017": 5}
+RNN_BLOCKS = {name: size[2] for name, size in KIM2019_SIZES.items()}
 
+#: Kim 2019's SampleCNN of each task: its depth (:data:`sampleaudio.model_registry.KIM2019_SIZES`) and the dataset's
+#: outputs (:data:`sampleaudio.tasks.TASKS`)
 PRESETS = {
-    name: {"num_blocks": t.num_blocks, "num_classes": t.num_classes, "activation": t.activation}
-    for name, t in TASKS.items()
+    name: {"num_blocks": size[0], "num_classes": TASKS[name].num_classes, "activation": TASKS[name].activation}
+    for name, size in KIM2019_SIZES.items()
 }
 PRESETS["lee2017"] = {"num_blocks": 9, "num_classes": 50, "activation": "sigmoid", "block": "basic",
                       "multi": False, "head": "smc2017", "initializer": "he_uniform"}

@@ -123,6 +123,7 @@ def _smc2017_head(x, num_classes: int, activation: str, dropout: float, initiali
 
 def SampleCNN(
     block: str = "se",
+    *,
     multi: bool = False,
     num_blocks: int = 9,
     num_classes: int = 50,
@@ -204,6 +205,7 @@ def _trunk_and_head(inputs, x, remaining: int, *, block, multi, num_blocks, num_
 def StridedSampleCNN(
     window: int,
     hop: int,
+    *,
     block: str = "basic",
     multi: bool = False,
     num_blocks: int = 9,
@@ -232,6 +234,7 @@ def StridedSampleCNN(
 def MelCNN(
     window: int,
     hop: int,
+    *,
     block: str = "basic",
     multi: bool = False,
     num_blocks: int = 9,
@@ -263,6 +266,7 @@ def MelCNN(
 
 def FrameLevelCNN(
     frame_size: int = 256,
+    *,
     segment: int = 59049,
     num_blocks: int | None = None,
     num_classes: int = 50,
@@ -293,6 +297,7 @@ def FrameLevelCNN(
 
 def SampleCNNWithRNN(
     rnn_blocks: int,
+    *,
     block: str = "basic",
     num_blocks: int = 9,
     num_classes: int = 50,

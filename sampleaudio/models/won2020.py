@@ -44,7 +44,7 @@ from sampleaudio.models.won2020_layers import conv_block as _conv_block
 __all__ = ["WonModel", "WON2020", "won_front_end", "fcn", "crnn", "short_chunk_cnn", "short_chunk_resnet",
            "won_musicnn", "evenly_spaced_chunks"]
 
-def won_front_end(n_mels: int, sample_rate: int = 16000, name: str = "spec") -> MelFrontEnd:
+def won_front_end(n_mels: int, *, sample_rate: int = 16000, name: str = "spec") -> MelFrontEnd:
     """torchaudio ``MelSpectrogram(sample_rate, n_fft=512, f_min=0, f_max=8000, n_mels)`` + ``AmplitudeToDB()``."""
     return MelFrontEnd(sample_rate=sample_rate, n_fft=512, hop=256, n_mels=n_mels, fmin=0.0, fmax=8000.0,
                        htk=True, slaney_norm=False, pad_mode="reflect", frames="centred", compression="db",
@@ -53,7 +53,7 @@ def won_front_end(n_mels: int, sample_rate: int = 16000, name: str = "spec") -> 
 
 def _input(segment: int | None, n_mels: int, sample_rate: int):
     waveform = keras.Input((segment, 1), name="waveform")
-    x = won_front_end(n_mels, sample_rate)(waveform)
+    x = won_front_end(n_mels, sample_rate=sample_rate)(waveform)
     x = layers.Reshape((-1, n_mels, 1), name="spec_image")(x)
     return waveform, _bn("spec_bn")(x)
 

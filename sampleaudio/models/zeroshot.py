@@ -51,7 +51,7 @@ class CosineScores(keras.layers.Layer):
         return (input_shape[1][0], input_shape[1][1])
 
 
-def ZeroShotAudioBranch(frames: int | None = CHOI2019_FRAMES, n_mels: int = 128, *, waveform_input: bool = True,
+def ZeroShotAudioBranch(frames: int | None = CHOI2019_FRAMES, *, n_mels: int = 128, waveform_input: bool = True,
                         pad_mode: str = "reflect", weight_decay: float = 1e-5, embed_dim: int = EMBED_DIM,
                         name: str = "audio_branch") -> keras.Model:
     """The audio branch: ``[B, frames, n_mels]`` (or a waveform crop ``[B, (frames - 1) * 512, 1]``) -> ``[B, 100]``.
@@ -87,7 +87,7 @@ def ZeroShotAudioBranch(frames: int | None = CHOI2019_FRAMES, n_mels: int = 128,
     return keras.Model(inp, x, name=name)
 
 
-def WordBranch(word_dim: int, embed_dim: int = EMBED_DIM, *, name: str = "word_branch") -> keras.layers.Dense:
+def WordBranch(word_dim: int, *, embed_dim: int = EMBED_DIM, name: str = "word_branch") -> keras.layers.Dense:
     """The word branch: ``[..., word_dim]`` word vectors -> ``[..., 100]``, one linear ``Dense`` with bias (a layer,
     so that one call maps a positive ``[B, D]`` or all negatives ``[B, N, D]``)."""
     if word_dim < 1:
@@ -97,7 +97,7 @@ def WordBranch(word_dim: int, embed_dim: int = EMBED_DIM, *, name: str = "word_b
     return layer
 
 
-def CoEmbeddingModel(audio_branch: keras.Model | None = None, word_dim: int = 300, num_negatives: int = 1, *,
+def CoEmbeddingModel(audio_branch: keras.Model | None = None, *, word_dim: int = 300, num_negatives: int = 1,
                      embed_dim: int = EMBED_DIM, name: str = "coembedding") -> keras.Model:
     """``[audio, positive_word [B, D], negative_words [B, N, D]]`` -> cosine scores ``[B, 1 + N]``.
 
@@ -122,7 +122,7 @@ def CoEmbeddingModel(audio_branch: keras.Model | None = None, word_dim: int = 30
     negatives = keras.Input((num_negatives, word_dim), name="negative_words")
     words = layers.Concatenate(axis=1, name="words")([layers.Reshape((1, word_dim), name="positive_row")(positive),
                                                       negatives])
-    word_branch = WordBranch(word_dim, embed_dim)
+    word_branch = WordBranch(word_dim, embed_dim=embed_dim)
     scores = CosineScores(dtype="float32", name="scores")([audio_branch(audio), word_branch(words)])  # mixed precision
     return keras.Model([audio, positive, negatives], scores, name=name)
 

@@ -1,4 +1,5 @@
-"""Named experiment profiles for the reproduction scripts (tensorflow/models' ``exp_factory`` idea).
+"""Kim, Lee, Nam (IEEE JSTSP 2019) experiments: the profiles, the original code bases' protocols and the named runs
+of the block table, Fig. 4 and the figure analyses (tensorflow/models' ``exp_factory`` idea).
 
 - ``paper``: the real datasets (converted with ``sampleaudio prep`` under ``--data-root``), the full protocol of
   Kim, Lee, Nam (2019) as their code ran it: width 128, fixed segments once per epoch (segments / batch steps,
@@ -14,19 +15,18 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import time
-
-import pandas as pd
 
 from sampleaudio.config import DataConfig, EvalConfig, ExperimentConfig, ModelConfig, TrainConfig
 from sampleaudio.errors import ParameterError
+from sampleaudio.model_registry import KIM2019_SIZES, spec
+from sampleaudio.tasks import TASKS
 
 __all__ = ["PROFILES", "Profile", "profile_description", "data_dir_for", "experiment", "TASK_DATASETS",
-           "PROTOCOLS", "protocol_description", "run_experiments"]
+           "PROTOCOLS", "protocol_description", "BLOCKS", "BASELINES", "table_configs", "FIG4_SIZES", "fig4_configs",
+           "figure_configs"]
 
-#: task -> (real dataset name under --data-root, synthetic proxy)
-TASK_DATASETS = {"mtat": ("mtat", "mini-mtat"), "speech-commands": ("speech-commands", "mini-speech-commands"),
-                 "dcase2017": ("dcase2017", "mini-dcase")}
+#: Kim 2019's tasks -> (real dataset name under --data-root, synthetic proxy), from the dataset table
+TASK_DATASETS = {name: (name, TASKS[name].proxy) for name in KIM2019_SIZES}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -129,7 +129,7 @@ PROTOCOLS = {
     # SMC 2017, jongpillee/sampleCNN (Keras 1.1 / Theano): he_uniform everywhere (the lee2017 architecture),
     # raw waveform input, EarlyStopping(patience=3) with Keras 1's semantics: 4 epochs without improvement
     # and nb_epoch=1000 per learning rate
-    "smc2017": {"model": {"architecture": "lee2017", "block": "basic", "multi": False},
+    "smc2017": {"model": {"architecture": "lee2017"},  # basic blocks, no multi-level features: the lee2017 model
                 "data": {"standardize": "none"}, "paper_patience": 4, "paper_max_epochs": 1000},
 }
 
@@ -179,7 +179,11 @@ def experiment(task: str, profile: str, data_dir: str, *, seed: int = 0, protoco
     if protocol not in PROTOCOLS:
         raise ParameterError(f"protocol must be one of {sorted(PROTOCOLS)}. Received: {protocol!r}")
     p, proto = PROFILES[profile], PROTOCOLS[protocol]
-    mcfg = ModelConfig(init_features=p.init_features, bn_momentum=p.bn_momentum, **{**proto["model"], **model})
+    # the profile's width and the protocol's departures apply where the architecture has those parameters
+    architecture = model.get("architecture", proto["model"].get("architecture", "samplecnn"))
+    taken = {"architecture", *spec(architecture).params}
+    setup = {"init_features": p.init_features, **proto["model"]}
+    mcfg = ModelConfig(bn_momentum=p.bn_momentum, **{**{k: v for k, v in setup.items() if k in taken}, **model})
     steps = p.steps_per_epoch.get(task) if p.steps_per_epoch else None
     data = {"train_examples": p.train_examples, **proto["data"]}
     if p.shuffle_buffer:
@@ -200,21 +204,60 @@ def experiment(task: str, profile: str, data_dir: str, *, seed: int = 0, protoco
         notes=profile_description(profile))
 
 
-def run_experiments(configs: list[tuple[dict, ExperimentConfig]], root: str, *, verbose: int = 0) -> pd.DataFrame:
-    """Train every ``(keys, config)`` into ``root/<config.name>`` (finished runs are reused, broken-off ones
-    resumed) and return one row per run: the keys, the test metrics and the run directory."""
-    import keras
+#: the block table's rows: Kim 2019 Table II (basic/SE/Res/ReSE, one or two convs per block) x multi-level features
+BLOCKS = ["basic", "se", "res1", "res2", "rese1", "rese2"]
+#: baseline rows: name -> (row label, ModelConfig fields)
+BASELINES = {
+    "rnn": ("SampleCNN with RNN (4/4/5 blocks + LSTM)", {"architecture": "samplecnn_rnn", "block": "basic"}),
+    "frame": ("frame-level CNN (243-sample frames)", {"architecture": "frame", "window": 243}),  # no blocks
+    "mel": ("mel-spectrogram CNN (window 729, hop 243)", {"architecture": "mel", "window": 729, "hop": 243,
+                                                         "block": "basic"}),
+}
 
-    from sampleaudio.train import train
 
-    rows = []
-    for i, (keys, config) in enumerate(configs, 1):
-        run_dir = os.path.join(root, config.name)
-        started = time.time()
-        reused = os.path.exists(os.path.join(run_dir, "final_metrics.json"))
-        print(f"[{i}/{len(configs)}] {config.name}: {'reused' if reused else 'training'}", flush=True)
-        metrics = train(config, run_dir, verbose=verbose)
-        keras.backend.clear_session()  # each run's graphs and layer names are its own; frees them for the next
-        rows.append({**keys, **{k: v for k, v in metrics.items() if not isinstance(v, str)},
-                     "seconds": round(time.time() - started, 1), "run_dir": run_dir})
-    return pd.DataFrame(rows)
+def table_configs(tasks: dict[str, str], profile: str, rows: list[tuple[str, dict]], seeds: list[int], *,
+                  protocol: str = "jstsp2019", overrides: dict | None = None) -> list[tuple[dict, ExperimentConfig]]:
+    """The block table's runs: every ``(label, ModelConfig fields)`` row on every task (``task -> store``), for
+    each seed. ``overrides`` (SE ratio, initialiser) replace the protocol's where the row's model has them, and
+    give the runs folders of their own."""
+    overrides = overrides or {}
+    configs = []
+    for task, data_dir in tasks.items():
+        for label, fields in rows:
+            for seed in seeds:
+                taken = spec(fields.get("architecture", "samplecnn")).params  # a setup's knobs the model has
+                cfg = experiment(task, profile, data_dir, seed=seed, protocol=protocol,
+                                 **{**fields, **{k: v for k, v in overrides.items() if k in taken}})
+                if overrides:  # not the protocol's setup: a run folder of its own
+                    cfg.name += "".join(f"-{k}{v}" for k, v in sorted(overrides.items()))
+                if seed != 0:
+                    cfg.name += f"-seed{seed}"
+                configs.append(({"task": task, "model": label, "block": fields.get("block", "—"),
+                                 "multi": fields.get("multi", False), "seed": seed}, cfg))
+    return configs
+
+
+#: Fig. 4's first-layer (window, hop) pairs per profile
+FIG4_SIZES = {"paper": [(729, 729), (729, 243), (243, 243), (243, 81), (81, 81), (81, 27), (27, 27), (27, 9), (9, 9),
+                        (9, 3)],
+              "demo": [(729, 729), (729, 243), (243, 243), (243, 81), (81, 81), (81, 27), (27, 27), (27, 9), (9, 9),
+                       (9, 3)],
+              "smoke": [(243, 81)]}
+
+
+def fig4_configs(profile: str, data_dir: str, seed: int = 0) -> list[tuple[dict, ExperimentConfig]]:
+    """Fig. 4's runs on MTAT: a mel-spectrogram model and a strided SampleCNN per (window, hop)."""
+    configs = []
+    for window, hop in FIG4_SIZES[profile]:
+        for arch in ("mel", "strided"):
+            cfg = experiment("mtat", profile, data_dir, seed=seed, architecture=arch, block="basic", window=window,
+                             hop=hop)
+            configs.append(({"front end": "mel-spectrogram" if arch == "mel" else "raw waveform (strided conv)",
+                             "window": window, "hop": hop}, cfg))
+    return configs
+
+
+def figure_configs(tasks: dict[str, str], profile: str, seed: int = 0) -> list[tuple[dict, ExperimentConfig]]:
+    """The runs Figs. 7 and 8 analyse: each task's SE SampleCNN (the block table's run of the same name)."""
+    return [({"task": task}, experiment(task, profile, data_dir, seed=seed, block="se"))
+            for task, data_dir in tasks.items()]

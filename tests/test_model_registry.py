@@ -1,0 +1,178 @@
+"""The model registry's per-architecture facts (issue #10): each family's own parameters and input sizes, kept out
+of the dataset table, with finished runs' names and configurations unchanged."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from sampleaudio import model_registry as registry
+from sampleaudio.checks import check_config, config_differences, config_from_file_dict, run_config_dict
+from sampleaudio.config import DataConfig, ExperimentConfig, ModelConfig, TrainConfig
+from sampleaudio.errors import ParameterError
+from sampleaudio.tasks import TASKS, Task, task_for
+
+#: what the dataset table said before it lost its SampleCNN sizes: dataset -> (num_blocks, segment)
+OLD_SIZES = {"mtat": (9, 59049), "speech-commands": (8, 22050), "dcase2017": (8, 22050), "msd-artist": (0, 65536),
+             "gtzan": (0, 65536), "fma-small": (0, 65536), "msd-tags": (0, 65536)}
+SAMPLECNN_FAMILY = ("samplecnn", "lee2017", "samplecnn_rnn", "mel", "strided", "frame")
+
+#: a demo run's config.json as it was written before model configurations named only their own parameters
+OLD_FRAME_DEMO = {
+    "data": {"batch_size": 46, "data_dir": "/data", "max_eval_segments": None, "max_valid_segments": 1,
+             "segment": None, "shuffle_buffer": 2048, "standardize": "manifest", "train_examples": "random_crop"},
+    "eval": {"batch_size": 64, "split": "test", "threshold": None},
+    "model": {"amplifying_ratio": 0.125, "architecture": "frame", "block": "basic", "bn_momentum": 0.9,
+              "dropout": 0.5, "hop": 3, "init_features": 16, "initializer": "jstsp", "multi": False,
+              "num_blocks": None, "window": 243},
+    "name": "mtat-frame_w243-demo", "notes": "(prose)",
+    "train": {"distribute": "none", "jit_compile": "auto", "loss": "keras", "lr": 0.003, "lr_decay": 0.2,
+              "lr_schedule": "cosine", "margin": 0.4, "max_epochs_per_stage": 1, "mixed_precision": "off",
+              "momentum": 0.9, "num_negatives": 4, "num_stages": 1, "objective": "classification",
+              "oov_tags": "error", "optimizer": "adam", "patience": 100, "seed": 0, "split_seed": 0,
+              "steps_per_epoch": 240, "time_decay": 0.0, "unseen_fraction": 0.2, "warmup_steps": 20,
+              "word_vectors": "glove-6b-50d"}}
+OLD_SE_MULTI_MODEL = {"amplifying_ratio": 0.125, "architecture": "samplecnn", "block": "rese2", "bn_momentum": 0.9,
+                      "dropout": 0.5, "hop": 3, "init_features": 16, "initializer": "jstsp", "multi": True,
+                      "num_blocks": None, "window": 3}
+
+
+def test_the_kim2019_sizes_moved_unchanged():
+    """Every reader of the old table's sizes gets the same numbers: segments of every family on every dataset
+    the table knew, SampleCNN depths and the "with RNN" split on Kim 2019's three tasks."""
+    for arch in registry.ARCHITECTURES:
+        for name, (blocks, segment) in OLD_SIZES.items():
+            if arch in SAMPLECNN_FAMILY and not blocks:
+                continue  # a SampleCNN of 0 blocks was never buildable
+            assert registry.default_segment(ModelConfig(architecture=arch), TASKS[name]) == segment, (arch, name)
+    for name in ("mtat", "speech-commands", "dcase2017"):
+        blocks, segment = OLD_SIZES[name]
+        assert registry.samplecnn_blocks(ModelConfig(), TASKS[name], segment) == blocks
+        assert registry.samplecnn_blocks(ModelConfig(), TASKS[name], 729) == blocks  # the task's, as before
+        assert registry.samplecnn_blocks(ModelConfig(num_blocks=3), TASKS[name], segment) == 3
+    from sampleaudio.models.presets import PRESETS, RNN_BLOCKS
+
+    assert RNN_BLOCKS == {"mtat": 4, "speech-commands": 4, "dcase2017": 5}
+    assert {k: v["num_blocks"] for k, v in PRESETS.items()} == {"mtat": 9, "speech-commands": 8, "dcase2017": 8,
+                                                                "lee2017": 9}
+    assert not {"num_blocks", "segment"} & {f for f in Task.__dataclass_fields__}
+
+
+def test_a_new_dataset_is_one_table_entry(monkeypatch):
+    """No SampleCNN size is invented for it: the depth comes from the model configuration or the segment."""
+    monkeypatch.setitem(TASKS, "birds", Task("birds", 5, True, 0.5, "roc_auc", 10.0, proxy="mini-birds"))
+    task = task_for("mini-birds", 7)
+    assert (task.name, task.num_classes, task.paper_mean) == ("birds", 7, None)
+    assert registry.default_segment(ModelConfig(architecture="artist_cnn"), task) == registry.PARK2018_SEGMENT
+    assert registry.default_segment(ModelConfig(num_blocks=3), task) == 81
+    with pytest.raises(ParameterError, match="give data.segment .--segment. or model.num_blocks"):
+        registry.default_segment(ModelConfig(), task)
+    assert registry.default_segment(ModelConfig(architecture="fcn"), task) == registry.PARK2018_SEGMENT
+    assert [registry.samplecnn_blocks(ModelConfig(), task, s) for s in (9, 80, 81, 22050, 59049)] == [1, 2, 3, 8, 9]
+    with pytest.raises(ParameterError, match="too short"):
+        registry.samplecnn_blocks(ModelConfig(), task, 8)
+
+
+def test_a_new_dataset_trains_a_samplecnn_sized_by_its_segment(tone_store, tmp_path):
+    """The tone store's dataset (tests/tones.py) has no size anywhere: 81-sample segments give 3 blocks."""
+    config = ExperimentConfig(name="tones", data=DataConfig(data_dir=tone_store, segment=81, batch_size=8),
+                              model=ModelConfig(block="basic", init_features=4),
+                              train=TrainConfig(optimizer="adam", lr=0.01, num_stages=1, max_epochs_per_stage=1,
+                                                steps_per_epoch=2))
+    from sampleaudio.experiments import run_experiments
+
+    runs = run_experiments([({}, config)], str(tmp_path))
+    card = json.loads((tmp_path / "tones" / "model_card.json").read_text())
+    assert card["segment"] == 81 and card["task"]["name"] == "tones" and 0 <= runs["accuracy"][0] <= 1
+    assert json.loads((tmp_path / "tones" / "config.json").read_text())["model"] == {
+        "architecture": "samplecnn", "block": "basic", "multi": False, "num_blocks": None, "amplifying_ratio": 0.125,
+        "dropout": 0.5, "init_features": 4, "initializer": "jstsp", "bn_momentum": None}
+    # the same folder as a run finished before this change wrote it: a flat model section (with a knob the model
+    # never had) and a card whose task holds SampleCNN sizes. It still loads, evaluates and is the same run.
+    run_dir = tmp_path / "tones"
+    old = {**config.to_dict(), "model": {**config.to_dict()["model"], "window": 27}}
+    (run_dir / "config.json").write_text(json.dumps(old))
+    card = json.loads((run_dir / "model_card.json").read_text())
+    card["task"] = {k: v for k, v in card["task"].items() if k not in ("proxy", "aliases")}
+    (run_dir / "model_card.json").write_text(json.dumps({**card, "task": {**card["task"], "num_blocks": 3,
+                                                                           "segment": 81}}))
+    from sampleaudio.evaluate import evaluate_run
+    from sampleaudio.runs import load_run
+
+    model, loaded, task = load_run(str(run_dir))
+    assert loaded.model == config.model and task.name == "tones" and model.input.shape[1] in (None, 81)
+    assert evaluate_run(str(run_dir), "valid")["clips"] == 12
+    assert run_experiments([({}, config)], str(tmp_path))["accuracy"][0] == runs["accuracy"][0]  # reused
+
+
+def test_kim2019_demo_runs_keep_their_names_and_identities():
+    """Finished demo runs are reused: the same names, and configurations that compare equal to the flat
+    config.json files they were written with."""
+    from sampleaudio.experiments import experiment
+
+    blocks = ["basic", "se", "res1", "res2", "rese1", "rese2"]
+    names = {experiment(t, "demo", "/data", block=b, multi=m).name
+             for t in ("mtat", "speech-commands", "dcase2017") for b in blocks for m in (False, True)}
+    assert names == {f"{t}-{b}{'_multi' if m else ''}-demo"
+                     for t in ("mtat", "speech-commands", "dcase2017") for b in blocks for m in (False, True)}
+    pinned = [("mtat-rnn_basic-demo", "mtat", {"architecture": "samplecnn_rnn", "block": "basic"}),
+              ("speech-commands-frame_w243-demo", "speech-commands", {"architecture": "frame", "window": 243}),
+              ("dcase2017-mel_w729_h243_basic-demo", "dcase2017",
+               {"architecture": "mel", "window": 729, "hop": 243, "block": "basic"}),
+              ("mtat-strided_w243_h81_basic-demo", "mtat",
+               {"architecture": "strided", "window": 243, "hop": 81, "block": "basic"})]
+    for name, task, fields in pinned:
+        assert experiment(task, "demo", "/data", **fields).name == name
+    assert experiment("mtat", "demo", "/data", protocol="smc2017").name == "mtat-lee2017-smc2017-demo"
+    assert experiment("mtat", "demo", "/data", protocol="icassp2018", block="se").name == "mtat-se-icassp2018-demo"
+    # the old flat config.json of a finished run and today's configuration are the same run
+    new = experiment("mtat", "demo", "/data", architecture="frame", window=243)
+    assert config_differences(run_config_dict(config_from_file_dict(OLD_FRAME_DEMO)), run_config_dict(new)) == [
+        "notes ('(prose)' -> " + repr(new.notes) + ")"]
+    old = config_from_file_dict({**OLD_FRAME_DEMO, "model": OLD_SE_MULTI_MODEL})
+    new = experiment("speech-commands", "demo", "/data", block="rese2", multi=True)
+    assert run_config_dict(old)["model"] == run_config_dict(new)["model"]
+
+
+def test_old_flat_model_sections_read_back_and_new_ones_name_only_their_parameters():
+    config = config_from_file_dict(OLD_FRAME_DEMO)
+    assert config.model == ModelConfig(architecture="frame", window=243, init_features=16, bn_momentum=0.9)
+    check_config(config)  # the old file's block="basic" (which the frame model never had) is not held against it
+    assert run_config_dict(config)["model"] == {"architecture": "frame", "bn_momentum": 0.9, "window": 243,
+                                                "dropout": 0.5, "init_features": 16, "initializer": "jstsp"}
+    assert config_from_file_dict(run_config_dict(config)).model == config.model  # and the new form reads back
+    assert registry.model_dict(ModelConfig(architecture="artist_cnn")) == {"architecture": "artist_cnn",
+                                                                           "bn_momentum": None}
+
+
+@pytest.mark.parametrize("model, field", [({"architecture": "frame", "block": "rese2"}, "block"),
+                                          ({"architecture": "lee2017", "multi": True}, "multi"),
+                                          ({"architecture": "artist_cnn", "init_features": 16}, "init_features"),
+                                          ({"architecture": "fcn", "init_features": 16}, "init_features"),
+                                          ({"architecture": "samplecnn", "window": 9}, "window")])
+def test_a_knob_the_architecture_does_not_take_is_refused(model, field):
+    config = ExperimentConfig(data=DataConfig(data_dir="/data"), model=ModelConfig(**model))
+    with pytest.raises(ParameterError, match=f"^model.{field} is not a parameter of architecture "
+                                             f"'{model['architecture']}' \\(it takes .*\\). Received: "):
+        check_config(config)
+
+
+def test_every_spec_names_configuration_fields_and_the_won_widths_match_the_models():
+    fields = set(ModelConfig.__dataclass_fields__)
+    for spec in registry.ARCHITECTURES.values():
+        assert set(spec.params) <= fields - {"architecture", *registry.COMMON_PARAMS}, spec.name
+    from sampleaudio.models.won2020 import WON2020
+
+    for name, model in WON2020.items():
+        assert ("init_features" in registry.spec(name).params) == model.scalable, name
+
+
+def test_old_model_cards_still_give_their_task():
+    card_task = {"name": "mtat", "num_blocks": 9, "segment": 59049, "num_classes": 50, "multi_label": True,
+                 "threshold": 0.5, "paper_mean": -1.650025e-4, "paper_std": 0.1551194, "metric": "roc_auc",
+                 "clip_seconds": 29.0}
+    task = Task.from_dict(card_task)
+    assert (task.name, task.num_classes, task.paper_std, task.metric) == ("mtat", 50, 0.1551194, "roc_auc")
+    new = json.loads(json.dumps(TASKS["mtat"].__dict__))  # a card written today (aliases as a JSON list)
+    assert Task.from_dict(new) == TASKS["mtat"]
