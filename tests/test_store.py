@@ -13,7 +13,7 @@ from sampleaudio.store import Store, open_store
 def test_store_holds_the_manifests_facts(tone_store):
     store = Store.open(tone_store, verify=True, require=("train",))
     assert (store.dataset, store.labels, store.multi_label, store.sample_rate) == (
-        "speech-commands", ["low", "high"], False, 22050)
+        "tones", ["low", "high"], False, 22050)
     assert store.counts() == {"train": 36, "valid": 12, "test": 12} and store.format_version == 2
     assert open_store(store) is store and os.fspath(store) == tone_store
     assert len(store.shard_paths("test")) == len(store.splits["test"]["shards"])
