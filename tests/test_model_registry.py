@@ -176,3 +176,23 @@ def test_old_model_cards_still_give_their_task():
     assert (task.name, task.num_classes, task.paper_std, task.metric) == ("mtat", 50, 0.1551194, "roc_auc")
     new = json.loads(json.dumps(TASKS["mtat"].__dict__))  # a card written today (aliases as a JSON list)
     assert Task.from_dict(new) == TASKS["mtat"]
+
+
+def test_the_chunk_policy_is_each_familys_and_won2020_models_take_16_evenly_spaced_chunks():
+    """A Won 2020 run's card records Won's evaluation (16 evenly spaced chunks per clip, ``training/eval.py`` of
+    minzwon/sota-music-tagging-models); every other family, and so every Kim 2019 run, keeps consecutive segments."""
+    from sampleaudio.models.won2020 import WON2020
+    from sampleaudio.segments import WON2020_CHUNKS, InputSpec
+
+    assert registry.WON2020_CHUNKS == WON2020_CHUNKS
+    for name, spec in registry.ARCHITECTURES.items():
+        won = name in WON2020 or name == "harmonic_cnn"
+        assert (spec.chunking, spec.chunks) == (("evenly-spaced", 16) if won else ("consecutive", 16)), name
+        InputSpec(segment=1, chunking=spec.chunking, chunks=spec.chunks)  # a valid card
+
+
+def test_the_builders_build_for_the_stores_sample_rate():
+    for name, layer in (("short_chunk_cnn", "spec"), ("mel", "melspec")):
+        cfg = ModelConfig(architecture=name, init_features=4, **({"num_blocks": 3} if name == "mel" else {}))
+        assert registry.build(cfg, TASKS["mtat"], 59049, sample_rate=16000).get_layer(layer).sample_rate == 16000
+        assert registry.build(cfg, TASKS["mtat"], 59049).get_layer(layer).sample_rate == 22050  # the project's
