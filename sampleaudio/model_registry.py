@@ -22,7 +22,8 @@ if TYPE_CHECKING:  # keras is imported by the builders only: the CLI reads this 
     import keras
 
 __all__ = ["ModelSpec", "ARCHITECTURES", "KIM2019_SIZES", "PARK2018_SEGMENT", "COMMON_PARAMS", "WON2020_CHUNKS", "build",
-           "check_params", "default_segment", "embedding_layer", "model_dict", "normalized", "samplecnn_blocks", "spec"]
+           "check_params", "default_segment", "embedding_layer", "model_dict", "normalized", "samplecnn_blocks", "signature",
+           "spec"]
 
 
 #: Kim, Lee, Nam (IEEE JSTSP 2019, Sec. IV-A; the authors' ``lib/data/config.py``; Table I): each task's SampleCNN
@@ -59,7 +60,10 @@ class ModelSpec:
 
     ``chunking``, ``chunks``: how a clip is cut into segments when the model is scored or used (the model card
     records them; :mod:`sampleaudio.segments`): every consecutive segment (Kim 2019 Sec. IV-C), or ``chunks``
-    evenly spaced ones (Won 2020's evaluation: 16)."""
+    evenly spaced ones (Won 2020's evaluation: 16).
+
+    ``signature``: the part of a run's name that says which model it is (:func:`signature`; ``None``:
+    ``<name>_w<init_features>``). Finished runs are found by name, so a family's signature never changes."""
 
     name: str
     builder: Callable[[ModelConfig, Task, int, int], keras.Model]
@@ -71,6 +75,7 @@ class ModelSpec:
     segment: int | None = None
     chunking: str = "consecutive"
     chunks: int = WON2020_CHUNKS
+    signature: Callable[[ModelConfig], str] | None = None
 
 
 def samplecnn_blocks(cfg: ModelConfig, task: Task, segment: int) -> int:
@@ -176,6 +181,10 @@ def _won(name: str):
     return builder
 
 
+def _front_end_signature(cfg: ModelConfig) -> str:  # mel, strided
+    return f"{cfg.architecture}_w{cfg.window}_h{cfg.hop}_{cfg.block}"
+
+
 _KIM = "Kim, Lee, Nam, IEEE JSTSP 2019"
 _KIM_SEGMENTS = {name: size[1] for name, size in KIM2019_SIZES.items()}
 # The families without a size of their own run at the lengths every family ran at before the sizes left the
@@ -188,17 +197,20 @@ _WON_SCALABLE = ("short_chunk_cnn", "short_chunk_resnet", "harmonic_cnn")
 #: architecture name -> its spec
 ARCHITECTURES: dict[str, ModelSpec] = {s.name: s for s in [
     ModelSpec("samplecnn", _samplecnn, "final_relu", f"SampleCNN with basic/SE/Res/ReSE blocks ({_KIM}, Sec. III)",
-              params=_SAMPLECNN, segments=_KIM_SEGMENTS),
+              params=_SAMPLECNN, segments=_KIM_SEGMENTS, signature=lambda c: c.block + ("_multi" if c.multi else "")),
     ModelSpec("lee2017", _lee2017, "final_relu", "SampleCNN 3^9 with the SMC 2017 head (Lee et al., SMC 2017)",
-              params=("num_blocks", "dropout", "init_features"), segments=_KIM_SEGMENTS),
+              params=("num_blocks", "dropout", "init_features"), segments=_KIM_SEGMENTS,
+              signature=lambda c: "lee2017"),  # always basic blocks, no multi-level features
     ModelSpec("samplecnn_rnn", _samplecnn_rnn, "final_relu", f"SampleCNN + RNN ({_KIM}, Table I)",
-              params=tuple(p for p in _SAMPLECNN if p != "multi"), segments=_KIM_SEGMENTS),
+              params=tuple(p for p in _SAMPLECNN if p != "multi"), segments=_KIM_SEGMENTS,
+              signature=lambda c: f"rnn_{c.block}"),
     ModelSpec("mel", _mel, "final_relu", f"mel-spectrogram front end ({_KIM}, Fig. 4)", params=_FRONT_END,
-              segments=_KIM_SEGMENTS),
+              segments=_KIM_SEGMENTS, signature=_front_end_signature),
     ModelSpec("strided", _strided, "final_relu", f"strided first layer ({_KIM}, Fig. 4)", params=_FRONT_END,
-              segments=_KIM_SEGMENTS),
+              segments=_KIM_SEGMENTS, signature=_front_end_signature),
     ModelSpec("frame", _frame, "final_relu", "frame-level CNN (Dieleman and Schrauwen, ICASSP 2014)",
-              params=("window", "dropout", "init_features", "initializer"), segments=_KIM_SEGMENTS),
+              params=("window", "dropout", "init_features", "initializer"), segments=_KIM_SEGMENTS,
+              signature=lambda c: f"frame_w{c.window}"),
     ModelSpec("artist_cnn", _artist_cnn, _before_global_pool,
               "1D CNN over mel frames, softmax over artists (Park et al., ISMIR 2018, Sec. 3)",
               **_UNSIZED),
@@ -219,6 +231,13 @@ def spec(name: str) -> ModelSpec:
         return ARCHITECTURES[name]
     except KeyError:
         raise ParameterError(f"unknown architecture {name!r} ({', '.join(ARCHITECTURES)})") from None
+
+
+def signature(cfg: ModelConfig) -> str:
+    """The model part of a run's name (e.g. ``se_multi``, ``mel_w729_h729_se``, ``short_chunk_cnn_w128``): the
+    spec's ``signature``, else ``<architecture>_w<init_features>``."""
+    s = spec(cfg.architecture)
+    return s.signature(cfg) if s.signature else f"{cfg.architecture}_w{cfg.init_features}"
 
 
 def default_segment(cfg: ModelConfig, task: Task) -> int:
