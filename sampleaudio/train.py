@@ -276,7 +276,7 @@ def _train(config, run_dir, task, manifest, segment, mean, std, steps, verbose, 
     from sampleaudio.objectives import objective_for
 
     tc = config.train
-    objective = objective_for(config, segment, mean, std)  # None: classification
+    objective = objective_for(config, segment, mean, std, store=manifest)  # None: classification
     if objective is not None and not config.train.steps_per_epoch:
         steps = objective.steps_per_epoch()
     loop = None
