@@ -24,6 +24,7 @@ import sys
 
 import pandas as pd
 
+from sampleaudio.cli_types import positive_int
 from sampleaudio.experiments import data_dir_for
 from sampleaudio.experiments.won2020 import (  # noqa: F401  (the runs)
     BUDGETS,
@@ -42,7 +43,7 @@ def main(argv=None) -> int:
     profile_arguments(p)
     p.add_argument("--models", nargs="+", default=None, choices=list(MODELS),
                    help="default: all (demo/smoke: all but FCN, CRNN and Musicnn)")
-    p.add_argument("--chunks", type=int, default=16, help="evenly spaced chunks per test clip")
+    p.add_argument("--chunks", type=positive_int, default=16, help="evenly spaced chunks per test clip")
     args = p.parse_args(argv)
 
     from sampleaudio.chunk_eval import evaluate_run_chunked
