@@ -26,6 +26,7 @@ import time
 import numpy as np
 import pandas as pd
 
+from sampleaudio.cli_types import non_negative_int, positive_int
 from sampleaudio.reporting import markdown_table, published_results
 from sampleaudio.transfer import fit_svm, layer_features, mfcc_features, read_split
 
@@ -51,10 +52,10 @@ def main(argv=None) -> int:
                    help="registered pretrained models or training-run folders")
     p.add_argument("--targets", nargs="+", default=None, help="default: the profile's")
     p.add_argument("--data-root", default=None)
-    p.add_argument("--max-train", type=int, default=None, help="clips per target used for training (demo: 700)")
+    p.add_argument("--max-train", type=positive_int, default=None, help="clips per target used for training (demo: 700)")
     p.add_argument("--no-layerwise", action="store_true", help="only all layers together and MFCC")
     p.add_argument("--out", default="results")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=non_negative_int, default=0)
     args = p.parse_args(argv)
     targets = args.targets or list(DEMO_TARGETS if args.profile == "demo" else PAPER_TARGETS)
     max_train = args.max_train or (700 if args.profile == "demo" else None)

@@ -27,6 +27,7 @@ import time
 
 import pandas as pd
 
+from sampleaudio.cli_types import non_negative_int, positive_int
 from sampleaudio.experiments.choi2019 import PROFILES, ZeroShotProfile, configs, describe  # noqa: F401  (the runs)
 from sampleaudio.reporting import profile_arguments, run_experiments, write_results
 
@@ -74,8 +75,8 @@ def main(argv=None) -> int:
     parser.add_argument("--word-vectors", default=None,
                         help="glove-6b-50d (offline wheel; demo/smoke default) or a GloVe .txt file (paper)")
     parser.add_argument("--store", default="msd-zeroshot", help="paper: the store's folder name under --data-root")
-    parser.add_argument("--split-seed", type=int, default=0, help="seed of the seen/unseen tag split")
-    parser.add_argument("--workers", type=int, default=2, help="processes generating the synthetic proxy")
+    parser.add_argument("--split-seed", type=non_negative_int, default=0, help="seed of the seen/unseen tag split")
+    parser.add_argument("--workers", type=positive_int, default=2, help="processes generating the synthetic proxy")
     args = parser.parse_args(argv)
     if args.profile not in PROFILES:
         raise SystemExit(f"profile {args.profile!r}: choi2019_zeroshot has {', '.join(PROFILES)}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 
+from sampleaudio.cli_types import positive_int
 from sampleaudio.experiments.kim2019 import PROFILES, data_dir_for, figure_configs
 from sampleaudio.reporting import profile_arguments, run_experiments
 
@@ -28,7 +29,7 @@ def figure_arguments(parser) -> None:
                         help="finished run folders to analyse (default: each task's SE model of the profile, "
                              "reused from kim2019_table's runs under --out or trained)")
     parser.add_argument("--tasks", nargs="+", default=TASKS, choices=TASKS, help="tasks when --runs is not given")
-    parser.add_argument("--workers", type=int, default=2, help="processes generating the synthetic proxies")
+    parser.add_argument("--workers", type=positive_int, default=2, help="processes generating the synthetic proxies")
 
 
 def analysed_runs(args) -> list[str]:

@@ -32,6 +32,7 @@ import sys
 
 import pandas as pd
 
+from sampleaudio.cli_types import positive_float, positive_int
 from sampleaudio.experiments.kim2019 import (
     BASELINES,
     BLOCKS,
@@ -64,11 +65,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--blocks", nargs="+", default=None, choices=BLOCKS,
                    help="default: all six (smoke: basic and se)")
     p.add_argument("--multi", default="both", choices=["both", "yes", "no"], help="multi-level aggregation")
-    p.add_argument("--workers", type=int, default=2, help="processes generating the synthetic proxies")
+    p.add_argument("--workers", type=positive_int, default=2, help="processes generating the synthetic proxies")
     p.add_argument("--protocol", default="jstsp2019", choices=list(SETUPS),
                    help="jstsp2019: the JSTSP code's setup; icassp2018: the code behind the published MTAT column "
                         "(SE ratio 16, he_uniform, Keras 2.0.5 patience)")
-    p.add_argument("--amplifying-ratio", type=float, default=None, help="SE ratio (default: the protocol's)")
+    p.add_argument("--amplifying-ratio", type=positive_float, default=None, help="SE ratio (default: the protocol's)")
     p.add_argument("--initializer", default=None, choices=["jstsp", "he_uniform"],
                    help="conv initialiser (default: the protocol's)")
     p.add_argument("--baselines", nargs="*", default=None, choices=list(BASELINES),

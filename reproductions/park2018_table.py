@@ -36,6 +36,7 @@ import sys
 import numpy as np
 import pandas as pd
 
+from sampleaudio.cli_types import positive_int
 from sampleaudio.experiments.park2018 import PROFILES, ParkProfile, configs, describe  # noqa: F401  (the runs)
 from sampleaudio.reporting import (
     mean_std,
@@ -117,7 +118,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     profile_arguments(parser)
-    parser.add_argument("--workers", type=int, default=2, help="processes generating the synthetic proxies")
+    parser.add_argument("--workers", type=positive_int, default=2, help="processes generating the synthetic proxies")
     args = parser.parse_args(argv)
     import keras
 

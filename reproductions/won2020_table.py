@@ -9,7 +9,8 @@ Every model trains with the shared trainer (`sampleaudio.train`) and is scored b
 test clip 16 evenly spaced chunks of the model's input length, outputs averaged, macro ROC-AUC / PR-AUC.
 
 Departures, stated in the table header: the stores are 22,050 Hz (the project's rate), so the front ends are
-built for 22,050 Hz with the paper's n_fft/hop in samples and inputs keep the paper's sample counts; the split
+built for 22,050 Hz (the trainer builds each model for its store's rate; a 16 kHz store gives the paper's) with
+the paper's n_fft/hop in samples and inputs keep the paper's sample counts; the split
 is the store's (the folder split for MTAT; Won's cleaned split is a user-supplied list); training is the shared
 trainer's Adam schedule, not their Adam -> SGD reloads. Published numbers are printed only beside real-data
 runs and only from `sampleaudio/data/published_results.csv`.
@@ -23,6 +24,7 @@ import sys
 
 import pandas as pd
 
+from sampleaudio.cli_types import positive_int
 from sampleaudio.experiments import data_dir_for
 from sampleaudio.experiments.won2020 import (  # noqa: F401  (the runs)
     BUDGETS,
@@ -41,7 +43,7 @@ def main(argv=None) -> int:
     profile_arguments(p)
     p.add_argument("--models", nargs="+", default=None, choices=list(MODELS),
                    help="default: all (demo/smoke: all but FCN, CRNN and Musicnn)")
-    p.add_argument("--chunks", type=int, default=16, help="evenly spaced chunks per test clip")
+    p.add_argument("--chunks", type=positive_int, default=16, help="evenly spaced chunks per test clip")
     args = p.parse_args(argv)
 
     from sampleaudio.chunk_eval import evaluate_run_chunked

@@ -11,11 +11,11 @@ from __future__ import annotations
 import os
 
 import keras
-import numpy as np
 import tensorflow as tf
 
+from sampleaudio.evaluate import predict_clips
 from sampleaudio.metrics import clip_metrics
-from sampleaudio.pipeline import clip_average, eval_dataset
+from sampleaudio.pipeline import eval_dataset
 from sampleaudio.segments import WON2020_CHUNKS
 from sampleaudio.store import Store
 
@@ -33,17 +33,11 @@ def chunk_dataset(data_dir: str | os.PathLike | Store, split: str, *, segment: i
 def predict_chunked_clips(model: keras.Model, data_dir: str | Store, split: str, *, segment: int,
                           count: int = WON2020_CHUNKS,
                           batch_size: int = 16, mean: float | None = None, std: float | None = None):
-    """``(y_true, y_score)`` per clip: the model's outputs averaged over the clip's ``count`` chunks."""
-    predict = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
-    scores, index, labels = [], [], {}
-    for x, y, i in chunk_dataset(data_dir, split, segment=segment, count=count, batch_size=batch_size,
-                                 mean=mean, std=std):
-        scores.append(np.asarray(predict(x), dtype=np.float64))
-        index.append(i.numpy())
-        for k, row in zip(i.numpy(), y.numpy()):
-            labels.setdefault(int(k), row)
-    ids, clip_scores = clip_average(np.concatenate(scores), np.concatenate(index))
-    return np.stack([labels[int(k)] for k in ids]), clip_scores
+    """``(y_true, y_score)`` per clip: the model's outputs averaged over the clip's ``count`` chunks
+    (:func:`sampleaudio.evaluate.predict_clips` with ``chunking="evenly-spaced"``, the loop every evaluation
+    shares)."""
+    return predict_clips(model, data_dir, split, segment=segment, batch_size=batch_size, mean=mean, std=std,
+                         chunking="evenly-spaced", chunks=count)
 
 
 def evaluate_chunked(model: keras.Model, data_dir: str | Store, split: str = "test", *, segment: int,

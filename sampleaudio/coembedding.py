@@ -30,6 +30,7 @@ import tensorflow as tf
 
 from sampleaudio.config import TrainConfig
 from sampleaudio.errors import ParameterError
+from sampleaudio.store import Store, open_store
 
 __all__ = ["TaggedTracks", "load_tagged_tracks", "coembedding_dataset", "CoEmbeddingObjective", "track_embeddings",
            "load_word_branch", "SETTINGS"]
@@ -71,24 +72,24 @@ class TaggedTracks:
         return self.pcm[self.offsets[i]:self.offsets[i] + self.lengths[i]].astype(np.float32) / 32767.0
 
 
-def load_tagged_tracks(data_dir: str | os.PathLike, splits=("train", "valid", "test")) -> TaggedTracks:
-    """Every clip of ``splits`` of a multi-label store, in split order."""
+def load_tagged_tracks(data_dir: str | os.PathLike | Store, splits=("train", "valid", "test")) -> TaggedTracks:
+    """Every clip of ``splits`` of a multi-label store (its folder, or the opened
+    :class:`~sampleaudio.store.Store`), in split order."""
     from sampleaudio.pipeline import read_clips
-    from sampleaudio.records import read_manifest
 
-    manifest = read_manifest(data_dir)
-    if not manifest.multi_label:
-        raise ParameterError(f"store '{data_dir}' is single-label: zero-shot tagging needs tags (multi-label)")
+    store = open_store(data_dir)
+    if not store.multi_label:
+        raise ParameterError(f"store '{store}' is single-label: zero-shot tagging needs tags (multi-label)")
     audio, labels, keys = [], [], []
     for split in splits:
-        if split not in manifest.splits:
+        if split not in store.splits:
             continue
-        for k, ex in enumerate(read_clips(data_dir, split).as_numpy_iterator()):
+        for k, ex in enumerate(read_clips(store, split).as_numpy_iterator()):
             audio.append(ex["audio"])
             labels.append(ex["labels"])
             keys.append(f"{split}/{k}")
     if not audio:
-        raise ParameterError(f"store '{data_dir}' holds no clips in {list(splits)}")
+        raise ParameterError(f"store '{store}' holds no clips in {list(splits)}")
     return TaggedTracks(audio, np.stack(labels), keys)
 
 
@@ -189,7 +190,7 @@ class CoEmbeddingObjective:
     from ``train`` rather than copied; the default is Choi 2019's one negative per positive.
     """
 
-    data_dir: str
+    data_dir: str | Store
     segment: int
     batch_size: int
     train: TrainConfig = dataclasses.field(default_factory=_choi2019_train)
@@ -206,13 +207,13 @@ class CoEmbeddingObjective:
     vector_seed = property(lambda self: self.train.seed, doc="seed of ``random:<dim>`` word vectors")
 
     def __post_init__(self):
-        from sampleaudio.records import read_manifest
         from sampleaudio.wordvectors import load_word_vectors, tag_vectors, tag_words
         from sampleaudio.zeroshot_split import split_tags, split_tracks
 
         if self.oov_tags not in ("error", "drop"):
             raise ParameterError(f"oov_tags must be 'error' or 'drop'. Received: {self.oov_tags!r}")
-        labels = list(read_manifest(self.data_dir).labels)
+        self.data_dir = open_store(self.data_dir)  # read its manifest once (the trainer's opened store: not again)
+        labels = list(self.data_dir.labels)
         vectors = load_word_vectors(self.word_vectors, [w for t in labels for w in tag_words(t)],
                                     seed=self.vector_seed)
         tv = tag_vectors(labels, vectors)
@@ -320,12 +321,10 @@ class CoEmbeddingObjective:
         return audio_branch, card, metrics
 
 
-def objective_from_config(config, segment: int, mean, std) -> CoEmbeddingObjective:
-    """The :class:`CoEmbeddingObjective` of an :class:`~sampleaudio.config.ExperimentConfig`."""
-    from sampleaudio.records import read_manifest
-
+def objective_from_config(config, segment: int, mean, std, store: Store | None = None) -> CoEmbeddingObjective:
+    """The :class:`CoEmbeddingObjective` of an :class:`~sampleaudio.config.ExperimentConfig` (``store``: the
+    :class:`~sampleaudio.store.Store` of ``config.data.data_dir`` the trainer opened; ``None``: open it here)."""
+    store = open_store(config.data.data_dir if store is None else store)
     if mean is None or std is None:
-        manifest = read_manifest(config.data.data_dir)
-        mean, std = manifest.mean, manifest.std
-    return CoEmbeddingObjective(config.data.data_dir, segment, config.data.batch_size, train=config.train,
-                                mean=mean, std=std)
+        mean, std = store.mean, store.std
+    return CoEmbeddingObjective(store, segment, config.data.batch_size, train=config.train, mean=mean, std=std)

@@ -85,20 +85,6 @@ class ModelConfig:
     bn_momentum: float | None = None
     initializer: str = "jstsp"
 
-    @property
-    def signature(self) -> str:
-        if self.architecture in ("mel", "strided"):
-            return f"{self.architecture}_w{self.window}_h{self.hop}_{self.block}"
-        if self.architecture == "samplecnn_rnn":
-            return f"rnn_{self.block}"
-        if self.architecture == "frame":
-            return f"frame_w{self.window}"
-        if self.architecture == "lee2017":  # always basic blocks, no multi-level features
-            return "lee2017"
-        if self.architecture != "samplecnn":  # the families without SampleCNN blocks
-            return f"{self.architecture}_w{self.init_features}"
-        return self.block + ("_multi" if self.multi else "")
-
 
 @dataclasses.dataclass
 class TrainConfig:

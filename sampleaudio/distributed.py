@@ -40,6 +40,7 @@ import sys
 import keras
 import tensorflow as tf
 
+from sampleaudio.cli_types import number
 from sampleaudio.errors import ParameterError, SampleAudioError, WorkerSetupError
 
 __all__ = ["CustomLoop", "WorkerLost", "LOST_PEER_ERRORS", "agree_on_resume_point", "slurm_tf_config"]
@@ -184,7 +185,8 @@ def main(argv: list[str] | None = None) -> int:
         description="Print the TF_CONFIG of this Slurm task (use: export TF_CONFIG=$(python -m "
                     "sampleaudio.distributed --slurm)), for `sampleaudio train --distribute multiworker`.")
     parser.add_argument("--slurm", action="store_true", required=True, help="build it from the Slurm job")
-    parser.add_argument("--port", type=int, default=12345, help="port every worker listens on")
+    parser.add_argument("--port", type=number(int, low=1, high=65535), default=12345,
+                        help="port every worker listens on")
     args = parser.parse_args(argv)
     print(slurm_tf_config(args.port))
     return 0

@@ -20,6 +20,7 @@ import keras
 import numpy as np
 
 from sampleaudio.errors import ParameterError
+from sampleaudio.store import Store, open_store
 
 __all__ = ["OBJECTIVES", "SiameseObjective", "objective_for", "encoder_of"]
 
@@ -33,9 +34,10 @@ def encoder_of(model: keras.Model) -> keras.Model:
 
 @dataclasses.dataclass
 class SiameseObjective:
-    """The Siamese objective's pieces for the trainer (see the module docstring)."""
+    """The Siamese objective's pieces for the trainer (see the module docstring). ``data_dir``: the store's folder,
+    or the :class:`~sampleaudio.store.Store` the trainer opened (its manifest is then not read again)."""
 
-    data_dir: str
+    data_dir: str | Store
     segment: int
     batch_size: int
     num_negatives: int = 4
@@ -47,6 +49,7 @@ class SiameseObjective:
     def __post_init__(self):
         from sampleaudio.sampler import load_artist_songs
 
+        self.data_dir = open_store(self.data_dir)  # read its manifest once (the trainer's opened store: not again)
         self.train_songs = load_artist_songs(self.data_dir, "train")
         self.valid_songs = load_artist_songs(self.data_dir, "valid")
         self.valid_examples = self.valid_examples or max(self.batch_size, 4 * len(self.valid_songs))
@@ -113,8 +116,11 @@ class SiameseObjective:
         return encoder, card, metrics
 
 
-def objective_for(config, segment: int, mean, std) -> SiameseObjective | None:
-    """The objective of ``config.train.objective``; ``None`` for classification (the trainer's own path)."""
+def objective_for(config, segment: int, mean, std, store: Store | None = None) -> SiameseObjective | None:
+    """The objective of ``config.train.objective``; ``None`` for classification (the trainer's own path).
+
+    ``store``: the :class:`~sampleaudio.store.Store` of ``config.data.data_dir`` the trainer opened (``None``:
+    open it here); the objective reads its clips and facts through it."""
     name = getattr(config.train, "objective", "classification")
     if name == "classification":
         return None
@@ -123,14 +129,12 @@ def objective_for(config, segment: int, mean, std) -> SiameseObjective | None:
             raise ParameterError("the coembedding objective runs with distribute none or mirrored, not multiworker")
         from sampleaudio.coembedding import objective_from_config
 
-        return objective_from_config(config, segment, mean, std)
+        return objective_from_config(config, segment, mean, std, store=store)
     if name != "siamese":
         raise ParameterError(f"objective must be one of {OBJECTIVES}. Received: {name!r}")
-    if not os.path.isdir(config.data.data_dir):
+    if store is None and not os.path.isdir(config.data.data_dir):
         raise ParameterError(f"data_dir '{config.data.data_dir}' is not a folder")
-    from sampleaudio.records import read_manifest
-
-    manifest = read_manifest(config.data.data_dir)
-    return SiameseObjective(config.data.data_dir, segment, config.data.batch_size,
+    store = open_store(config.data.data_dir if store is None else store)
+    return SiameseObjective(store, segment, config.data.batch_size,
                             num_negatives=config.train.num_negatives, margin=config.train.margin,
-                            mean=manifest.mean if mean is None else mean, std=manifest.std if std is None else std)
+                            mean=store.mean if mean is None else mean, std=store.std if std is None else std)

@@ -13,6 +13,7 @@ import os
 
 import pandas as pd
 
+from sampleaudio.cli_types import non_negative_int, positive_int
 from sampleaudio.experiments import run_experiments  # noqa: F401  (re-exported: the scripts import it here)
 
 __all__ = ["profile_arguments", "run_experiments", "markdown_table", "published_results", "write_results",
@@ -32,8 +33,8 @@ def profile_arguments(parser) -> None:
                         help="paper: folder of converted stores (mtat/, speech-commands/, dcase2017/); "
                              "demo/smoke: where synthetic proxies are cached (default ~/.cache/sampleaudio)")
     parser.add_argument("--out", default="results", help="runs and tables are written under OUT/<script>/")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the first run of every cell")
-    parser.add_argument("--seeds", type=int, default=1,
+    parser.add_argument("--seed", type=non_negative_int, default=0, help="seed of the first run of every cell")
+    parser.add_argument("--seeds", type=positive_int, default=1,
                         help="runs per cell (seeds SEED, SEED+1, ...); cells then show mean ± std")
 
 

@@ -63,11 +63,12 @@ __all__ = ["build_model", "train", "load_run", "environment", "run_is_finished"]
 _POLICIES = {"off": "float32", "float16": "mixed_float16", "bfloat16": "mixed_bfloat16"}
 
 
-def build_model(cfg: ModelConfig, task: Task, segment: int | None = None) -> keras.Model:
+def build_model(cfg: ModelConfig, task: Task, segment: int | None = None, *,
+                sample_rate: int | None = None) -> keras.Model:
     """The network ``cfg`` names, sized for ``task`` and input ``segment`` (``None``: the architecture's for the
-    task, :func:`sampleaudio.model_registry.default_segment`), with ``cfg.bn_momentum`` applied to its batch
-    norms."""
-    model = registry.build(cfg, task, segment)
+    task, :func:`sampleaudio.model_registry.default_segment`) of audio at ``sample_rate`` Hz (the store's; ``None``:
+    22,050), with ``cfg.bn_momentum`` applied to its batch norms."""
+    model = registry.build(cfg, task, segment, sample_rate=sample_rate)
     if cfg.bn_momentum is not None:
         for layer in model.layers:
             if isinstance(layer, keras.layers.BatchNormalization):
@@ -275,7 +276,7 @@ def _train(config, run_dir, task, manifest, segment, mean, std, steps, verbose, 
     from sampleaudio.objectives import objective_for
 
     tc = config.train
-    objective = objective_for(config, segment, mean, std)  # None: classification
+    objective = objective_for(config, segment, mean, std, store=manifest)  # None: classification
     if objective is not None and not config.train.steps_per_epoch:
         steps = objective.steps_per_epoch()
     loop = None
@@ -309,7 +310,7 @@ def _train(config, run_dir, task, manifest, segment, mean, std, steps, verbose, 
         if state["stage_started"]:  # weights and optimizer state of the last epoch
             model = keras.saving.load_model(os.path.join(ckpt, state.get("checkpoint", "last.keras")))
         else:
-            model = build_model(config.model, task, segment)
+            model = build_model(config.model, task, segment, sample_rate=manifest.sample_rate)
             model = model if objective is None else objective.wrap(model)
     val = eval_dataset(manifest, "valid", segment=segment, batch_size=config.data.batch_size,
                        mean=mean, std=std, max_segments=config.data.max_valid_segments)
@@ -383,14 +384,16 @@ def _train(config, run_dir, task, manifest, segment, mean, std, steps, verbose, 
     if not chief:
         return {}
     if loop is not None:  # evaluate and save a plain copy: Keras' predict cannot run under the strategy either
-        trained, model = model, build_model(config.model, task, segment)
+        trained, model = model, build_model(config.model, task, segment, sample_rate=manifest.sample_rate)
         model = model if objective is None else objective.wrap(model)
         model.set_weights(trained.get_weights())
     if objective is not None:
         return _finish_objective(objective, model, config, run_dir, manifest, segment, mean, std, state)
     model.save(os.path.join(run_dir, "best.keras"))
+    family = registry.spec(config.model.architecture)  # its chunk policy: Won 2020's 16 evenly spaced chunks
     spec = InputSpec(segment=segment, mean=manifest.mean if mean is None else mean,
                      std=manifest.std if std is None else std, sample_rate=manifest.sample_rate,
+                     chunking=family.chunking, chunks=family.chunks,
                      embedding_layer=registry.embedding_layer(config.model.architecture, model))
     card = {"labels": manifest.labels, "task": dataclasses.asdict(task), **spec.card_fields(),
             "dataset": manifest.dataset, "synthetic": "synthetic" in manifest.extra,
@@ -398,7 +401,8 @@ def _train(config, run_dir, task, manifest, segment, mean, std, steps, verbose, 
     write_json(os.path.join(run_dir, "model_card.json"), card)
     result, per_class = evaluate_model(model, manifest, task, split=config.eval.split, segment=segment,
                                        threshold=config.eval.threshold, batch_size=config.eval.batch_size,
-                                       mean=mean, std=std, max_segments=config.data.max_eval_segments)
+                                       mean=mean, std=std, max_segments=config.data.max_eval_segments,
+                                       chunking=spec.chunking, chunks=spec.chunks, pooling=spec.pooling)
     result["parameters"] = int(sum(np.prod(w.shape) for w in model.trainable_weights))
     result["epochs"] = state["global_epoch"]
     per_class.to_csv(os.path.join(run_dir, f"per_class_{config.eval.split}.csv"), index=False)

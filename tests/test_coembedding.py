@@ -104,6 +104,23 @@ def test_the_objective_reads_its_settings_from_the_train_config(tagged_store, gl
     assert CoEmbeddingObjective.__dataclass_fields__["train"].default_factory().num_negatives == 1  # Choi 2019
 
 
+def test_the_objective_reads_through_the_trainers_opened_store(tagged_store, glove, monkeypatch):
+    """Issue #10, read a store once: given the Store the trainer opened, the objective reads its labels, statistics
+    and tracks without reading the manifest again; given only the folder, it reads it once."""
+    from sampleaudio.coembedding import objective_from_config
+    from sampleaudio.records import Manifest
+    from sampleaudio.store import Store
+
+    store = Store.open(tagged_store)
+    reads, original = [], Manifest.from_dict.__func__
+    monkeypatch.setattr(Manifest, "from_dict", classmethod(lambda cls, d: reads.append(1) or original(cls, d)))
+    obj = objective_from_config(_config(tagged_store, glove), SEGMENT, None, None, store=store)
+    assert obj.data_dir is store and (obj.mean, obj.std) == (store.mean, store.std) and len(obj.tracks) == 40
+    assert reads == []
+    objective_from_config(_config(tagged_store, glove), SEGMENT, None, None)
+    assert len(reads) == 1
+
+
 def test_oov_tags_are_named_or_dropped(tagged_store, tmp_path):
     from sampleaudio.coembedding import objective_from_config
     from sampleaudio.errors import ParameterError

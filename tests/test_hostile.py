@@ -415,6 +415,31 @@ def test_bad_retrieval_and_zeroshot_arguments(argv, option, capsys):
     assert option in line and ("must be in" in line or "expected an integer" in line)
 
 
+@pytest.mark.parametrize("argv, option, message", [
+    (["--seeds", "0"], "--seeds", "must be in [1, inf), got 0"), (["--seed", "-1"], "--seed", "must be in [0, inf)"),
+    (["--slurm", "--port", "70000"], "--port", "must be in [1, 65535], got 70000"),
+    (["--slurm", "--port", "x"], "--port", "expected an integer, got 'x'")])
+def test_bad_reproduction_and_slurm_arguments(argv, option, message, capsys):
+    """The reproduction scripts' shared options and ``python -m sampleaudio.distributed`` check their numbers where
+    they enter (sampleaudio.cli_types): argparse's one error line naming the option, exit code 2."""
+    import argparse
+
+    from sampleaudio import distributed
+    from sampleaudio.reporting import profile_arguments
+
+    if option == "--port":
+        parse = distributed.main
+    else:
+        parser = argparse.ArgumentParser(prog="script")
+        profile_arguments(parser)
+        parse = parser.parse_args
+    with pytest.raises(SystemExit) as info:
+        parse(argv)
+    errors = [line for line in capsys.readouterr().err.splitlines() if "error:" in line]
+    assert info.value.code == 2 and len(errors) == 1
+    assert f"argument {option}: {message}" in errors[0]
+
+
 @pytest.mark.parametrize("section, field, value", [
     ("train", "steps_per_epoch", -1), ("model", "num_blocks", 0), ("data", "segment", 0), ("train", "patience", 0),
     ("model", "dropout", 1.5), ("data", "batch_size", 0), ("eval", "threshold", 5.0), ("train", "lr", float("inf")),

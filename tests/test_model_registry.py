@@ -176,3 +176,61 @@ def test_old_model_cards_still_give_their_task():
     assert (task.name, task.num_classes, task.paper_std, task.metric) == ("mtat", 50, 0.1551194, "roc_auc")
     new = json.loads(json.dumps(TASKS["mtat"].__dict__))  # a card written today (aliases as a JSON list)
     assert Task.from_dict(new) == TASKS["mtat"]
+
+
+def test_the_chunk_policy_is_each_familys_and_won2020_models_take_16_evenly_spaced_chunks():
+    """A Won 2020 run's card records Won's evaluation (16 evenly spaced chunks per clip, ``training/eval.py`` of
+    minzwon/sota-music-tagging-models); every other family, and so every Kim 2019 run, keeps consecutive segments."""
+    from sampleaudio.models.won2020 import WON2020
+    from sampleaudio.segments import WON2020_CHUNKS, InputSpec
+
+    assert registry.WON2020_CHUNKS == WON2020_CHUNKS
+    for name, spec in registry.ARCHITECTURES.items():
+        won = name in WON2020 or name == "harmonic_cnn"
+        assert (spec.chunking, spec.chunks) == (("evenly-spaced", 16) if won else ("consecutive", 16)), name
+        InputSpec(segment=1, chunking=spec.chunking, chunks=spec.chunks)  # a valid card
+
+
+def test_the_builders_build_for_the_stores_sample_rate():
+    for name, layer in (("short_chunk_cnn", "spec"), ("mel", "melspec")):
+        cfg = ModelConfig(architecture=name, init_features=4, **({"num_blocks": 3} if name == "mel" else {}))
+        assert registry.build(cfg, TASKS["mtat"], 59049, sample_rate=16000).get_layer(layer).sample_rate == 16000
+        assert registry.build(cfg, TASKS["mtat"], 59049).get_layer(layer).sample_rate == 22050  # the project's
+
+
+#: every architecture's run-name signature for a few configurations, as ``ModelConfig.signature`` (an if-chain in
+#: config.py) gave them before each spec said its own: finished runs are found by these names
+SIGNATURE_VARIANTS = [{}, {"block": "basic"},
+                      {"block": "res", "multi": True, "window": 729, "hop": 729, "init_features": 16},
+                      {"block": "rese", "multi": False, "window": 9, "hop": 3, "init_features": 32}]
+OLD_SIGNATURES = {
+    "samplecnn": ["se", "basic", "res_multi", "rese"],
+    "lee2017": ["lee2017", "lee2017", "lee2017", "lee2017"],
+    "samplecnn_rnn": ["rnn_se", "rnn_basic", "rnn_res", "rnn_rese"],
+    "mel": ["mel_w3_h3_se", "mel_w3_h3_basic", "mel_w729_h729_res", "mel_w9_h3_rese"],
+    "strided": ["strided_w3_h3_se", "strided_w3_h3_basic", "strided_w729_h729_res", "strided_w9_h3_rese"],
+    "frame": ["frame_w3", "frame_w3", "frame_w729", "frame_w9"],
+    "artist_cnn": ["artist_cnn_w128", "artist_cnn_w128", "artist_cnn_w16", "artist_cnn_w32"],
+    "choi2019_audio": ["choi2019_audio_w128", "choi2019_audio_w128", "choi2019_audio_w16", "choi2019_audio_w32"],
+    "fcn": ["fcn_w128", "fcn_w128", "fcn_w16", "fcn_w32"],
+    "crnn": ["crnn_w128", "crnn_w128", "crnn_w16", "crnn_w32"],
+    "won_musicnn": ["won_musicnn_w128", "won_musicnn_w128", "won_musicnn_w16", "won_musicnn_w32"],
+    "short_chunk_cnn": ["short_chunk_cnn_w128", "short_chunk_cnn_w128", "short_chunk_cnn_w16", "short_chunk_cnn_w32"],
+    "short_chunk_resnet": ["short_chunk_resnet_w128", "short_chunk_resnet_w128", "short_chunk_resnet_w16",
+                           "short_chunk_resnet_w32"],
+    "harmonic_cnn": ["harmonic_cnn_w128", "harmonic_cnn_w128", "harmonic_cnn_w16", "harmonic_cnn_w32"],
+}
+
+
+def test_every_architectures_run_name_signature_is_unchanged():
+    assert set(OLD_SIGNATURES) == set(registry.ARCHITECTURES)
+    for name, expected in OLD_SIGNATURES.items():
+        got = [registry.signature(ModelConfig(architecture=name, **v)) for v in SIGNATURE_VARIANTS]
+        assert got == expected, name
+        # with only the fields the architecture takes, as a checked configuration holds them: the same, but for the
+        # fixed-width models, whose width stays at its default
+        taken = registry.spec(name).params
+        got = [registry.signature(ModelConfig(architecture=name, **{k: x for k, x in v.items() if k in taken}))
+               for v in SIGNATURE_VARIANTS]
+        fixed = name in ("artist_cnn", "choi2019_audio", "fcn", "crnn", "won_musicnn")
+        assert got == ([f"{name}_w128"] * 4 if fixed else expected), name

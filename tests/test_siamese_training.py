@@ -38,6 +38,55 @@ def artist_store(tmp_path_factory):
     return str(out)
 
 
+def _count_manifest_reads(monkeypatch) -> list:
+    from sampleaudio.records import Manifest
+
+    reads, original = [], Manifest.from_dict.__func__
+    monkeypatch.setattr(Manifest, "from_dict", classmethod(lambda cls, d: reads.append(1) or original(cls, d)))
+    return reads
+
+
+def test_the_siamese_objective_reads_through_the_trainers_opened_store(artist_store, monkeypatch):
+    """Issue #10, read a store once: given the Store the trainer opened, the objective loads its songs, statistics
+    and evaluation clips without reading the manifest again; given only the folder, it reads it once."""
+    import keras
+
+    from sampleaudio.objectives import objective_for
+    from sampleaudio.store import Store
+
+    seg = crop_samples(128)
+    config = ExperimentConfig(data=DataConfig(data_dir=artist_store, segment=seg, batch_size=3),
+                              model=ModelConfig(architecture="artist_cnn"),
+                              train=TrainConfig(objective="siamese", num_negatives=2))
+    store = Store.open(artist_store)
+    reads = _count_manifest_reads(monkeypatch)
+    objective = objective_for(config, seg, None, None, store=store)
+    inp = keras.Input((seg, 1))
+    encoder = keras.Model(inp, keras.layers.GlobalAveragePooling1D()(inp))
+    emb, artists = objective.song_embeddings(encoder, "test", max_segments=1)
+    assert emb.shape == (3, 1) and sorted(artists) == ["artist0", "artist1", "artist2"]
+    assert objective.data_dir is store and (objective.mean, objective.std) == (store.mean, store.std)
+    assert reads == []
+    objective_for(config, seg, None, None)
+    assert len(reads) == 1
+
+
+def test_one_siamese_run_reads_its_stores_manifest_once(artist_store, tmp_path, monkeypatch):
+    """As tests/test_store.py's classification run: the trainer, the objective's songs, validation triplets and
+    retrieval evaluation, and the card share one opened store (eight reads before; ~8 s)."""
+    from sampleaudio.train import train
+
+    seg = crop_samples(128)
+    config = ExperimentConfig(
+        name="siamese-once", data=DataConfig(data_dir=artist_store, segment=seg, batch_size=3, max_eval_segments=1),
+        model=ModelConfig(architecture="artist_cnn"),
+        train=TrainConfig(objective="siamese", num_negatives=2, num_stages=1, max_epochs_per_stage=1,
+                          steps_per_epoch=1, seed=3, mixed_precision="off"))
+    reads = _count_manifest_reads(monkeypatch)
+    assert "artist_map" in train(config, str(tmp_path / "run"), verbose=0)
+    assert len(reads) == 1
+
+
 @pytest.mark.slow  # ~16 s of CPU (six-branch model traced for fit, validation and evaluation)
 def test_siamese_objective_trains_resumes_and_saves_the_encoder(artist_store, tmp_path):
     from sampleaudio.inference import Tagger

@@ -166,3 +166,15 @@ def test_shared_proxy_helpers_keep_the_old_outputs():
     drums = scores.drum_pattern(1.5, 0.5, 70)
     assert [(n.start, n.key, n.velocity) for n in drums] == [(0.0, 36, 70), (0.25, 42, 50), (0.5, 38, 70),
                                                              (0.75, 42, 50)]
+
+
+def test_the_dataset_tables_agree():
+    """A dataset is one entry of the dataset table (sampleaudio.tasks); its converter and its proxy's generator are
+    registered under the names the table gives, and the proxy -> dataset map is the table's own."""
+    from sampleaudio.data_prep import REAL, SYNTHETIC
+    from sampleaudio.data_prep.synthetic import _NEEDS, PROXY_OF
+    from sampleaudio.tasks import TASKS
+
+    assert PROXY_OF == {"mini-mtat": "mtat", "mini-speech-commands": "speech-commands", "mini-dcase": "dcase2017",
+                        "mini-artists": "msd-artist", "mini-artists-genres": "gtzan", "mini-artists-tags": "msd-tags"}
+    assert set(REAL) <= set(TASKS) and set(SYNTHETIC) == set(PROXY_OF) == set(_NEEDS)

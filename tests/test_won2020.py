@@ -150,20 +150,40 @@ def test_evenly_spaced_chunks_follow_their_eval():
     assert evenly_spaced_chunks(1000, 59049) == [0] * 16
 
 
-def test_the_shared_trainer_trains_a_won2020_model(tone_store, tmp_path):
+def test_the_shared_trainer_trains_a_won2020_model(tmp_path, monkeypatch):
+    """A Won 2020 model trained on a 16 kHz store (the paper's rate) is built for 16 kHz, and its card carries Won's
+    evaluation protocol (16 evenly spaced chunks per clip), which evaluate, tag and export then follow."""
+    from conftest import ToneLoader
+
+    from sampleaudio import evaluate
     from sampleaudio.config import DataConfig, EvalConfig, ExperimentConfig, ModelConfig, TrainConfig
     from sampleaudio.inference import Tagger
+    from sampleaudio.records import Clip, write_dataset
+    from sampleaudio.runs import read_model_card
     from sampleaudio.train import train
 
-    config = ExperimentConfig(name="won", data=DataConfig(data_dir=tone_store, segment=1024, batch_size=8),
+    store = tmp_path / "s16"
+    clips = [Clip(f"c{k:02d}", ["train", "train", "valid", "test"][k % 4], (k % 2,), f"{k % 2}:{k}") for k in range(24)]
+    write_dataset(clips, store, dataset="tones", labels=["low", "high"], multi_label=False, converter="test",
+                  converter_version="0", loader=ToneLoader(), progress=False, sample_rate=16000)
+    run = str(tmp_path / "run")
+    config = ExperimentConfig(name="won", data=DataConfig(data_dir=str(store), segment=1024, batch_size=8),
                               model=ModelConfig(architecture="won_musicnn"),
                               train=TrainConfig(optimizer="adam", lr=1e-3, num_stages=1, max_epochs_per_stage=1,
                                                 steps_per_epoch=2),
                               eval=EvalConfig())
-    train(config, str(tmp_path), verbose=0)
-    tagger = Tagger.from_path(str(tmp_path))  # the saved model reloads with its front end
-    assert tagger.model.get_layer("spec").sample_rate == 22050
+    train(config, run, verbose=0)
+    card = read_model_card(run)
+    assert (card["chunking"], card["chunks"], card["sample_rate"]) == ("evenly-spaced", 16, 16000)
+    tagger = Tagger.from_path(run)  # the saved model reloads with its front end
+    assert tagger.model.get_layer("spec").sample_rate == 16000
     assert tagger.tag([np.zeros(3000, np.float32)])[0].scores.shape == (2,)
+    assert len(tagger._cut(np.zeros(3000, np.float32))) == 16  # the Tagger cuts as the card says
+    per_clip = []
+    pool = evaluate.pool_np
+    monkeypatch.setattr(evaluate, "pool_np", lambda v, i, p: per_clip.append(np.bincount(i)) or pool(v, i, p))
+    evaluate.evaluate_run(run, "test")  # 3,000-sample clips: 2 consecutive segments of 1,024, or Won's 16 chunks
+    assert set(per_clip[0][per_clip[0] > 0]) == {16}
 
 
 def test_chunked_evaluation_averages_16_evenly_spaced_chunks(tone_store):

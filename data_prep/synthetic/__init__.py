@@ -16,13 +16,12 @@ from __future__ import annotations
 import os
 
 from sampleaudio.errors import UnknownNameError
+from sampleaudio.tasks import TASKS
 
 __all__ = ["PROXY_OF", "cache_dir", "ensure", "require_synth"]
 
-#: proxy -> the real dataset it mirrors
-PROXY_OF = {"mini-mtat": "mtat", "mini-speech-commands": "speech-commands", "mini-dcase": "dcase2017",
-            "mini-artists": "msd-artist", "mini-artists-genres": "gtzan",
-            "mini-artists-tags": "msd-tags"}
+#: proxy -> the real dataset it mirrors (the dataset table's ``proxy`` fields)
+PROXY_OF = {task.proxy: name for name, task in TASKS.items() if task.proxy}
 
 
 def cache_dir() -> str:

@@ -18,7 +18,7 @@ import os
 
 from sampleaudio.config import DataConfig, EvalConfig, ExperimentConfig, ModelConfig, TrainConfig
 from sampleaudio.errors import ParameterError
-from sampleaudio.model_registry import KIM2019_SIZES, spec
+from sampleaudio.model_registry import KIM2019_SIZES, signature, spec
 from sampleaudio.tasks import TASKS
 
 __all__ = ["PROFILES", "Profile", "profile_description", "data_dir_for", "experiment", "TASK_DATASETS",
@@ -192,7 +192,7 @@ def experiment(task: str, profile: str, data_dir: str, *, seed: int = 0, protoco
     max_epochs = proto["paper_max_epochs"] if profile == "paper" else p.max_epochs_per_stage
     suffix = "" if protocol == "jstsp2019" else f"-{protocol}"
     return ExperimentConfig(
-        name=f"{task}-{mcfg.signature}{suffix}-{profile}",
+        name=f"{task}-{signature(mcfg)}{suffix}-{profile}",
         data=DataConfig(data_dir=os.path.abspath(data_dir), batch_size=p.batch_size,
                         max_eval_segments=p.max_eval_segments, max_valid_segments=p.max_valid_segments, **data),
         model=mcfg,
