@@ -154,7 +154,8 @@ def _measure(arm: str, preset: str, data: str, width: int, block: str, batch: in
     from sampleaudio.tasks import TASKS
 
     task, segment = TASKS[preset], KIM2019_SIZES[preset][1]
-    precision = "off" if settings is None else settings.mixed_precision  # the package's default for this width
+    # the package's default for this width, float32 where the arm turns oneDNN off (as sampleaudio.cpu.choose does)
+    precision = "off" if settings is None or settings.onednn == 0 else settings.mixed_precision
     if "bf16" in over:
         precision = "bfloat16" if over["bf16"] else "off"
     keras.mixed_precision.set_global_policy("mixed_bfloat16" if precision == "bfloat16" else "float32")

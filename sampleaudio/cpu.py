@@ -152,19 +152,27 @@ def choose(init_features: int = 128, isa: str | None = None, onednn: str | int |
         forced = _onednn_override(env.get("SAMPLEAUDIO_ONEDNN"))
     if forced is not None and forced != settings.onednn:
         settings = dataclasses.replace(settings, onednn=forced, source=f"{settings.source}; oneDNN set by user")
+    if settings.onednn == 0 and settings.mixed_precision == "bfloat16":  # Eigen's bfloat16 is emulated: 20x slower
+        settings = dataclasses.replace(settings, mixed_precision="off",
+                                       source=f"{settings.source}; float32, as oneDNN is off")
     return settings
 
 
 def auto_mixed_precision(init_features: int, architecture: str = "samplecnn", *, gpu: bool = False,
-                         isa: str | None = None) -> str:
+                         isa: str | None = None, env: dict | None = None) -> str:
     """What ``mixed_precision="auto"`` means for this model here: ``float16`` on a GPU (with loss scaling; the
     paper profile's choice, and 1.3-1.5x float32 on an H200, README "Speed"), the measured CPU rule for a
-    waveform SampleCNN (``bfloat16`` where the CPU has bfloat16 dot products), ``off`` otherwise."""
+    waveform SampleCNN (``bfloat16`` where the CPU has bfloat16 dot products and TensorFlow runs oneDNN, as
+    ``env``'s ``TF_ENABLE_ONEDNN_OPTS`` says), ``off`` otherwise."""
     if gpu:
         return "float16"
     if architecture not in WAVEFORM_SAMPLECNNS:
         return "off"
-    return choose(init_features, isa=isa, env={}).mixed_precision
+    env = os.environ if env is None else env
+    # TensorFlow was imported with oneDNN off (the user's TF_ENABLE_ONEDNN_OPTS=0 or --onednn off): Eigen runs
+    # bfloat16 convolutions emulated, 20x slower than float32 at width 128 (README "Speed"), so float32
+    onednn = 0 if env.get("TF_ENABLE_ONEDNN_OPTS", "").strip().lower() in ("0", "false", "off") else None
+    return choose(init_features, isa=isa, onednn=onednn, env={}).mixed_precision
 
 
 _MARK = "_SAMPLEAUDIO_CPU_SET"  # the variables apply() set, kept in the environment it set them in
