@@ -216,8 +216,7 @@ def export_run(run_dir: str, out_dir: str, *, overwrite: bool = False, weights: 
         model, card = load_pretrained(run_dir, weights)
         protect = [weights] if weights else []
         return export_model(model, card, out_dir, overwrite=overwrite, protect=protect,
-                            max_request_seconds=max_request_seconds,
-                           embedding_layer=embedding_layer_name(model, card))
+                            max_request_seconds=max_request_seconds)
 
     _refuse_unsafe_target(out_dir, [run_dir])  # before the (slow) model load
     model, _, _ = load_run(run_dir)
