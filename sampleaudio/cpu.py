@@ -152,7 +152,7 @@ def choose(init_features: int = 128, isa: str | None = None, onednn: str | int |
         forced = _onednn_override(env.get("SAMPLEAUDIO_ONEDNN"))
     if forced is not None and forced != settings.onednn:
         settings = dataclasses.replace(settings, onednn=forced, source=f"{settings.source}; oneDNN set by user")
-    if settings.onednn == 0 and settings.mixed_precision == "bfloat16":  # Eigen's bfloat16 is emulated: 20x slower
+    if settings.onednn == 0 and settings.mixed_precision == "bfloat16":  # Eigen emulates bfloat16: 7x slower
         settings = dataclasses.replace(settings, mixed_precision="off",
                                        source=f"{settings.source}; float32, as oneDNN is off")
     return settings
@@ -170,7 +170,7 @@ def auto_mixed_precision(init_features: int, architecture: str = "samplecnn", *,
         return "off"
     env = os.environ if env is None else env
     # TensorFlow was imported with oneDNN off (the user's TF_ENABLE_ONEDNN_OPTS=0 or --onednn off): Eigen runs
-    # bfloat16 convolutions emulated, 20x slower than float32 at width 128 (README "Speed"), so float32
+    # bfloat16 emulated, 7x slower than its float32 at width 128 (README "Speed"), so float32
     onednn = 0 if env.get("TF_ENABLE_ONEDNN_OPTS", "").strip().lower() in ("0", "false", "off") else None
     return choose(init_features, isa=isa, onednn=onednn, env={}).mixed_precision
 
