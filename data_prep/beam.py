@@ -40,7 +40,7 @@ import json
 import os
 import tempfile
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable
 
 import numpy as np
 
@@ -131,7 +131,7 @@ class WriteShard(beam.DoFn):
         self.out_dir = out_dir
         self.loader = loader
 
-    def process(self, element: tuple[str, Sequence[tuple[int, dict]]]):
+    def process(self, element: tuple[str, Iterable[tuple[int, dict]]]):
         name, items = element
         clips = [_clip(d) for _, d in sorted(items, key=lambda item: item[0])]
         with tempfile.TemporaryDirectory(prefix="sampleaudio-shard-") as tmp:
