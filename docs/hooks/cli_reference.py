@@ -30,7 +30,12 @@ def _fence(text: str) -> list[str]:
 
 
 def render() -> str:
-    from sampleaudio.cli import build_parser
+    try:
+        from sampleaudio.cli import build_parser
+    except ImportError as exc:  # the parser lives in the installed package (sampleaudio.data_prep is mapped there)
+        from mkdocs.exceptions import PluginError
+
+        raise PluginError(f"the CLI reference needs sampleaudio installed: pip install -e \".[docs]\" ({exc})") from exc
 
     saved = os.environ.get("COLUMNS")
     os.environ["COLUMNS"] = WIDTH
