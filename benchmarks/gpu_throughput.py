@@ -19,8 +19,8 @@ output activation) are marked; ``measure`` gives every other layer the policy be
 batch already on the device) and ``predict_on_batch``: median wall time per step after the compiling calls,
 segments per second, and GFLOP/s from the same hand count as ``benchmarks/throughput.py`` (forward 2 FLOPs per
 multiply-add of every ``Conv1D`` and ``Dense``; training 3x forward less the first conv's input gradient). It
-prints a Markdown table and writes the figures as JSON (``--json``). Speed is measured here and reported in the
-README, never asserted in tests.
+prints a Markdown table and writes the figures as JSON (``--json``). Speed is measured here and reported in
+docs/performance.md, never asserted in tests.
 """
 
 from __future__ import annotations

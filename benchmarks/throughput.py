@@ -27,7 +27,7 @@ run. GFLOP/s is a hand count of the model's multiply-adds (every ``Conv1D`` and 
 multiply-add, training 3x forward, less the first conv's input gradient, which is not computed) divided by the
 median step time, and by the median CPU seconds per step. Inference (``predict_on_batch`` on batches of 64)
 is measured in the sampleaudio arms. The store is a small synthetic one made in a temporary folder (random noise clips), so the benchmark needs no
-dataset. Speed is measured here and reported in the README, never asserted in tests.
+dataset. Speed is measured here and reported in docs/performance.md, never asserted in tests.
 """
 
 from __future__ import annotations

@@ -29,8 +29,8 @@ clips make ~4,700), far more than a cluster has workers.
 
 Requirements on a cluster: the dataset folder and the output folder are paths that the launching machine
 and every worker see (a shared file system: NFS, Lustre, a mounted bucket), and sampleaudio is installed on
-the workers (``--extra_package`` of a built wheel, or a container image); see README, "Converting on Apache
-Beam".
+the workers (``--extra_package`` of a built wheel, or a container image); see docs/datasets.md, "Converting on
+Apache Beam".
 """
 
 from __future__ import annotations

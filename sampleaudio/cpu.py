@@ -58,7 +58,7 @@ class CpuSettings:
 
 #: Measured winners, per instruction-set class: ``(largest init_features the row covers, settings)`` in
 #: increasing width; a width above the last row takes the last row. SampleCNN SE + multi-level, MTAT preset,
-#: batch 23, ``benchmarks/throughput.py``, 2 cores; README "Speed" has the tables.
+#: batch 23, ``benchmarks/throughput.py``, 2 cores; docs/performance.md has the tables.
 #:
 #: - ``avx2`` (issue #13's machine, no AVX-512): oneDNN 2.79x plain at width 16 and 2.34x at 32, but 0.72x at
 #:   width 128, where the Eigen path (oneDNN off) was 1.14x. Width 64 was not measured there; it takes the
@@ -161,7 +161,7 @@ def choose(init_features: int = 128, isa: str | None = None, onednn: str | int |
 def auto_mixed_precision(init_features: int, architecture: str = "samplecnn", *, gpu: bool = False,
                          isa: str | None = None, env: dict | None = None) -> str:
     """What ``mixed_precision="auto"`` means for this model here: ``float16`` on a GPU (with loss scaling; the
-    paper profile's choice, and 1.3-1.5x float32 on an H200, README "Speed"), the measured CPU rule for a
+    paper profile's choice, and 1.3-1.5x float32 on an H200, docs/performance.md), the measured CPU rule for a
     waveform SampleCNN (``bfloat16`` where the CPU has bfloat16 dot products and TensorFlow runs oneDNN, as
     ``env``'s ``TF_ENABLE_ONEDNN_OPTS`` says), ``off`` otherwise."""
     if gpu:
@@ -170,7 +170,7 @@ def auto_mixed_precision(init_features: int, architecture: str = "samplecnn", *,
         return "off"
     env = os.environ if env is None else env
     # TensorFlow was imported with oneDNN off (the user's TF_ENABLE_ONEDNN_OPTS=0 or --onednn off): Eigen runs
-    # bfloat16 emulated, 7x slower than its float32 at width 128 (README "Speed"), so float32
+    # bfloat16 emulated, 7x slower than its float32 at width 128 (docs/performance.md), so float32
     onednn = 0 if env.get("TF_ENABLE_ONEDNN_OPTS", "").strip().lower() in ("0", "false", "off") else None
     return choose(init_features, isa=isa, onednn=onednn, env={}).mixed_precision
 

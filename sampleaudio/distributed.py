@@ -20,7 +20,7 @@ replicas, which is the global batch's sum that ``Model.fit`` minimises on one ma
 Losing a worker. When a worker dies, the others' next collective fails and they exit (TensorFlow's
 multi-worker strategy has no way to let a replacement join a running group), so a cluster scheduler restarts
 every worker of the job with the same arguments (Kubernetes ``restartPolicy: OnFailure`` with a job-wide
-restart, Slurm ``--requeue``; see README). Each worker commits every epoch in its own run folder
+restart, Slurm ``--requeue``; see docs/training.md). Each worker commits every epoch in its own run folder
 (:mod:`sampleaudio.train`: the checkpoint first, then ``state.json`` naming it and keeping the previous
 epoch's state). A worker may die after some workers committed epoch *n* and before others did, so on start
 :func:`agree_on_resume_point` gathers every worker's last committed epoch and all of them resume from the

@@ -176,7 +176,7 @@ class Tagger:
                               chunking=chunking, chunks=chunks, pooling=clip_pooling,
                               embedding_layer=embedding_layer)
         # float32 by default, so that tags equal the exported SavedModel's and the evaluation's; bfloat16 needs
-        # about 1.5x less CPU time at full width on CPUs with bfloat16 dot products (README "Speed")
+        # about 1.5x less CPU time at full width on CPUs with bfloat16 dot products (docs/performance.md)
         self.precision = precision
         self.model = in_precision(model, precision)
         self.embedding_layer = embedding_layer  # the card's "penultimate" layer, when it names one

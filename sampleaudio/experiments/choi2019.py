@@ -33,7 +33,7 @@ PROFILES = {
     "paper": ZeroShotProfile(False, "default", "", "sgd", 0.001, 64, 6, 100, 5, None),
     # mini-mtat (1,198 clips, 37 tags; 8.1 s each, so 2 crops of 130 frames): Adam at 1e-3 for a budget of a few
     # minutes (the authors' SGD 0.001 trains for hours); at most 30 epochs of one example per AB-train track, an
-    # epoch ~5 s on a busy 2-core machine; the table and its wall time are in the README.
+    # epoch ~5 s on a busy 2-core machine; the table and its wall time are in docs/papers/choi2019.md.
     "demo": ZeroShotProfile(True, "default", "glove-6b-50d", "adam", 0.001, 64, 1, 30, 6, None),
     "smoke": ZeroShotProfile(True, "small", "glove-6b-50d", "adam", 0.001, 16, 1, 1, 1, 2, 1),
 }

@@ -59,7 +59,8 @@ PROFILES = {
     # one pass per epoch, the clipped cross-entropy of TF 1.10 Keras
     "paper": Profile("paper", False, "default", 128, 0.01, 5, 100, 2, None, "auto", train_examples="fixed",
                      loss="clipped", shuffle_buffer=10000),
-    # 36 runs on 2 cores (measured, see README). SGD at lr 0.05 for 50-120 steps left every cell near chance;
+    # 36 runs on 2 cores (measured, see docs/papers/kim2019.md). SGD at lr 0.05 for 50-120 steps left
+    # every cell near chance;
     # Adam with a short warm-up and a cosine decay to 0 at the last step reaches the targets of issue #18. The
     # steps are what the slowest learners need: the two-conv blocks (res2, rese2) without multi-level features
     # reached MTAT ROC-AUC 0.66 after 165 steps, 0.75 after 240 and 0.81 after 330, Speech-Commands accuracy

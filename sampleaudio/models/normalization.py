@@ -3,8 +3,8 @@
 Keras 3's ``BatchNormalization`` builds the training pass from generic ops (moments, then a scale and shift),
 about ten passes over every activation forward and backward. Keras 2 used TensorFlow's single
 ``FusedBatchNormV3`` kernel instead; on the 2-core CPUs this project trains on, getting it back makes a
-SampleCNN training step measurably faster (``benchmarks/throughput.py``, README "Speed"). The layer below is
-Keras' own layer with the same weights, names, config and inference pass; only the training pass of a
+SampleCNN training step measurably faster (``benchmarks/throughput.py``, docs/performance.md). The layer below
+is Keras' own layer with the same weights, names, config and inference pass; only the training pass of a
 ``[batch, time, channels]`` input on the TensorFlow backend runs the fused kernel, with the same arithmetic as
 Keras':
 
