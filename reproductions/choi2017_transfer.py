@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from sampleaudio.cli_types import non_negative_int, positive_int
+from sampleaudio.logs import add_verbose_argument
 from sampleaudio.reporting import markdown_table, published_results
 from sampleaudio.transfer import fit_svm, layer_features, mfcc_features, read_split
 
@@ -56,6 +57,7 @@ def main(argv=None) -> int:
     p.add_argument("--no-layerwise", action="store_true", help="only all layers together and MFCC")
     p.add_argument("--out", default="results")
     p.add_argument("--seed", type=non_negative_int, default=0)
+    add_verbose_argument(p)
     args = p.parse_args(argv)
     targets = args.targets or list(DEMO_TARGETS if args.profile == "demo" else PAPER_TARGETS)
     max_train = args.max_train or (700 if args.profile == "demo" else None)

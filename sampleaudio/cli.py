@@ -322,6 +322,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="sampleaudio",
         description="Sample-level CNNs (SampleCNN and its SE/Res/ReSE blocks) for audio classification from "
                     "raw waveforms: convert datasets, train, evaluate, tag, embed and export.")
+    from sampleaudio._version import __version__
+
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser(
@@ -364,6 +367,9 @@ def build_parser() -> argparse.ArgumentParser:
     from sampleaudio.zeroshot_cli import add_zeroshot_parsers
 
     add_zeroshot_parsers(sub)
+    for command in sub.choices.values():
+        command.add_argument("--verbose", action="store_true",
+                             help="keep TensorFlow's own log lines (hidden by default)")
     return parser
 
 
@@ -374,9 +380,17 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unrecognized arguments: {' '.join(unknown)}")  # only Beam runners take extra options
     args.beam_options = unknown
     from sampleaudio.errors import SampleAudioError
+    from sampleaudio.logs import quiet_tensorflow
 
+    quiet_tensorflow(verbose=args.verbose)
     try:
         return int(args.func(args) or 0)
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("tensorflow", "keras"):
+            raise
+        print(f"sampleaudio {args.command}: error: {exc.name} is not installed: pip install 'sampleaudio[cpu]' "
+              "(or 'sampleaudio[gpu]' on a CUDA machine)", file=sys.stderr)
+        return 1
     except SampleAudioError as exc:
         print(f"sampleaudio {args.command}: error: {_one_line(exc)}", file=sys.stderr)
         return 1

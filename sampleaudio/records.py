@@ -47,6 +47,7 @@ import numpy as np
 from sampleaudio.audio import SAMPLE_RATE, from_pcm16, load, to_pcm16
 from sampleaudio.errors import AudioDecodeError, DatasetLayoutError, ParameterError
 from sampleaudio.fileio import atomic_open, temporary_name, write_text_atomic
+from sampleaudio.logs import inherit_quiet
 
 __all__ = [
     "SPLITS",
@@ -474,7 +475,7 @@ def _write_planned(plan: dict[str, list[Clip]], out_dir: str, *, dataset: str, l
                 bar.update(len(plan[name]))
         else:
             ctx = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+            with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=inherit_quiet) as pool:
                 futures = {pool.submit(write_shard, os.path.join(out_dir, n), plan[n], loader, sample_rate): n
                            for n in todo}
                 for fut in as_completed(futures):

@@ -24,8 +24,11 @@ PUBLISHED_RESULTS = "sampleaudio/data/published_results.csv"
 
 
 def profile_arguments(parser) -> None:
-    """The options every reproduction script shares: profile, data root, output folder, seed."""
+    """The options every reproduction script shares: profile, data root, output folder, seed, --verbose."""
     from sampleaudio.experiments import PROFILES
+    from sampleaudio.logs import add_verbose_argument
+
+    add_verbose_argument(parser)
 
     parser.add_argument("--profile", default="demo", choices=list(PROFILES),
                         help="demo: synthetic benchmark on CPU; smoke: tiny; paper: real data, full protocol")

@@ -24,12 +24,14 @@ Inf stops the run with :class:`~sampleaudio.errors.TrainingDivergedError` before
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import dataclasses
 import json
 import math
 import os
 import re
+import sys
 import time
 
 import keras
@@ -345,12 +347,14 @@ def _train(config, run_dir, task, manifest, segment, mean, std, steps, verbose, 
             if objective is not None:
                 ds = objective.train_dataset(tc.seed * 100003 + state["global_epoch"], tc.distribute != "none")
             if loop is None:
-                hist = model.fit(ds, epochs=state["global_epoch"] + 1, initial_epoch=state["global_epoch"],
-                                 steps_per_epoch=steps, validation_data=val, validation_steps=val_steps,
-                                 verbose=verbose, shuffle=False, callbacks=[tensorboard])
+                with contextlib.redirect_stdout(sys.stderr):  # Keras' progress bar: results go to stdout
+                    hist = model.fit(ds, epochs=state["global_epoch"] + 1, initial_epoch=state["global_epoch"],
+                                     steps_per_epoch=steps, validation_data=val, validation_steps=val_steps,
+                                     verbose=verbose, shuffle=False, callbacks=[tensorboard])
                 loss, val_loss = float(hist.history["loss"][-1]), float(hist.history["val_loss"][-1])
             else:
-                loss, val_loss = loop.epoch(model, ds, steps, val, val_steps, verbose=verbose)
+                with contextlib.redirect_stdout(sys.stderr):
+                    loss, val_loss = loop.epoch(model, ds, steps, val, val_steps, verbose=verbose)
                 _log_scalars(writers, state["global_epoch"], loss, val_loss)
             if not (math.isfinite(loss) and math.isfinite(val_loss)):
                 raise TrainingDivergedError(
