@@ -12,12 +12,12 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from sampleaudio.config import ModelConfig
+from sampleaudio.cards import write_json
 from sampleaudio.errors import DatasetLayoutError
+from sampleaudio.families import default_segment, model_params
 from sampleaudio.metrics import clip_metrics, per_class_scores
-from sampleaudio.model_registry import default_segment
 from sampleaudio.pipeline import eval_dataset
-from sampleaudio.runs import load_run, read_model_card, write_json
+from sampleaudio.runs import load_run, read_model_card
 from sampleaudio.segments import WON2020_CHUNKS, InputSpec, pool_np
 from sampleaudio.store import Store, open_store
 from sampleaudio.tasks import Task
@@ -54,7 +54,7 @@ def evaluate_model(model: keras.Model, data_dir: str | Store, task: Task, *, spl
     opened :class:`~sampleaudio.store.Store`)."""
     store = open_store(data_dir)
     threshold = task.threshold if threshold is None else threshold
-    segment = segment or default_segment(ModelConfig(), task)  # None: the default architecture's (SampleCNN)
+    segment = segment or default_segment(model_params(), task.name)  # None: the default architecture's (SampleCNN)
     y_true, y_score = predict_clips(model, store, split, segment=segment, batch_size=batch_size, mean=mean, std=std, max_segments=max_segments, chunking=chunking,
                                     chunks=chunks, pooling=pooling)
     labels = store.labels

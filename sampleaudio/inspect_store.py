@@ -6,7 +6,7 @@ import os
 
 import numpy as np
 
-from sampleaudio.model_registry import KIM2019_SIZES
+from sampleaudio.families.samplecnn.params import KIM2019_SIZES
 from sampleaudio.records import SPLITS, read_index, read_manifest
 from sampleaudio.tasks import task_for
 

@@ -1,11 +1,8 @@
-"""Run folders: everything that reads or writes a training run, in one place.
+"""A finished run's model, in the precision it is used in, and the environment a run records.
 
-A run folder (written by :func:`sampleaudio.train.train`) holds ``config.json``, ``environment.json`` (versions
-and git commit), ``history.csv``, ``state.json`` and ``checkpoints/`` while it trains, and ``best.keras``,
-``model_card.json`` (what the input path needs, :class:`sampleaudio.segments.InputSpec`: segment, mean/std, sample
-rate, chunking, pooling, embedding layer; and the labels) and
-``final_metrics.json`` once it has finished. Evaluation, export, inference and the reports read runs through this
-module; none of them imports the trainer.
+The files of a run folder are :class:`sampleaudio.cards.RunDir`'s; this module adds what needs TensorFlow: loading
+``best.keras`` (in float32, whatever it trained in), the precision rewrite, and the versions recorded beside every
+result. Evaluation, export, inference and the reports load runs here; none of them imports the trainer.
 """
 
 from __future__ import annotations
@@ -22,15 +19,13 @@ import tensorflow as tf
 import sampleaudio.models  # noqa: F401  (registers the custom layers and initialisers for load_model)
 from sampleaudio import cpu
 from sampleaudio._version import __version__
-from sampleaudio.checks import config_from_file_dict
+from sampleaudio.cards import RunDir
 from sampleaudio.config import ExperimentConfig
 from sampleaudio.errors import ParameterError
-from sampleaudio.fileio import write_json_atomic
 from sampleaudio.segments import InputSpec
 from sampleaudio.tasks import Task
 
-__all__ = ["in_float32", "in_precision", "environment", "write_json", "read_run_config", "read_model_card", "load_run", "run_is_finished",
-           "standardization"]
+__all__ = ["in_float32", "in_precision", "environment", "read_model_card", "load_run"]
 
 
 def environment() -> dict:
@@ -54,24 +49,6 @@ def environment() -> dict:
                     "inter_op_threads": os.environ.get("TF_NUM_INTEROP_THREADS", "TensorFlow's default")}}
 
 
-def write_json(path: str, obj) -> None:
-    """A run file (config, state, card, metrics), written atomically."""
-    write_json_atomic(path, obj, indent=2, sort_keys=True)
-
-
-def read_run_config(path: str) -> ExperimentConfig:
-    """The :class:`ExperimentConfig` of a run's ``config.json``, with a one-line error naming the file."""
-    try:
-        with open(path, encoding="utf-8") as f:
-            raw = json.load(f)
-    except (OSError, ValueError) as exc:
-        raise ParameterError(f"'{path}' is not a readable run configuration ({exc})") from exc
-    try:
-        return config_from_file_dict(raw)
-    except ParameterError as exc:
-        raise ParameterError(f"'{path}': {exc}") from exc
-
-
 def read_model_card(run_dir: str) -> dict:
     """A finished run's ``model_card.json``, the input-path fields a card written before them lacks filled in with
     what they then meant (:meth:`sampleaudio.segments.InputSpec.card_defaults`: 22,050 Hz, consecutive segments,
@@ -90,18 +67,15 @@ def read_model_card(run_dir: str) -> dict:
         raise ParameterError(f"'{path}': {exc}") from exc
 
 
-def run_is_finished(run_dir: str) -> bool:
-    """Whether the run has written its final metrics (its model and card are written before them)."""
-    return os.path.exists(os.path.join(run_dir, "final_metrics.json"))
-
-
 def load_run(run_dir: str) -> tuple[keras.Model, ExperimentConfig, Task]:
     """The best model of a finished run, its configuration and task."""
     path = os.path.join(run_dir, "best.keras")
     if not os.path.exists(path):
         raise ParameterError(f"'{run_dir}' has no best.keras: the run has not finished (resume it with "
                              "`sampleaudio train` and the same arguments)")
-    config = read_run_config(os.path.join(run_dir, "config.json"))
+    config = RunDir(run_dir).read_config()
+    if config is None:
+        raise ParameterError(f"'{run_dir}' has no config.json: not a sampleaudio run folder")
     card = read_model_card(run_dir)
     try:
         task = Task.from_dict(card["task"])
@@ -164,19 +138,3 @@ def in_precision(model: keras.Model, precision: str = "float32") -> keras.Model:
 def in_float32(model: keras.Model) -> keras.Model:
     """``model`` computing in float32 throughout (:func:`in_precision`)."""
     return in_precision(model, "float32")
-
-
-def standardization(config: ExperimentConfig, task: Task) -> tuple[float | None, float | None]:
-    """The input's ``(mean, std)`` a run was trained with: ``(None, None)`` means the store's training
-    statistics (recorded in the model card at the end of training); ``paper`` the original's constants;
-    ``none`` the raw waveform (the SMC 2017 code)."""
-    if config.data.standardize == "paper":
-        if task.paper_mean is None or task.paper_std is None:
-            raise ParameterError(f"standardize 'paper': dataset '{task.name}' has no published mean/std")
-        return task.paper_mean, task.paper_std
-    if config.data.standardize == "none":
-        return 0.0, 1.0
-    if config.data.standardize != "manifest":
-        raise ParameterError(f"standardize must be 'manifest', 'paper' or 'none'. "
-                             f"Received: {config.data.standardize!r}")
-    return None, None

@@ -57,6 +57,13 @@ class Store:
 
     # the manifest's facts
     @property
+    def task(self):
+        """The dataset's task facts (labels count from the store)."""
+        from sampleaudio.tasks import task_for
+
+        return task_for(self.dataset, self.num_classes)
+
+    @property
     def dataset(self) -> str:
         return self.manifest.dataset
 

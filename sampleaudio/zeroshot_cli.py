@@ -25,7 +25,7 @@ class ZeroShotSpace:
     """The word side of a finished co-embedding run: phrase -> joint-space vector."""
 
     def __init__(self, run_dir: str, word_vectors: str | None = None):
-        from sampleaudio.coembedding import load_word_branch
+        from sampleaudio.families.zeroshot.coembedding import load_word_branch
 
         self.run_dir = run_dir
         self.kernel, self.bias, self.info = load_word_branch(run_dir)

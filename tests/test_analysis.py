@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from sampleaudio import analysis
-from sampleaudio.config import DataConfig, EvalConfig, ExperimentConfig, ModelConfig, TrainConfig
+from sampleaudio.config import DataConfig, EvalConfig, ExperimentConfig, TrainConfig, model_params
 from sampleaudio.models import SampleCNN
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -21,7 +21,7 @@ def run(tone_store, tmp_path_factory):
 
     out = tmp_path_factory.mktemp("run")
     config = ExperimentConfig(name="tiny-se", data=DataConfig(data_dir=tone_store, segment=81, batch_size=8),
-                              model=ModelConfig(block="se", num_blocks=3, init_features=4),
+                              model=model_params(block="se", num_blocks=3, init_features=4),
                               train=TrainConfig(lr=0.05, num_stages=1, max_epochs_per_stage=1, steps_per_epoch=3),
                               eval=EvalConfig())
     train(config, str(out), verbose=0)

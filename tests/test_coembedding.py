@@ -4,10 +4,11 @@
 import json
 import os
 
+import keras
 import numpy as np
 import pytest
 
-from sampleaudio.config import DataConfig, ExperimentConfig, ModelConfig, TrainConfig
+from sampleaudio.config import DataConfig, ExperimentConfig, TrainConfig, model_params, objective_params
 from sampleaudio.models.artist_cnn import crop_samples
 
 TAGS = ["piano", "violin", "fast", "slow", "female vocal", "drums", "cello", "organ"]
@@ -54,19 +55,29 @@ def glove(tmp_path_factory):
     return str(path)
 
 
-def _config(store, glove, **train):
+_OBJECTIVE = ("num_negatives", "margin", "word_vectors", "unseen_fraction", "split_seed", "oov_tags")
+
+
+def _config(store, glove, **fields):
+    objective = {"num_negatives": 1, "word_vectors": glove, **{k: v for k, v in fields.items() if k in _OBJECTIVE}}
+    train = {"lr": 0.001, "num_stages": 1, "max_epochs_per_stage": 1, "steps_per_epoch": 2, "seed": 1,
+             **{k: v for k, v in fields.items() if k not in _OBJECTIVE}}
     return ExperimentConfig(
         name="zs", data=DataConfig(data_dir=store, segment=SEGMENT, batch_size=4, standardize="none"),
-        model=ModelConfig(architecture="choi2019_audio"),
-        train=TrainConfig(**{"objective": "coembedding", "num_negatives": 1, "lr": 0.001, "num_stages": 1,
-                             "max_epochs_per_stage": 1, "steps_per_epoch": 2, "seed": 1, "word_vectors": glove,
-                             **train}))
+        model=model_params("choi2019_audio"), objective=objective_params("coembedding", **objective),
+        train=TrainConfig(**train))
+
+
+def _objective(config, store=None):
+    from sampleaudio.families.zeroshot.coembedding import CoEmbeddingObjective
+    from sampleaudio.store import Store
+
+    return CoEmbeddingObjective(config, store or Store.open(config.data.data_dir), segment=SEGMENT, mean=0.0,
+                                std=1.0)
 
 
 def test_sampler_draws_seen_positives_and_distinct_negatives(tagged_store, glove):
-    from sampleaudio.coembedding import objective_from_config
-
-    obj = objective_from_config(_config(tagged_store, glove, num_negatives=2), SEGMENT, 0.0, 1.0)
+    obj = _objective(_config(tagged_store, glove, num_negatives=2))
     rows = list(obj.sets.AB_train)
     seen = list(obj.split.seen)
     labels = obj.labels[rows][:, seen]
@@ -89,55 +100,45 @@ def test_sampler_draws_seen_positives_and_distinct_negatives(tagged_store, glove
     assert set(obj.split.unseen_tags).isdisjoint(obj.split.seen_tags)
 
 
-def test_the_objective_reads_its_settings_from_the_train_config(tagged_store, glove):
-    """No copies of TrainConfig fields (issue #10): the objective holds the run's TrainConfig and reads it."""
-    import dataclasses
-
-    from sampleaudio.coembedding import CoEmbeddingObjective, objective_from_config
-
+def test_the_objective_takes_its_settings_from_its_own_parameters(tagged_store, glove):
+    """The co-embedding's settings are its own declared parameters (one negative by default, Choi 2019's code),
+    the same for the Python API and the command line (which used to default to 4)."""
     config = _config(tagged_store, glove, num_negatives=2, margin=0.3, split_seed=3)
-    obj = objective_from_config(config, SEGMENT, 0.0, 1.0)
-    assert obj.train is config.train
+    obj = _objective(config)
     assert (obj.num_negatives, obj.margin, obj.split_seed, obj.word_vectors, obj.vector_seed) == (2, 0.3, 3, glove, 1)
-    own = {f.name for f in dataclasses.fields(CoEmbeddingObjective)}
-    assert not own & {f.name for f in dataclasses.fields(TrainConfig)} - {"train"}
-    assert CoEmbeddingObjective.__dataclass_fields__["train"].default_factory().num_negatives == 1  # Choi 2019
+    assert objective_params("coembedding").num_negatives == 1 and objective_params("siamese").num_negatives == 4
 
 
 def test_the_objective_reads_through_the_trainers_opened_store(tagged_store, glove, monkeypatch):
-    """Issue #10, read a store once: given the Store the trainer opened, the objective reads its labels, statistics
-    and tracks without reading the manifest again; given only the folder, it reads it once."""
-    from sampleaudio.coembedding import objective_from_config
+    """Read a store once: given the Store the trainer opened, the objective reads its labels and tracks without
+    reading the manifest again."""
     from sampleaudio.records import Manifest
     from sampleaudio.store import Store
 
     store = Store.open(tagged_store)
     reads, original = [], Manifest.from_dict.__func__
     monkeypatch.setattr(Manifest, "from_dict", classmethod(lambda cls, d: reads.append(1) or original(cls, d)))
-    obj = objective_from_config(_config(tagged_store, glove), SEGMENT, None, None, store=store)
-    assert obj.data_dir is store and (obj.mean, obj.std) == (store.mean, store.std) and len(obj.tracks) == 40
+    obj = _objective(_config(tagged_store, glove), store)
+    assert obj.data_dir is store and len(obj.tracks) == 40
     assert reads == []
-    objective_from_config(_config(tagged_store, glove), SEGMENT, None, None)
-    assert len(reads) == 1
 
 
 def test_oov_tags_are_named_or_dropped(tagged_store, tmp_path):
-    from sampleaudio.coembedding import objective_from_config
     from sampleaudio.errors import ParameterError
 
     small = tmp_path / "g.txt"
     small.write_text("\n".join(line for line in GLOVE.splitlines() if not line.startswith("organ")) + "\n")
     with pytest.raises(ParameterError, match="organ"):
-        objective_from_config(_config(tagged_store, str(small)), SEGMENT, 0.0, 1.0)
+        _objective(_config(tagged_store, str(small)))
     with pytest.warns(UserWarning, match="organ"):
-        obj = objective_from_config(_config(tagged_store, str(small), oov_tags="drop"), SEGMENT, 0.0, 1.0)
+        obj = _objective(_config(tagged_store, str(small), oov_tags="drop"))
     assert "organ" not in obj.tags and obj.dropped_tags == ["organ"]
 
 
 @pytest.mark.parametrize("field, value, message", [
-    ("word_vectors", "/no/such/glove.txt", "train.word_vectors"), ("unseen_fraction", 0.0, "train.unseen_fraction"),
-    ("oov_tags", "skip", "train.oov_tags"), ("word_vectors", "random:x", "train.word_vectors"),
-    ("segment", 59049, "data.segment"), ("segment", None, "data.segment")])
+    ("word_vectors", "/no/such/glove.txt", "objective.word_vectors"),
+    ("unseen_fraction", 0.0, "objective.unseen_fraction"), ("oov_tags", "skip", "objective.oov_tags"),
+    ("word_vectors", "random:x", "objective.word_vectors"), ("segment", 59049, "data.segment")])
 def test_bad_coembedding_settings_are_refused_before_the_run_folder(tagged_store, glove, tmp_path, field, value,
                                                                     message):
     from sampleaudio.errors import ParameterError
@@ -165,6 +166,18 @@ class _Killed(BaseException):
     """Stands in for kill -9 (no except clause catches it)."""
 
 
+class _KillAtEpoch(keras.callbacks.Callback):
+    """Raises :class:`_Killed` as epoch ``epoch`` begins (after the epochs before it were committed)."""
+
+    def __init__(self, epoch: int):
+        super().__init__()
+        self.kill = epoch
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == self.kill:
+            raise _Killed()
+
+
 @pytest.mark.slow  # two trainings, each traced afresh: 64 s on the shared machine at load 11
 def test_a_killed_coembedding_run_resumes_from_its_checkpoint(tagged_store, glove, tmp_path, monkeypatch):
     """The second epoch starts from the saved co-embedding model (load_model of the whole two-branch model)."""
@@ -173,17 +186,8 @@ def test_a_killed_coembedding_run_resumes_from_its_checkpoint(tagged_store, glov
     from sampleaudio import train as train_module
 
     config = _config(tagged_store, glove, max_epochs_per_stage=2, patience=2, steps_per_epoch=1)
-    real = train_module._commit_epoch
-
-    def killed_after_first_epoch(model, ckpt, state_path, state):
-        real(model, ckpt, state_path, state)
-        if state["global_epoch"] == 1:
-            raise _Killed()
-
-    monkeypatch.setattr(train_module, "_commit_epoch", killed_after_first_epoch)
     with pytest.raises(_Killed):
-        train_module.train(config, str(tmp_path), verbose=0)
-    monkeypatch.setattr(train_module, "_commit_epoch", real)
+        train_module.train(config, str(tmp_path), verbose=0, callbacks=(_KillAtEpoch(1),))
     loaded = []
     load_model = train_module.keras.saving.load_model
     monkeypatch.setattr(train_module.keras.saving, "load_model", lambda *a, **k: loaded.append(a) or load_model(*a, **k))
@@ -201,7 +205,7 @@ def zs_run(tagged_store, glove, tmp_path_factory):
 
 
 def test_coembedding_objective_trains_and_saves_both_branches(zs_run, tagged_store, glove):
-    from sampleaudio.coembedding import load_word_branch
+    from sampleaudio.families.zeroshot.coembedding import load_word_branch
     from sampleaudio.inference import Tagger
     from sampleaudio.train import train
 

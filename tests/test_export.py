@@ -9,7 +9,7 @@ import soundfile as sf
 
 import sampleaudio
 from sampleaudio.cli import main as cli_main
-from sampleaudio.config import DataConfig, EvalConfig, ExperimentConfig, ModelConfig, TrainConfig
+from sampleaudio.config import DataConfig, EvalConfig, ExperimentConfig, TrainConfig, model_params
 from sampleaudio.export import export_run
 from sampleaudio.inference import Tagger, write_tags
 from sampleaudio.train import train
@@ -21,7 +21,7 @@ BIN = os.path.dirname(sys.executable)
 def run(tone_store, tmp_path_factory):
     run_dir = tmp_path_factory.mktemp("run")
     config = ExperimentConfig(name="tiny", data=DataConfig(data_dir=tone_store, segment=729, batch_size=8),
-                              model=ModelConfig(block="se", multi=True, num_blocks=3, init_features=4),
+                              model=model_params(block="se", multi=True, num_blocks=3, init_features=4),
                               train=TrainConfig(lr=0.05, num_stages=1, max_epochs_per_stage=2, steps_per_epoch=6),
                               eval=EvalConfig())
     train(config, str(run_dir), verbose=0)

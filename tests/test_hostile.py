@@ -21,7 +21,7 @@ import soundfile as sf
 
 from sampleaudio import audio
 from sampleaudio.cli import main as cli_main
-from sampleaudio.config import DataConfig, EvalConfig, ExperimentConfig, ModelConfig, TrainConfig
+from sampleaudio.config import DataConfig, EvalConfig, ExperimentConfig, TrainConfig, model_params
 from sampleaudio.errors import (
     AudioDecodeError,
     DatasetLayoutError,
@@ -96,7 +96,7 @@ def tiny_config(store, **train) -> ExperimentConfig:
     base = {"lr": 0.05, "num_stages": 1, "max_epochs_per_stage": 1, "patience": 1, "steps_per_epoch": 2}
     base.update(train)
     return ExperimentConfig(name="hostile", data=DataConfig(data_dir=str(store), segment=729, batch_size=8),
-                            model=ModelConfig(block="basic", num_blocks=3, init_features=4),
+                            model=model_params(block="basic", num_blocks=3, init_features=4),
                             train=TrainConfig(**base), eval=EvalConfig())
 
 

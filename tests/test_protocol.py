@@ -12,7 +12,7 @@ import tensorflow as tf
 
 from sampleaudio import pipeline
 from sampleaudio.clipped_losses import clipped_binary_crossentropy, clipped_categorical_crossentropy
-from sampleaudio.config import DataConfig, EvalConfig, ExperimentConfig, ModelConfig, TrainConfig
+from sampleaudio.config import DataConfig, EvalConfig, ExperimentConfig, TrainConfig, model_params
 from sampleaudio.records import Clip, write_dataset
 from sampleaudio.tasks import TASKS
 
@@ -73,20 +73,19 @@ def test_random_crops_are_an_option_and_leave_the_grid(store):
 
 
 def test_steps_per_epoch_are_segments_over_batch(store):
-    from sampleaudio.model_registry import KIM2019_SIZES
-    from sampleaudio.records import read_manifest
-    from sampleaudio.train import _steps_per_epoch, train_segments_per_clip
+    from sampleaudio.families.samplecnn.params import KIM2019_SIZES
+    from sampleaudio.objectives.classification import Classification, train_segments_per_clip
+    from sampleaudio.store import Store
 
     # the original's lib/data/config.py: len_audio * sr // num_samples segments per clip
-    assert [train_segments_per_clip(TASKS[t], KIM2019_SIZES[t][1], 22050) for t in
+    assert [train_segments_per_clip(TASKS[t].clip_seconds, KIM2019_SIZES[t][1], 22050) for t in
             ("mtat", "dcase2017", "speech-commands")] == [10, 10, 1]
     assert math.ceil(15250 * 10 / 23) == 6631  # the MTAT epoch the issue names
     cfg = ExperimentConfig(data=DataConfig(data_dir=store, segment=100, batch_size=7))
-    manifest = read_manifest(store)
-    task = TASKS["mtat"]
-    assert _steps_per_epoch(cfg, manifest, 100, task) == math.ceil(pipeline.count_train_segments(store, 100) / 7)
-    one_segment = dataclasses.replace(TASKS["speech-commands"], clip_seconds=100 / 22050)  # as SCD: 1 per clip
-    assert _steps_per_epoch(cfg, manifest, 100, one_segment) == math.ceil(12 / 7)
+    objective = Classification(cfg, Store.open(store), segment=100, mean=0.0, std=1.0)
+    assert objective.steps_per_epoch() == math.ceil(pipeline.count_train_segments(store, 100) / 7)
+    objective.per_clip = train_segments_per_clip(100 / 22050, 100, 22050)  # a 1-segment clip, as SCD's
+    assert objective.per_clip == 1 and objective.steps_per_epoch() == math.ceil(12 / 7)
 
 
 def test_clipped_losses_equal_a_hand_computation():
@@ -116,10 +115,9 @@ def test_clipped_losses_equal_a_hand_computation():
 def test_lee2017_is_smc2017_he_uniform_everywhere_and_raw_input():
     from sampleaudio.experiments import experiment
     from sampleaudio.models import from_preset
-    from sampleaudio.runs import standardization
     from sampleaudio.train import build_model
 
-    for model in (build_model(ModelConfig(architecture="lee2017", num_blocks=3, init_features=4), TASKS["mtat"]),
+    for model in (build_model(model_params("lee2017", num_blocks=3, init_features=4), TASKS["mtat"]),
                   from_preset("lee2017", num_blocks=3, init_features=4)):
         convs = [la for la in model.layers if isinstance(la, keras.layers.Conv1D)]
         assert len(convs) == 5  # conv0, 3 blocks, the 1x1 conv of the head
@@ -128,7 +126,6 @@ def test_lee2017_is_smc2017_he_uniform_everywhere_and_raw_input():
     assert cfg.model.architecture == "lee2017" and cfg.data.standardize == "none"
     assert cfg.train.patience == 4  # Keras 1 EarlyStopping(patience=3) stops after 4 epochs without improvement
     assert cfg.train.max_epochs_per_stage == 1000 and cfg.train.lr == 0.01 and cfg.train.num_stages == 5
-    assert standardization(cfg, TASKS["mtat"]) == (0.0, 1.0)
     icassp = experiment("mtat", "paper", "/nonexistent", protocol="icassp2018", block="se")
     assert icassp.model.amplifying_ratio == 16 and icassp.model.initializer == "he_uniform"
     assert icassp.train.patience == 3 and icassp.name == "mtat-se-icassp2018-paper"
@@ -146,7 +143,7 @@ def test_fixed_one_pass_training_with_the_clipped_loss(tone_store, tmp_path):
 
     config = ExperimentConfig(
         name="fixed", data=DataConfig(data_dir=tone_store, segment=729, batch_size=8),
-        model=ModelConfig(block="se", num_blocks=3, init_features=4),
+        model=model_params(block="se", num_blocks=3, init_features=4),
         train=TrainConfig(lr=0.05, num_stages=1, max_epochs_per_stage=1, loss="clipped"), eval=EvalConfig())
     result = train(config, str(tmp_path), verbose=0)
     assert np.isfinite(result["roc_auc"])
@@ -173,6 +170,6 @@ def test_the_initializer_reaches_every_architecture(fields):
     from sampleaudio.train import build_model
 
     task = dataclasses.replace(TASKS["mtat"], num_classes=3)
-    model = build_model(ModelConfig(num_blocks=4, init_features=4, initializer="he_uniform", **fields), task)
+    model = build_model(model_params(num_blocks=4, init_features=4, initializer="he_uniform", **fields), task)
     convs = [la for la in model.layers if isinstance(la, keras.layers.Conv1D) and la.kernel_size[0] > 1]
     assert convs and all(isinstance(c.kernel_initializer, keras.initializers.HeUniform) for c in convs)

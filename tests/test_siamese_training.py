@@ -6,7 +6,7 @@ import os
 import numpy as np
 import pytest
 
-from sampleaudio.config import DataConfig, ExperimentConfig, ModelConfig, TrainConfig
+from sampleaudio.config import DataConfig, ExperimentConfig, TrainConfig, model_params, objective_params
 from sampleaudio.models.artist_cnn import crop_samples
 
 
@@ -47,28 +47,26 @@ def _count_manifest_reads(monkeypatch) -> list:
 
 
 def test_the_siamese_objective_reads_through_the_trainers_opened_store(artist_store, monkeypatch):
-    """Issue #10, read a store once: given the Store the trainer opened, the objective loads its songs, statistics
-    and evaluation clips without reading the manifest again; given only the folder, it reads it once."""
+    """Read a store once: given the Store the trainer opened, the objective loads its songs, statistics and
+    evaluation clips without reading the manifest again."""
     import keras
 
-    from sampleaudio.objectives import objective_for
+    from sampleaudio.families.artist_cnn.siamese import SiameseObjective
     from sampleaudio.store import Store
 
     seg = crop_samples(128)
     config = ExperimentConfig(data=DataConfig(data_dir=artist_store, segment=seg, batch_size=3),
-                              model=ModelConfig(architecture="artist_cnn"),
-                              train=TrainConfig(objective="siamese", num_negatives=2))
+                              model=model_params("artist_cnn"),
+                              objective=objective_params("siamese", num_negatives=2))
     store = Store.open(artist_store)
     reads = _count_manifest_reads(monkeypatch)
-    objective = objective_for(config, seg, None, None, store=store)
+    objective = SiameseObjective(config, store, segment=seg, mean=store.mean, std=store.std)
     inp = keras.Input((seg, 1))
     encoder = keras.Model(inp, keras.layers.GlobalAveragePooling1D()(inp))
     emb, artists = objective.song_embeddings(encoder, "test", max_segments=1)
     assert emb.shape == (3, 1) and sorted(artists) == ["artist0", "artist1", "artist2"]
-    assert objective.data_dir is store and (objective.mean, objective.std) == (store.mean, store.std)
+    assert objective.store is store and (objective.mean, objective.std) == (store.mean, store.std)
     assert reads == []
-    objective_for(config, seg, None, None)
-    assert len(reads) == 1
 
 
 def test_one_siamese_run_reads_its_stores_manifest_once(artist_store, tmp_path, monkeypatch):
@@ -79,8 +77,9 @@ def test_one_siamese_run_reads_its_stores_manifest_once(artist_store, tmp_path, 
     seg = crop_samples(128)
     config = ExperimentConfig(
         name="siamese-once", data=DataConfig(data_dir=artist_store, segment=seg, batch_size=3, max_eval_segments=1),
-        model=ModelConfig(architecture="artist_cnn"),
-        train=TrainConfig(objective="siamese", num_negatives=2, num_stages=1, max_epochs_per_stage=1,
+        model=model_params("artist_cnn"),
+        objective=objective_params("siamese", num_negatives=2),
+        train=TrainConfig(num_stages=1, max_epochs_per_stage=1,
                           steps_per_epoch=1, seed=3, mixed_precision="off"))
     reads = _count_manifest_reads(monkeypatch)
     assert "artist_map" in train(config, str(tmp_path / "run"), verbose=0)
@@ -96,8 +95,9 @@ def test_siamese_objective_trains_resumes_and_saves_the_encoder(artist_store, tm
     config = ExperimentConfig(
         name="siamese", data=DataConfig(data_dir=artist_store, segment=seg, batch_size=3, standardize="paper",
                                         max_eval_segments=1),
-        model=ModelConfig(architecture="artist_cnn"),
-        train=TrainConfig(objective="siamese", num_negatives=2, lr=0.01, num_stages=1, max_epochs_per_stage=1,
+        model=model_params("artist_cnn"),
+        objective=objective_params("siamese", num_negatives=2),
+        train=TrainConfig(lr=0.01, num_stages=1, max_epochs_per_stage=1,
                           steps_per_epoch=2, seed=3))
     run = str(tmp_path / "run")
     result = train(config, run, verbose=0)
@@ -123,8 +123,9 @@ def test_siamese_objective_under_mixed_precision_and_a_strategy(artist_store, tm
     config = ExperimentConfig(
         name="siamese", data=DataConfig(data_dir=artist_store, segment=crop_samples(128), batch_size=3,
                                         standardize="paper", max_eval_segments=1),
-        model=ModelConfig(architecture="artist_cnn"),
-        train=TrainConfig(objective="siamese", num_negatives=2, lr=0.01, num_stages=1, max_epochs_per_stage=1,
+        model=model_params("artist_cnn"),
+        objective=objective_params("siamese", num_negatives=2),
+        train=TrainConfig(lr=0.01, num_stages=1, max_epochs_per_stage=1,
                           steps_per_epoch=2, seed=3, mixed_precision=policy, distribute=strategy))
     result = train(config, str(tmp_path / "run"), verbose=0)
     assert 0 < result["artist_map"] <= 1 and result["epochs"] == 1

@@ -61,7 +61,7 @@ def test_the_sample_rate_is_the_stores(tone_store, tmp_path):
 
 
 def test_one_training_run_reads_its_stores_manifest_once(tone_store, tmp_path, monkeypatch):
-    from sampleaudio.config import DataConfig, EvalConfig, ExperimentConfig, ModelConfig, TrainConfig
+    from sampleaudio.config import DataConfig, EvalConfig, ExperimentConfig, TrainConfig, model_params
     from sampleaudio.evaluate import evaluate_run
     from sampleaudio.train import train
 
@@ -69,7 +69,7 @@ def test_one_training_run_reads_its_stores_manifest_once(tone_store, tmp_path, m
     original = Manifest.from_dict.__func__
     monkeypatch.setattr(Manifest, "from_dict", classmethod(lambda cls, d: reads.append(1) or original(cls, d)))
     config = ExperimentConfig(name="once", data=DataConfig(data_dir=tone_store, segment=729, batch_size=8),
-                              model=ModelConfig(block="basic", num_blocks=3, init_features=4),
+                              model=model_params(block="basic", num_blocks=3, init_features=4),
                               train=TrainConfig(num_stages=1, max_epochs_per_stage=1, steps_per_epoch=2),
                               eval=EvalConfig())
     metrics = train(config, str(tmp_path / "run"), verbose=0)

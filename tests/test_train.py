@@ -13,7 +13,7 @@ import tensorflow as tf
 import tones
 
 from sampleaudio.cli import main as cli_main
-from sampleaudio.config import DataConfig, EvalConfig, ExperimentConfig, ModelConfig, TrainConfig
+from sampleaudio.config import DataConfig, EvalConfig, ExperimentConfig, TrainConfig, model_params
 from sampleaudio.runs import load_run
 from sampleaudio.train import train
 
@@ -29,7 +29,7 @@ def tiny(store, **train):
     base = {"lr": 0.05, "num_stages": 2, "max_epochs_per_stage": 3, "patience": 2, "steps_per_epoch": 4}
     base.update(train)
     return ExperimentConfig(name="tiny", data=DataConfig(data_dir=store, segment=729, batch_size=8),
-                            model=ModelConfig(block="se", multi=True, num_blocks=3, init_features=4),
+                            model=model_params(block="se", multi=True, num_blocks=3, init_features=4),
                             train=TrainConfig(**base), eval=EvalConfig())
 
 
@@ -201,11 +201,11 @@ def test_bn_momentum_reaches_every_batch_norm_and_old_configs_still_resume(store
     from sampleaudio.tasks import TASKS
     from sampleaudio.train import build_model
 
-    model = build_model(ModelConfig(block="rese2", multi=True, num_blocks=3, init_features=4, bn_momentum=0.9),
+    model = build_model(model_params(block="rese2", multi=True, num_blocks=3, init_features=4, bn_momentum=0.9),
                         TASKS["speech-commands"])
     norms = [la for la in model.layers if isinstance(la, keras.layers.BatchNormalization)]
     assert len(norms) >= 5 and {la.momentum for la in norms} == {0.9}
-    default = build_model(ModelConfig(num_blocks=3, init_features=4), TASKS["speech-commands"])
+    default = build_model(model_params(num_blocks=3, init_features=4), TASKS["speech-commands"])
     assert {la.momentum for la in default.layers if isinstance(la, keras.layers.BatchNormalization)} == {0.99}
     # a run directory written before a config field existed is still recognised as the same configuration
     config = tiny(store, num_stages=1, max_epochs_per_stage=1)
@@ -216,17 +216,17 @@ def test_bn_momentum_reaches_every_batch_norm_and_old_configs_still_resume(store
 
 
 def test_cosine_schedule_warms_up_then_decays_to_zero_at_the_stage_end():
-    from sampleaudio.train import _optimizer
+    from sampleaudio.schedule import optimizer
 
-    opt = _optimizer(TrainConfig(optimizer="adam", lr=0.01, lr_schedule="cosine", warmup_steps=10), 0, 110)
-    schedule = opt._learning_rate
+    opt = optimizer(TrainConfig(optimizer="adam", lr=0.01, lr_schedule="cosine", warmup_steps=10), 0, 110)
+    schedule = opt.learning_rate if callable(opt.learning_rate) else opt._learning_rate
     assert float(schedule(0)) == 0.0
     assert float(schedule(5)) == pytest.approx(0.005)
     assert float(schedule(10)) == pytest.approx(0.01)
     assert float(schedule(60)) == pytest.approx(0.005, abs=1e-6)  # half way through the cosine
     assert float(schedule(110)) == pytest.approx(0.0, abs=1e-9)
     # the second stage decays from the stage's own (divided) rate
-    second = _optimizer(TrainConfig(optimizer="adam", lr=0.01, lr_schedule="cosine"), 1, 100)._learning_rate
+    second = optimizer(TrainConfig(optimizer="adam", lr=0.01, lr_schedule="cosine"), 1, 100)._learning_rate
     assert float(second(0)) == pytest.approx(0.002)
 
 
@@ -345,3 +345,49 @@ def test_workers_agree_on_the_smallest_committed_epoch():
         agree_on_resume_point(_Gathering([5, 3]), mine)  # two epochs apart: not folders of one job
     with pytest.raises(RuntimeError, match="cannot agree"):
         agree_on_resume_point(_Gathering([5, 4]), {**mine, "previous": None})
+
+
+class _Killed(BaseException):
+    """Stands in for kill -9 (no except clause catches it)."""
+
+
+class _KillAt(keras.callbacks.Callback):
+    """Raises :class:`_Killed` at a point of training: as an epoch begins (after the epochs before it were
+    committed), after a batch of an epoch (mid-epoch: nothing of it is committed), or as an epoch ends (its
+    validation done, its checkpoint not yet written)."""
+
+    def __init__(self, where: str, epoch: int, batch: int = 0):
+        super().__init__()
+        self.where, self.epoch, self.batch, self.current = where, epoch, batch, -1
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.current = epoch
+        if self.where == "begin" and epoch == self.epoch:
+            raise _Killed()
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.where == "batch" and self.current == self.epoch and batch == self.batch:
+            raise _Killed()
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.where == "end" and epoch == self.epoch:
+            raise _Killed()
+
+
+@pytest.mark.slow  # five short trainings of 4 epochs: ~2 min on the shared machine
+def test_a_killed_training_resumes_to_the_uninterrupted_runs_weights(store, tmp_path):
+    """A run killed at any of several points and started again ends with exactly the weights, history and metrics
+    of the same run uninterrupted: random crops, shuffling and dropout are restored with the committed epoch."""
+    config = tiny(store, num_stages=2, max_epochs_per_stage=2, patience=9, steps_per_epoch=3)
+    config.data.train_examples = "random_crop"
+    whole = train(config, str(tmp_path / "whole"), verbose=0)
+    reference = load_run(str(tmp_path / "whole"))[0].get_weights()
+    history = pd.read_csv(tmp_path / "whole" / "history.csv").drop(columns="seconds")
+    for where, epoch, batch in (("begin", 1, 0), ("batch", 2, 1), ("end", 0, 0), ("begin", 3, 0)):
+        run = str(tmp_path / f"{where}{epoch}")
+        with pytest.raises(_Killed):
+            train(config, run, verbose=0, callbacks=(_KillAt(where, epoch, batch),))
+        assert train(config, run, verbose=0) == whole, (where, epoch)
+        for a, b in zip(load_run(run)[0].get_weights(), reference):
+            np.testing.assert_array_equal(a, b, err_msg=f"{where} {epoch}")
+        pd.testing.assert_frame_equal(pd.read_csv(os.path.join(run, "history.csv")).drop(columns="seconds"), history)

@@ -156,7 +156,7 @@ def test_the_shared_trainer_trains_a_won2020_model(tmp_path, monkeypatch):
     from conftest import ToneLoader
 
     from sampleaudio import evaluate
-    from sampleaudio.config import DataConfig, EvalConfig, ExperimentConfig, ModelConfig, TrainConfig
+    from sampleaudio.config import DataConfig, EvalConfig, ExperimentConfig, TrainConfig, model_params
     from sampleaudio.inference import Tagger
     from sampleaudio.records import Clip, write_dataset
     from sampleaudio.runs import read_model_card
@@ -168,7 +168,7 @@ def test_the_shared_trainer_trains_a_won2020_model(tmp_path, monkeypatch):
                   converter_version="0", loader=ToneLoader(), progress=False, sample_rate=16000)
     run = str(tmp_path / "run")
     config = ExperimentConfig(name="won", data=DataConfig(data_dir=str(store), segment=1024, batch_size=8),
-                              model=ModelConfig(architecture="won_musicnn"),
+                              model=model_params("won_musicnn"),
                               train=TrainConfig(optimizer="adam", lr=1e-3, num_stages=1, max_epochs_per_stage=1,
                                                 steps_per_epoch=2),
                               eval=EvalConfig())

@@ -7,7 +7,14 @@ from __future__ import annotations
 import dataclasses
 import os
 
-from sampleaudio.config import DataConfig, EvalConfig, ExperimentConfig, ModelConfig, TrainConfig
+from sampleaudio.config import (
+    DataConfig,
+    EvalConfig,
+    ExperimentConfig,
+    TrainConfig,
+    model_params,
+    objective_params,
+)
 
 __all__ = ["ZeroShotProfile", "PROFILES", "describe", "configs"]
 
@@ -67,11 +74,12 @@ def configs(profile: str, data_dir: str, seed: int, word_vectors: str, split_see
             name=f"choi2019-{slug}-{profile}-seed{seed}",
             data=DataConfig(data_dir=os.path.abspath(data_dir), segment=crop_samples(CHOI2019_FRAMES),
                             batch_size=p.batch_size, standardize="none", max_eval_segments=p.max_eval_segments),
-            model=ModelConfig(architecture="choi2019_audio"),
+            model=model_params("choi2019_audio"),
+            objective=objective_params("coembedding", num_negatives=1, margin=0.4, word_vectors=vectors,
+                                       split_seed=split_seed),
             train=TrainConfig(optimizer=p.optimizer, lr=p.lr, momentum=0.9, lr_decay=0.2, num_stages=p.num_stages,
                               patience=p.patience, time_decay=1e-6 if p.optimizer == "sgd" else 0.0,
                               max_epochs_per_stage=p.max_epochs_per_stage, steps_per_epoch=p.steps_per_epoch,
-                              seed=seed, objective="coembedding", num_negatives=1, margin=0.4, word_vectors=vectors,
-                              split_seed=split_seed),
+                              seed=seed),
             eval=EvalConfig(), notes=describe(profile, word_vectors))))
     return out

@@ -16,9 +16,10 @@ from __future__ import annotations
 import dataclasses
 import os
 
-from sampleaudio.config import DataConfig, EvalConfig, ExperimentConfig, ModelConfig, TrainConfig
+from sampleaudio.config import DataConfig, EvalConfig, ExperimentConfig, TrainConfig
 from sampleaudio.errors import ParameterError
-from sampleaudio.model_registry import KIM2019_SIZES, signature, spec
+from sampleaudio.families import model_params, parameter_names, signature
+from sampleaudio.families.samplecnn.params import KIM2019_SIZES
 from sampleaudio.tasks import TASKS
 
 __all__ = ["PROFILES", "Profile", "profile_description", "data_dir_for", "experiment", "TASK_DATASETS",
@@ -116,7 +117,7 @@ def profile_description(name: str) -> str:
 
 
 #: The three original code bases' protocols, as departures from the profile (which is the JSTSP one).
-#: ``model``: ModelConfig fields; ``data``: DataConfig fields; ``paper_patience``: the paper profile's patience
+#: ``model``: model parameters; ``data``: DataConfig fields; ``paper_patience``: the paper profile's patience
 #: in this package's semantics (a stage ends after that many epochs without improvement; Keras incremented its
 #: counter before comparing only from keras-team/keras#8100, Oct 2017, so Keras 1.1 and 2.0.5 stopped one epoch
 #: later than ``patience``); ``paper_max_epochs``: the epoch cap of a stage in the original's ``fit``.
@@ -170,7 +171,7 @@ def data_dir_for(task: str, profile: str, data_root: str | None = None, workers:
 
 def experiment(task: str, profile: str, data_dir: str, *, seed: int = 0, protocol: str = "jstsp2019",
                **model) -> ExperimentConfig:
-    """The configuration of one run: ``model`` holds :class:`ModelConfig` fields (block, multi, ...).
+    """The configuration of one run: ``model`` holds the architecture's parameters (block, multi, ...).
 
     ``protocol`` (:data:`PROTOCOLS`) applies one original code base's departures from the JSTSP 2019 protocol:
     ``icassp2018`` (SE ratio 16, he_uniform) or ``smc2017`` (the lee2017 model, raw input). Their early-stopping
@@ -182,9 +183,9 @@ def experiment(task: str, profile: str, data_dir: str, *, seed: int = 0, protoco
     p, proto = PROFILES[profile], PROTOCOLS[protocol]
     # the profile's width and the protocol's departures apply where the architecture has those parameters
     architecture = model.get("architecture", proto["model"].get("architecture", "samplecnn"))
-    taken = {"architecture", *spec(architecture).params}
+    taken = {"architecture", *parameter_names(architecture)}
     setup = {"init_features": p.init_features, **proto["model"]}
-    mcfg = ModelConfig(bn_momentum=p.bn_momentum, **{**{k: v for k, v in setup.items() if k in taken}, **model})
+    mcfg = model_params(bn_momentum=p.bn_momentum, **{**{k: v for k, v in setup.items() if k in taken}, **model})
     steps = p.steps_per_epoch.get(task) if p.steps_per_epoch else None
     data = {"train_examples": p.train_examples, **proto["data"]}
     if p.shuffle_buffer:
@@ -207,7 +208,7 @@ def experiment(task: str, profile: str, data_dir: str, *, seed: int = 0, protoco
 
 #: the block table's rows: Kim 2019 Table II (basic/SE/Res/ReSE, one or two convs per block) x multi-level features
 BLOCKS = ["basic", "se", "res1", "res2", "rese1", "rese2"]
-#: baseline rows: name -> (row label, ModelConfig fields)
+#: baseline rows: name -> (row label, model parameters)
 BASELINES = {
     "rnn": ("SampleCNN with RNN (4/4/5 blocks + LSTM)", {"architecture": "samplecnn_rnn", "block": "basic"}),
     "frame": ("frame-level CNN (243-sample frames)", {"architecture": "frame", "window": 243}),  # no blocks
@@ -218,7 +219,7 @@ BASELINES = {
 
 def table_configs(tasks: dict[str, str], profile: str, rows: list[tuple[str, dict]], seeds: list[int], *,
                   protocol: str = "jstsp2019", overrides: dict | None = None) -> list[tuple[dict, ExperimentConfig]]:
-    """The block table's runs: every ``(label, ModelConfig fields)`` row on every task (``task -> store``), for
+    """The block table's runs: every ``(label, model parameters)`` row on every task (``task -> store``), for
     each seed. ``overrides`` (SE ratio, initialiser) replace the protocol's where the row's model has them, and
     give the runs folders of their own."""
     overrides = overrides or {}
@@ -226,7 +227,7 @@ def table_configs(tasks: dict[str, str], profile: str, rows: list[tuple[str, dic
     for task, data_dir in tasks.items():
         for label, fields in rows:
             for seed in seeds:
-                taken = spec(fields.get("architecture", "samplecnn")).params  # a setup's knobs the model has
+                taken = parameter_names(fields.get("architecture", "samplecnn"))  # a setup's knobs the model has
                 cfg = experiment(task, profile, data_dir, seed=seed, protocol=protocol,
                                  **{**fields, **{k: v for k, v in overrides.items() if k in taken}})
                 if overrides:  # not the protocol's setup: a run folder of its own

@@ -8,7 +8,14 @@ from __future__ import annotations
 import dataclasses
 import os
 
-from sampleaudio.config import DataConfig, EvalConfig, ExperimentConfig, ModelConfig, TrainConfig
+from sampleaudio.config import (
+    DataConfig,
+    EvalConfig,
+    ExperimentConfig,
+    TrainConfig,
+    model_params,
+    objective_params,
+)
 
 __all__ = ["ParkProfile", "PROFILES", "describe", "configs"]
 
@@ -68,10 +75,11 @@ def configs(profile: str, source: str, seed: int, tags: str | None = None) -> li
             data=DataConfig(data_dir=os.path.abspath(data_dir), segment=crop_samples(), batch_size=15,
                             standardize="paper", max_valid_segments=p.max_valid_segments,
                             max_eval_segments=p.segments),
-            model=ModelConfig(architecture="artist_cnn", bn_momentum=p.bn_momentum),
+            model=model_params("artist_cnn", bn_momentum=p.bn_momentum),
+            objective=objective_params(objective, **({"num_negatives": 4, "margin": 0.4}
+                                                     if objective == "siamese" else {})),
             train=TrainConfig(lr=p.lr, momentum=0.9, lr_decay=0.2, num_stages=p.num_stages, patience=p.patience,
                               time_decay=1e-6, max_epochs_per_stage=p.max_epochs_per_stage,
-                              steps_per_epoch=p.steps_per_epoch, seed=seed, objective=objective, num_negatives=4,
-                              margin=0.4),
+                              steps_per_epoch=p.steps_per_epoch, seed=seed),
             eval=EvalConfig(), notes=describe(profile))))
     return out

@@ -7,12 +7,12 @@ from __future__ import annotations
 import dataclasses
 import os
 
-from sampleaudio.config import DataConfig, EvalConfig, ExperimentConfig, ModelConfig, TrainConfig
-from sampleaudio.model_registry import spec
+from sampleaudio.config import DataConfig, EvalConfig, ExperimentConfig, TrainConfig, model_params
+from sampleaudio.families import parameter_names
 
 __all__ = ["MODELS", "DEMO_MODELS", "Budget", "BUDGETS", "describe", "config_for"]
 
-#: row name -> (ModelConfig fields, input samples, name in published_results.csv)
+#: row name -> (model parameters, input samples, name in published_results.csv)
 MODELS = {
     "FCN": ({"architecture": "fcn"}, 464000, "FCN"),
     "CRNN": ({"architecture": "crnn"}, 464000, "CRNN"),
@@ -55,8 +55,8 @@ def describe(profile: str, budget: Budget) -> str:
 
 def config_for(row: str, profile: str, data_dir: str, budget: Budget, seed: int) -> ExperimentConfig:
     fields, segment, _ = MODELS[row]
-    width = {"init_features": budget.width} if "init_features" in spec(fields["architecture"]).params else {}
-    model = ModelConfig(bn_momentum=0.9 if profile != "paper" else None, **width, **fields)  # FCN/CRNN/Musicnn: fixed
+    width = {"init_features": budget.width} if "init_features" in parameter_names(fields["architecture"]) else {}
+    model = model_params(bn_momentum=0.9 if profile != "paper" else None, **width, **fields)  # FCN/CRNN/Musicnn: fixed
     return ExperimentConfig(
         name=f"won2020-{fields['architecture']}-{fields.get('block', '')}-{profile}".replace("--", "-"),
         data=DataConfig(data_dir=os.path.abspath(data_dir), segment=segment, batch_size=budget.batch,

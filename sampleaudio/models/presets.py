@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import keras
 
-from sampleaudio.model_registry import KIM2019_SIZES
+from sampleaudio.families.samplecnn.params import KIM2019_SIZES
 from sampleaudio.models.samplecnn import SampleCNN, SampleCNNWithRNN
 from sampleaudio.tasks import TASKS, task_for
 
@@ -25,7 +25,7 @@ __all__ = ["PRESETS", "RNN_BLOCKS", "from_preset", "rnn_from_preset"]
 #: Blocks before the recurrent layer in Kim 2019 Table I.
 RNN_BLOCKS = {name: size[2] for name, size in KIM2019_SIZES.items()}
 
-#: Kim 2019's SampleCNN of each task: its depth (:data:`sampleaudio.model_registry.KIM2019_SIZES`) and the dataset's
+#: Kim 2019's SampleCNN of each task: its depth (:data:`sampleaudio.families.samplecnn.params.KIM2019_SIZES`) and the dataset's
 #: outputs (:data:`sampleaudio.tasks.TASKS`)
 PRESETS = {
     name: {"num_blocks": size[0], "num_classes": TASKS[name].num_classes, "activation": TASKS[name].activation}

@@ -1,10 +1,10 @@
 """The co-embedding objective of Choi, Lee, Park, Nam (ISMIR 2019) for :func:`sampleaudio.train.train`
-(``TrainConfig.objective="coembedding"``), and its seeded tf.data sampler (the authors' ``data_generator.py``).
+(``objective="coembedding"``), and its seeded tf.data sampler (the authors' ``data_generator.py``).
 
 - Tracks: every clip of the store (train, valid and test splits pooled, as the authors split one track list by
   tags, :mod:`sampleaudio.zeroshot_split`), held in memory as 16-bit PCM.
-- Tags: the store's labels, split seen / unseen with ``TrainConfig.split_seed`` (80 / 20); each tag's vector is the
-  mean of its words' vectors from ``TrainConfig.word_vectors`` (:mod:`sampleaudio.wordvectors`).
+- Tags: the store's labels, split seen / unseen with ``split_seed`` (80 / 20); each tag's vector is the
+  mean of its words' vectors from ``word_vectors`` (:mod:`sampleaudio.wordvectors`).
 - Examples: one per AB-train track per epoch (a seeded shuffle): a random crop of ``segment`` samples (130 mel
   frames; short tracks tiled), a random *seen* tag the track has (positive) and ``num_negatives`` distinct random
   seen tags it lacks. The model (:func:`sampleaudio.models.zeroshot.CoEmbeddingModel`) scores their cosines, the
@@ -18,7 +18,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import math
 import os
@@ -28,7 +27,6 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from sampleaudio.config import TrainConfig
 from sampleaudio.errors import ParameterError
 from sampleaudio.store import Store, open_store
 
@@ -177,45 +175,38 @@ def load_word_branch(run_dir: str) -> tuple[np.ndarray, np.ndarray, dict]:
     return kernel, bias, info
 
 
-def _choi2019_train() -> TrainConfig:
-    return TrainConfig(objective="coembedding", num_negatives=1)
-
-
-@dataclasses.dataclass
 class CoEmbeddingObjective:
-    """The co-embedding objective's pieces for the trainer (see the module docstring).
+    """The co-embedding objective (:class:`sampleaudio.objectives.Objective`; see the module docstring).
 
-    Its settings are the run's :class:`~sampleaudio.config.TrainConfig` (``word_vectors``, ``num_negatives``,
-    ``margin``, ``unseen_fraction``, ``split_seed``, ``oov_tags``; ``seed`` seeds random word vectors), read
-    from ``train`` rather than copied; the default is Choi 2019's one negative per positive.
+    Its settings are the run's :class:`~sampleaudio.families.zeroshot.CoEmbeddingParams` (``word_vectors``,
+    ``num_negatives``, ``margin``, ``unseen_fraction``, ``split_seed``, ``oov_tags``); ``train.seed`` seeds random
+    word vectors.
     """
 
-    data_dir: str | Store
-    segment: int
-    batch_size: int
-    train: TrainConfig = dataclasses.field(default_factory=_choi2019_train)
-    mean: float = 0.0
-    std: float = 1.0
-    valid_examples: int = 0
+    def __init__(self, config, store, *, segment: int, mean: float, std: float, valid_examples: int = 0):
+        if config.train.distribute == "multiworker":
+            raise ParameterError("the coembedding objective runs with distribute none or mirrored, not multiworker")
+        params = config.objective
+        self.data_dir, self.segment, self.mean, self.std = store, segment, mean, std
+        self.batch_size, self.valid_examples = config.data.batch_size, valid_examples
+        self.word_vectors, self.num_negatives, self.margin = params.word_vectors, params.num_negatives, params.margin
+        self.unseen_fraction, self.split_seed, self.oov_tags = params.unseen_fraction, params.split_seed, params.oov_tags
+        self.vector_seed = config.train.seed  # seed of ``random:<dim>`` word vectors
+        self.max_segments = config.data.max_eval_segments
+        self._prepare()
 
-    word_vectors = property(lambda self: self.train.word_vectors)
-    num_negatives = property(lambda self: self.train.num_negatives)
-    margin = property(lambda self: self.train.margin)
-    unseen_fraction = property(lambda self: self.train.unseen_fraction)
-    split_seed = property(lambda self: self.train.split_seed)
-    oov_tags = property(lambda self: self.train.oov_tags)
-    vector_seed = property(lambda self: self.train.seed, doc="seed of ``random:<dim>`` word vectors")
-
-    def __post_init__(self):
+    def _prepare(self) -> None:
         from sampleaudio.wordvectors import load_word_vectors, tag_vectors, tag_words
         from sampleaudio.zeroshot_split import split_tags, split_tracks
 
         if self.oov_tags not in ("error", "drop"):
             raise ParameterError(f"oov_tags must be 'error' or 'drop'. Received: {self.oov_tags!r}")
-        self.data_dir = open_store(self.data_dir)  # read its manifest once (the trainer's opened store: not again)
         labels = list(self.data_dir.labels)
-        vectors = load_word_vectors(self.word_vectors, [w for t in labels for w in tag_words(t)],
-                                    seed=self.vector_seed)
+        try:
+            vectors = load_word_vectors(self.word_vectors, [w for t in labels for w in tag_words(t)],
+                                        seed=self.vector_seed)
+        except ParameterError as exc:
+            raise ParameterError(f"objective.word_vectors: {exc}") from exc
         tv = tag_vectors(labels, vectors)
         if tv.oov and self.oov_tags == "error":
             raise ParameterError(f"word vectors '{self.word_vectors}': {tv.report()}; use other word vectors or "
@@ -263,14 +254,13 @@ class CoEmbeddingObjective:
                                    num_negatives=self.num_negatives, seed=seed, mean=self.mean, std=self.std,
                                    **kwargs)
 
-    def train_dataset(self, seed: int, drop_remainder: bool = False):
+    def train_dataset(self, seed: int, *, drop_remainder: bool = False):
         return self._dataset(self.sets.AB_train, seed, drop_remainder=drop_remainder)
 
     def valid_dataset(self):
-        return self._dataset(self.sets.AB_valid, 2 ** 31 - 1, num_examples=self.valid_examples)
-
-    def valid_steps(self) -> int:
-        return math.ceil(self.valid_examples / self.batch_size)
+        """A fixed, seeded set of examples of AB-valid tracks."""
+        ds = self._dataset(self.sets.AB_valid, 2 ** 31 - 1, num_examples=self.valid_examples)
+        return ds, math.ceil(self.valid_examples / self.batch_size)
 
     def evaluate(self, audio_branch: keras.Model, kernel, bias, max_segments: int | None = None) -> dict:
         """The metrics of every :data:`SETTINGS` entry, keys ``<setting>_<metric>``, and the same metrics of seeded
@@ -296,10 +286,9 @@ class CoEmbeddingObjective:
             out.update({f"chance_{name}_{k}": v for k, v in zero_shot_metrics(truth, noise).items()})
         return out
 
-    def finish(self, model: keras.Model, run_dir: str, split: str, max_segments: int | None = None) -> tuple[
-            keras.Model, dict, dict]:
-        """``(audio branch, card fields, metrics)``; writes ``word_branch.npz`` and ``tag_vectors.npz``. ``split``
-        is not used: the evaluation tracks are the paper's B + C."""
+    def finish(self, model: keras.Model, run_dir: str) -> tuple[keras.Model, dict, dict]:
+        """``(audio branch, card fields, metrics)``; writes ``word_branch.npz`` and ``tag_vectors.npz``. The
+        evaluation tracks are the paper's B + C (not ``eval.split``)."""
         from sampleaudio.models.zeroshot import audio_branch_of, word_branch_of
 
         audio_branch = audio_branch_of(model)
@@ -310,21 +299,14 @@ class CoEmbeddingObjective:
         np.savez(os.path.join(run_dir, "word_branch.npz"), kernel=kernel, bias=bias, info=json.dumps(info))
         np.savez(os.path.join(run_dir, "tag_vectors.npz"), tags=np.array(self.tags, dtype=str), vectors=self.vectors,
                  seen=np.array(self.split.seen), unseen=np.array(self.split.unseen))
-        metrics = self.evaluate(audio_branch, kernel, bias, max_segments)
+        metrics = self.evaluate(audio_branch, kernel, bias, self.max_segments)
         metrics.update({"seen_tags": len(self.split.seen), "unseen_tags": len(self.split.unseen),
                         **{f"tracks_{k}": len(self.sets.tracks(k)) for k in ("A", "B", "C")},
                         "tracks_AB_train": len(self.sets.AB_train), "tracks_dropped": len(self.sets.dropped),
-                        "dropped_oov_tags": self.dropped_tags})
+                        "dropped_oov_tags": self.dropped_tags,
+                        "parameters": int(sum(np.prod(w.shape) for w in audio_branch.trainable_weights))})
         card = {"labels": [], "embedding_layer": "audio_embedding", "objective": "coembedding",
                 "word_vectors": self.word_vectors, "word_dim": self.word_dim,
                 "seen_tags": self.split.seen_tags, "unseen_tags": self.split.unseen_tags}
         return audio_branch, card, metrics
 
-
-def objective_from_config(config, segment: int, mean, std, store: Store | None = None) -> CoEmbeddingObjective:
-    """The :class:`CoEmbeddingObjective` of an :class:`~sampleaudio.config.ExperimentConfig` (``store``: the
-    :class:`~sampleaudio.store.Store` of ``config.data.data_dir`` the trainer opened; ``None``: open it here)."""
-    store = open_store(config.data.data_dir if store is None else store)
-    if mean is None or std is None:
-        mean, std = store.mean, store.std
-    return CoEmbeddingObjective(store, segment, config.data.batch_size, train=config.train, mean=mean, std=std)

@@ -1,5 +1,5 @@
-"""The model registry's per-architecture facts (issue #10): each family's own parameters and input sizes, kept out
-of the dataset table, with finished runs' names and configurations unchanged."""
+"""The families' registrations: each family's own parameters, input sizes and evaluation chunking, declared in its
+folder and kept out of the dataset table, with finished runs' names and configurations unchanged."""
 
 from __future__ import annotations
 
@@ -7,11 +7,20 @@ import json
 
 import pytest
 
-from sampleaudio import model_registry as registry
-from sampleaudio.checks import check_config, config_differences, config_from_file_dict, run_config_dict
-from sampleaudio.config import DataConfig, ExperimentConfig, ModelConfig, TrainConfig
+from sampleaudio import families
+from sampleaudio.config import DataConfig, ExperimentConfig, TrainConfig, differences, model_params
 from sampleaudio.errors import ParameterError
+from sampleaudio.families.samplecnn.params import samplecnn_blocks
 from sampleaudio.tasks import TASKS, Task, task_for
+from sampleaudio.train import build_model
+
+
+def config_from_file_dict(raw) -> ExperimentConfig:
+    return ExperimentConfig.from_file_dict(raw)
+
+
+def run_config_dict(config: ExperimentConfig) -> dict:
+    return config.to_dict()
 
 #: what the dataset table said before it lost its SampleCNN sizes: dataset -> (num_blocks, segment)
 OLD_SIZES = {"mtat": (9, 59049), "speech-commands": (8, 22050), "dcase2017": (8, 22050), "msd-artist": (0, 65536),
@@ -38,19 +47,22 @@ OLD_SE_MULTI_MODEL = {"amplifying_ratio": 0.125, "architecture": "samplecnn", "b
                       "num_blocks": None, "window": 3}
 
 
-def test_the_kim2019_sizes_moved_unchanged():
-    """Every reader of the old table's sizes gets the same numbers: segments of every family on every dataset
-    the table knew, SampleCNN depths and the "with RNN" split on Kim 2019's three tasks."""
-    for arch in registry.ARCHITECTURES:
-        for name, (blocks, segment) in OLD_SIZES.items():
-            if arch in SAMPLECNN_FAMILY and not blocks:
-                continue  # a SampleCNN of 0 blocks was never buildable
-            assert registry.default_segment(ModelConfig(architecture=arch), TASKS[name]) == segment, (arch, name)
+def test_the_kim2019_sizes_are_the_samplecnn_familys():
+    """The SampleCNN family's segments and depths on Kim 2019's datasets are the paper's; the "with RNN" split
+    too. Every other family runs at its own paper input, on any dataset (before, FCN on MTAT got Kim's 59,049)."""
+    for arch in SAMPLECNN_FAMILY:
+        for name in ("mtat", "speech-commands", "dcase2017"):
+            assert families.default_segment(model_params(arch), name) == OLD_SIZES[name][1], (arch, name)
     for name in ("mtat", "speech-commands", "dcase2017"):
         blocks, segment = OLD_SIZES[name]
-        assert registry.samplecnn_blocks(ModelConfig(), TASKS[name], segment) == blocks
-        assert registry.samplecnn_blocks(ModelConfig(), TASKS[name], 729) == blocks  # the task's, as before
-        assert registry.samplecnn_blocks(ModelConfig(num_blocks=3), TASKS[name], segment) == 3
+        assert samplecnn_blocks(model_params(), name, segment) == blocks
+        assert samplecnn_blocks(model_params(), name, 729) == blocks  # the task's, as before
+        assert samplecnn_blocks(model_params(num_blocks=3), name, segment) == 3
+    own = {"artist_cnn": 65536, "choi2019_audio": 66048, "fcn": 464000, "crnn": 464000, "won_musicnn": 48000,
+           "short_chunk_cnn": 59049, "short_chunk_resnet": 59049, "harmonic_cnn": 80000}
+    for arch, segment in own.items():
+        for name in ("mtat", "speech-commands", "msd-artist", "gtzan"):
+            assert families.default_segment(model_params(arch), name) == segment, (arch, name)
     from sampleaudio.models.presets import PRESETS, RNN_BLOCKS
 
     assert RNN_BLOCKS == {"mtat": 4, "speech-commands": 4, "dcase2017": 5}
@@ -59,25 +71,22 @@ def test_the_kim2019_sizes_moved_unchanged():
     assert not {"num_blocks", "segment"} & {f for f in Task.__dataclass_fields__}
 
 
-def test_a_new_dataset_is_one_table_entry(monkeypatch):
-    """No SampleCNN size is invented for it: the depth comes from the model configuration or the segment."""
-    monkeypatch.setitem(TASKS, "birds", Task("birds", 5, True, 0.5, "roc_auc", 10.0, proxy="mini-birds"))
-    task = task_for("mini-birds", 7)
-    assert (task.name, task.num_classes, task.paper_mean) == ("birds", 7, None)
-    assert registry.default_segment(ModelConfig(architecture="artist_cnn"), task) == registry.PARK2018_SEGMENT
-    assert registry.default_segment(ModelConfig(num_blocks=3), task) == 81
-    with pytest.raises(ParameterError, match="give data.segment .--segment. or model.num_blocks"):
-        registry.default_segment(ModelConfig(), task)
-    assert registry.default_segment(ModelConfig(architecture="fcn"), task) == registry.PARK2018_SEGMENT
-    assert [registry.samplecnn_blocks(ModelConfig(), task, s) for s in (9, 80, 81, 22050, 59049)] == [1, 2, 3, 8, 9]
+def test_a_new_dataset_gets_no_invented_samplecnn_size():
+    """The depth comes from the model's parameters or the segment."""
+    assert families.default_segment(model_params("artist_cnn"), "birds") == 65536
+    assert families.default_segment(model_params(num_blocks=3), "birds") == 81
+    with pytest.raises(ParameterError, match="give data.segment .--segment."):
+        families.default_segment(model_params(), "birds")
+    assert [samplecnn_blocks(model_params(), "birds", s) for s in (9, 80, 81, 22050, 59049)] == [1, 2, 3, 8, 9]
+    task = Task("birds", 5, True, 0.5, "roc_auc", 10.0)
     with pytest.raises(ParameterError, match="too short"):
-        registry.samplecnn_blocks(ModelConfig(), task, 8)
+        build_model(model_params(), task, 8)
 
 
 def test_a_new_dataset_trains_a_samplecnn_sized_by_its_segment(tone_store, tmp_path):
     """The tone store's dataset (tests/tones.py) has no size anywhere: 81-sample segments give 3 blocks."""
     config = ExperimentConfig(name="tones", data=DataConfig(data_dir=tone_store, segment=81, batch_size=8),
-                              model=ModelConfig(block="basic", init_features=4),
+                              model=model_params(block="basic", init_features=4),
                               train=TrainConfig(optimizer="adam", lr=0.01, num_stages=1, max_epochs_per_stage=1,
                                                 steps_per_epoch=2))
     from sampleaudio.experiments import run_experiments
@@ -91,7 +100,11 @@ def test_a_new_dataset_trains_a_samplecnn_sized_by_its_segment(tone_store, tmp_p
     # the same folder as a run finished before this change wrote it: a flat model section (with a knob the model
     # never had) and a card whose task holds SampleCNN sizes. It still loads, evaluates and is the same run.
     run_dir = tmp_path / "tones"
-    old = {**config.to_dict(), "model": {**config.to_dict()["model"], "window": 27}}
+    new = config.to_dict()
+    old = {k: v for k, v in new.items() if k != "objective"}
+    old["model"] = {**new["model"], "window": 27}
+    old["train"] = {**new["train"], "objective": "classification", "num_negatives": 4, "margin": 0.4,
+                    "word_vectors": "glove-6b-50d", "unseen_fraction": 0.2, "split_seed": 0, "oov_tags": "error"}
     (run_dir / "config.json").write_text(json.dumps(old))
     card = json.loads((run_dir / "model_card.json").read_text())
     card["task"] = {k: v for k, v in card["task"].items() if k not in ("proxy", "aliases")}
@@ -128,7 +141,7 @@ def test_kim2019_demo_runs_keep_their_names_and_identities():
     assert experiment("mtat", "demo", "/data", protocol="icassp2018", block="se").name == "mtat-se-icassp2018-demo"
     # the old flat config.json of a finished run and today's configuration are the same run
     new = experiment("mtat", "demo", "/data", architecture="frame", window=243)
-    assert config_differences(run_config_dict(config_from_file_dict(OLD_FRAME_DEMO)), run_config_dict(new)) == [
+    assert differences(run_config_dict(config_from_file_dict(OLD_FRAME_DEMO)), run_config_dict(new)) == [
         "notes ('(prose)' -> " + repr(new.notes) + ")"]
     old = config_from_file_dict({**OLD_FRAME_DEMO, "model": OLD_SE_MULTI_MODEL})
     new = experiment("speech-commands", "demo", "/data", block="rese2", multi=True)
@@ -137,13 +150,14 @@ def test_kim2019_demo_runs_keep_their_names_and_identities():
 
 def test_old_flat_model_sections_read_back_and_new_ones_name_only_their_parameters():
     config = config_from_file_dict(OLD_FRAME_DEMO)
-    assert config.model == ModelConfig(architecture="frame", window=243, init_features=16, bn_momentum=0.9)
-    check_config(config)  # the old file's block="basic" (which the frame model never had) is not held against it
+    assert config.model == model_params("frame", window=243, init_features=16, bn_momentum=0.9)
+    config.check()  # the old file's block="basic" (which the frame model never had) is not held against it
     assert run_config_dict(config)["model"] == {"architecture": "frame", "bn_momentum": 0.9, "window": 243,
                                                 "dropout": 0.5, "init_features": 16, "initializer": "jstsp"}
+    assert run_config_dict(config)["objective"] == {"name": "classification"}  # its objective's own section
+    assert "num_negatives" not in run_config_dict(config)["train"]
     assert config_from_file_dict(run_config_dict(config)).model == config.model  # and the new form reads back
-    assert registry.model_dict(ModelConfig(architecture="artist_cnn")) == {"architecture": "artist_cnn",
-                                                                           "bn_momentum": None}
+    assert model_params("artist_cnn").to_dict() == {"architecture": "artist_cnn", "bn_momentum": None}
 
 
 @pytest.mark.parametrize("model, field", [({"architecture": "frame", "block": "rese2"}, "block"),
@@ -152,20 +166,16 @@ def test_old_flat_model_sections_read_back_and_new_ones_name_only_their_paramete
                                           ({"architecture": "fcn", "init_features": 16}, "init_features"),
                                           ({"architecture": "samplecnn", "window": 9}, "window")])
 def test_a_knob_the_architecture_does_not_take_is_refused(model, field):
-    config = ExperimentConfig(data=DataConfig(data_dir="/data"), model=ModelConfig(**model))
     with pytest.raises(ParameterError, match=f"^model.{field} is not a parameter of architecture "
                                              f"'{model['architecture']}' \\(it takes .*\\). Received: "):
-        check_config(config)
+        model_params(**model)
 
 
-def test_every_spec_names_configuration_fields_and_the_won_widths_match_the_models():
-    fields = set(ModelConfig.__dataclass_fields__)
-    for spec in registry.ARCHITECTURES.values():
-        assert set(spec.params) <= fields - {"architecture", *registry.COMMON_PARAMS}, spec.name
+def test_the_won_widths_match_the_models():
     from sampleaudio.models.won2020 import WON2020
 
     for name, model in WON2020.items():
-        assert ("init_features" in registry.spec(name).params) == model.scalable, name
+        assert ("init_features" in families.parameter_names(name)) == model.scalable, name
 
 
 def test_old_model_cards_still_give_their_task():
@@ -184,22 +194,23 @@ def test_the_chunk_policy_is_each_familys_and_won2020_models_take_16_evenly_spac
     from sampleaudio.models.won2020 import WON2020
     from sampleaudio.segments import WON2020_CHUNKS, InputSpec
 
-    assert registry.WON2020_CHUNKS == WON2020_CHUNKS
-    for name, spec in registry.ARCHITECTURES.items():
+    assert families.WON2020_CHUNKS == WON2020_CHUNKS
+    for name, arch in families.architectures().items():
         won = name in WON2020 or name == "harmonic_cnn"
+        spec = arch.input
         assert (spec.chunking, spec.chunks) == (("evenly-spaced", 16) if won else ("consecutive", 16)), name
         InputSpec(segment=1, chunking=spec.chunking, chunks=spec.chunks)  # a valid card
 
 
 def test_the_builders_build_for_the_stores_sample_rate():
     for name, layer in (("short_chunk_cnn", "spec"), ("mel", "melspec")):
-        cfg = ModelConfig(architecture=name, init_features=4, **({"num_blocks": 3} if name == "mel" else {}))
-        assert registry.build(cfg, TASKS["mtat"], 59049, sample_rate=16000).get_layer(layer).sample_rate == 16000
-        assert registry.build(cfg, TASKS["mtat"], 59049).get_layer(layer).sample_rate == 22050  # the project's
+        cfg = model_params(name, init_features=4, **({"num_blocks": 3} if name == "mel" else {}))
+        assert build_model(cfg, TASKS["mtat"], 59049, sample_rate=16000).get_layer(layer).sample_rate == 16000
+        assert build_model(cfg, TASKS["mtat"], 59049).get_layer(layer).sample_rate == 22050  # the project's
 
 
-#: every architecture's run-name signature for a few configurations, as ``ModelConfig.signature`` (an if-chain in
-#: config.py) gave them before each spec said its own: finished runs are found by these names
+#: every architecture's run-name signature for a few configurations, as an if-chain in config.py gave them before
+#: each family declared its own: finished runs are found by these names
 SIGNATURE_VARIANTS = [{}, {"block": "basic"},
                       {"block": "res", "multi": True, "window": 729, "hop": 729, "init_features": 16},
                       {"block": "rese", "multi": False, "window": 9, "hop": 3, "init_features": 32}]
@@ -223,14 +234,12 @@ OLD_SIGNATURES = {
 
 
 def test_every_architectures_run_name_signature_is_unchanged():
-    assert set(OLD_SIGNATURES) == set(registry.ARCHITECTURES)
+    """With only the fields the architecture takes (the others never reached its name but for the fixed-width
+    models, whose width stays at its default: 128)."""
+    assert set(OLD_SIGNATURES) == set(families.architectures())
     for name, expected in OLD_SIGNATURES.items():
-        got = [registry.signature(ModelConfig(architecture=name, **v)) for v in SIGNATURE_VARIANTS]
-        assert got == expected, name
-        # with only the fields the architecture takes, as a checked configuration holds them: the same, but for the
-        # fixed-width models, whose width stays at its default
-        taken = registry.spec(name).params
-        got = [registry.signature(ModelConfig(architecture=name, **{k: x for k, x in v.items() if k in taken}))
+        taken = families.parameter_names(name)
+        got = [families.signature(model_params(name, **{k: x for k, x in v.items() if k in taken}))
                for v in SIGNATURE_VARIANTS]
         fixed = name in ("artist_cnn", "choi2019_audio", "fcn", "crnn", "won_musicnn")
         assert got == ([f"{name}_w128"] * 4 if fixed else expected), name
