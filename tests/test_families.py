@@ -11,7 +11,7 @@ from sampleaudio import families
 from sampleaudio.config import DataConfig, ExperimentConfig, TrainConfig, differences, model_params
 from sampleaudio.errors import ParameterError
 from sampleaudio.families.samplecnn.params import samplecnn_blocks
-from sampleaudio.tasks import TASKS, Task, task_for
+from sampleaudio.tasks import TASKS, Task
 from sampleaudio.train import build_model
 
 
