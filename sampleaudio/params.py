@@ -63,7 +63,7 @@ def param(default: Any, help: str, *, choices=None, low: float | None = None, hi
     meta = {"declared": Declared(help, tuple(choices) if choices is not None else None, low, high, low_open,
                                  high_open, flag, cli)}
     if isinstance(default, (list, dict, set)):
-        raise TypeError("param defaults must be immutable")
+        raise ParameterError("param defaults must be immutable")
     return dataclasses.field(default=default, metadata=meta)
 
 

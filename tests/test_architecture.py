@@ -15,37 +15,44 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 #: a key ending in ``.*`` covers a whole subpackage
 LAYERS = {
     # foundations: no sampleaudio imports but each other
-    "sampleaudio._version": 0, "sampleaudio.errors": 0, "sampleaudio.config": 0, "sampleaudio.fileio": 0,
-    "sampleaudio.tasks": 0, "sampleaudio.losses": 0, "sampleaudio.clipped_losses": 0,
+    "sampleaudio._version": 0, "sampleaudio.errors": 0, "sampleaudio.fileio": 0, "sampleaudio.params": 0,
+    "sampleaudio.logs": 0, "sampleaudio.losses": 0, "sampleaudio.clipped_losses": 0,
     "sampleaudio.metrics": 0, "sampleaudio.cpu": 0, "sampleaudio.audio": 0, "sampleaudio.wordvectors": 0,
     "sampleaudio.zeroshot_metrics": 0, "sampleaudio.zeroshot_split": 0, "sampleaudio.cli_types": 0,
+    # what the families declare (TensorFlow-free: the CLI reads it at start-up), the run configuration made of
+    # their parameters, the run folder's files, the reading of older formats, the dataset table
+    "sampleaudio.families": 1, "sampleaudio.families.samplecnn": 1, "sampleaudio.families.samplecnn.params": 1,
+    "sampleaudio.families.artist_cnn": 1, "sampleaudio.families.zeroshot": 1, "sampleaudio.families.won2020": 1,
+    "sampleaudio.families.harmonic_cnn": 1, "sampleaudio.families.musicnn": 1,
+    "sampleaudio.config": 1, "sampleaudio.migrate": 1, "sampleaudio.cards": 1, "sampleaudio.tasks": 1,
     # the store
-    "sampleaudio.records": 1, "sampleaudio.store": 1,
+    "sampleaudio.records": 2, "sampleaudio.store": 2,
     # tf.data pipelines
-    "sampleaudio.pipeline": 2, "sampleaudio.sampler": 2, "sampleaudio.segments": 2,
+    "sampleaudio.pipeline": 3, "sampleaudio.sampler": 3, "sampleaudio.segments": 3,
     # reference baselines of a store (chance, MFCC + logistic regression): read clips through the pipeline
-    "sampleaudio.baselines": 3,
-    # converters and proxies (write stores), models
-    "sampleaudio.data_prep": 3, "sampleaudio.data_prep.*": 3, "sampleaudio.models": 3, "sampleaudio.models.*": 3,
-    "sampleaudio.model_registry": 3, "sampleaudio.checks": 3,  # checks: a model's parameters are its spec's
-    "sampleaudio.inspect_store": 3,  # its "< segment" column is Kim 2019's SampleCNN segment of the dataset
-    # run folders, training objectives, pretrained-model registry, multi-worker loop
-    "sampleaudio.runs": 4, "sampleaudio.objectives": 4, "sampleaudio.coembedding": 4, "sampleaudio.pretrained": 4, "sampleaudio.distributed": 4,
-    "sampleaudio.evaluate": 5,
-    "sampleaudio.train": 6,
+    "sampleaudio.baselines": 4,
+    # converters and proxies (write stores), models, the families' builders and objectives
+    "sampleaudio.data_prep": 4, "sampleaudio.data_prep.*": 4, "sampleaudio.models": 4, "sampleaudio.models.*": 4,
+    "sampleaudio.families.*": 4,
+    "sampleaudio.inspect_store": 4,  # its "< segment" column is Kim 2019's SampleCNN segment of the dataset
+    # a finished run's model, pretrained-model loading, the multi-worker loop, the schedule's pieces
+    "sampleaudio.runs": 5, "sampleaudio.pretrained": 5, "sampleaudio.distributed": 5, "sampleaudio.schedule": 5,
+    "sampleaudio.evaluate": 6,
+    "sampleaudio.objectives": 7, "sampleaudio.objectives.*": 7,
+    "sampleaudio.train": 8,
     # what uses a trained model
-    "sampleaudio.export": 7, "sampleaudio.chunk_eval": 7, "sampleaudio.analysis": 7,
-    "sampleaudio.inference": 8,
-    "sampleaudio.retrieval": 9, "sampleaudio.transfer": 9,
+    "sampleaudio.export": 9, "sampleaudio.chunk_eval": 9, "sampleaudio.analysis": 9,
+    "sampleaudio.inference": 10,
+    "sampleaudio.retrieval": 11, "sampleaudio.transfer": 11,
     # experiment runner, reports, command line, the package facade
-    "sampleaudio.retrieval_cli": 10, "sampleaudio.zeroshot_cli": 10, "sampleaudio.experiments": 10,
-    "sampleaudio.experiments.*": 10,
-    "sampleaudio.reporting": 11,
-    "sampleaudio.cli": 12, "sampleaudio": 12,
+    "sampleaudio.retrieval_cli": 12, "sampleaudio.zeroshot_cli": 12, "sampleaudio.train_cli": 12,
+    "sampleaudio.experiments": 12, "sampleaudio.experiments.*": 12,
+    "sampleaudio.reporting": 13,
+    "sampleaudio.cli": 14, "sampleaudio": 14,
 }
 
 #: the only modules that may import the trainer
-TRAINER_IMPORTERS = {"sampleaudio.experiments.runner", "sampleaudio.cli"}
+TRAINER_IMPORTERS = {"sampleaudio.experiments.runner", "sampleaudio.train_cli"}
 
 
 #: folder -> the import name it is installed under (pyproject.toml's package-dir)
@@ -167,63 +174,65 @@ def test_the_checks_can_fail():
     """The graph sees imports inside functions, ``from pkg import submodule`` and cycles."""
     assert "sampleaudio.models" in import_graph()["sampleaudio.train"]  # `from sampleaudio import models`, in a function
     assert _cycles({"a": {"b"}, "b": {"a"}, "c": set()}) == [["a", "b"]]
-    assert layer_of("sampleaudio.models.samplecnn") == 3 and layer_of("sampleaudio.nonexistent") is None
+    assert layer_of("sampleaudio.models.samplecnn") == 4 and layer_of("sampleaudio.nonexistent") is None
 
 
 def test_run_names_of_different_architectures_differ():
-    from sampleaudio.config import ModelConfig
-    from sampleaudio.model_registry import ARCHITECTURES, signature
+    from sampleaudio import families
 
-    names = {signature(ModelConfig(architecture=a, block="basic")) for a in ARCHITECTURES}
-    assert len(names) == len(ARCHITECTURES)
-    assert signature(ModelConfig(block="se", multi=True)) == "se_multi"  # finished SampleCNN runs keep their names
+    archs = families.architectures()
+    names = {families.signature(families.model_params(a, **({"block": "basic"} if "block" in
+                                                            families.parameter_names(a) else {})))
+             for a in archs}
+    assert len(names) == len(archs)
+    assert families.signature(families.model_params(block="se", multi=True)) == "se_multi"  # finished runs keep names
 
 
 def test_every_registered_architecture_names_its_embedding_layer():
     import keras
 
-    from sampleaudio import model_registry
-    from sampleaudio.config import ModelConfig
+    from sampleaudio import families
     from sampleaudio.errors import ParameterError
     from sampleaudio.tasks import TASKS
+    from sampleaudio.train import build_model
 
     for name in ("samplecnn", "lee2017", "frame", "artist_cnn", "short_chunk_cnn"):
-        cfg = ModelConfig(architecture=name, init_features=4, num_blocks=3 if name != "frame" else None)
-        model = model_registry.build(cfg, TASKS["mtat"])
-        layer = model_registry.embedding_layer(name, model)
+        taken = families.parameter_names(name)
+        cfg = families.model_params(name, **{k: v for k, v in (("init_features", 4), ("num_blocks", 3))
+                                             if k in taken})
+        model = build_model(cfg, TASKS["mtat"], 729 if name != "artist_cnn" else 65024)
+        layer = families.embedding_layer(name, model)
         assert len(model.get_layer(layer).output.shape) in (2, 3), (name, layer)
         keras.backend.clear_session()
     try:
-        model_registry.spec("nope")
+        families.architecture("nope")
     except ParameterError as exc:
         assert "samplecnn" in str(exc)
     else:
         raise AssertionError("an unknown architecture was accepted")
 
 
-def test_every_configuration_field_has_a_train_flag_and_back():
-    """The `train` command's flags are the configuration's fields: neither can gain one the other lacks."""
+def test_every_declared_parameter_has_a_train_flag_and_back():
+    """`train`'s flags are generated from the declarations: every field of every section, architecture and
+    objective has its flag, and every flag reaches a field (a typed copy could not drift)."""
     import dataclasses
 
-    from sampleaudio import cli
-    from sampleaudio.config import DataConfig, EvalConfig, ModelConfig, TrainConfig
+    from sampleaudio import cli, families
+    from sampleaudio.config import DataConfig, EvalConfig, TrainConfig
 
     parser = cli.build_parser()
     train = next(a for a in parser._subparsers._group_actions[0].choices.items() if a[0] == "train")[1]
     # --onednn is a process setting applied before TensorFlow is imported (sampleaudio.cpu), not a run field
-    dests = {a.dest for a in train._actions} - {"help", "run_dir", "quiet", "func", "onednn"}
-    fields = set()
-    for cls in (DataConfig, ModelConfig, TrainConfig, EvalConfig):
-        section = cls.__name__.removesuffix("Config").lower()
-        fields |= {cli._FLAG_DEST.get((section, f.name), f.name) for f in dataclasses.fields(cls)}
-    assert fields - dests == set(), "configuration fields without a `sampleaudio train` flag"
-    assert dests - fields == set(), "`sampleaudio train` flags that reach no configuration field"
-    args = parser.parse_args(["train", "--data", "store", "--run-dir", "run", "--shuffle-buffer", "77",
-                              "--jit-compile", "off", "--eval-split", "valid"])
-    cfg = cli._config_section(DataConfig, args), cli._config_section(TrainConfig, args), cli._config_section(
-        EvalConfig, args)
-    assert (cfg[0].shuffle_buffer, cfg[1].jit_compile, cfg[2].split) == (77, "off", "valid")
-    assert cfg[0].data_dir.endswith("store") and cfg[0].data_dir.startswith("/")
+    dests = {a.dest for a in train._actions} - {"help", "run", "run_dir", "quiet", "verbose", "func", "onednn",
+                                                "architecture", "objective"}
+    fields = {f"{section}__{f.name}" for section, cls in (("data", DataConfig), ("train", TrainConfig),
+                                                          ("eval", EvalConfig)) for f in dataclasses.fields(cls)}
+    for a in families.architectures().values():
+        fields |= {f"model__{f}" for f in families.parameter_names(a.name)}
+    for o in families.objectives().values():
+        fields |= {f"objective__{f}" for f in families.objective_parameter_names(o.name)}
+    assert fields - dests == set(), "declared parameters without a `sampleaudio train` flag"
+    assert dests - fields == set(), "`sampleaudio train` flags that reach no parameter"
 
 
 def test_failures_raise_the_packages_own_errors():
@@ -260,8 +269,8 @@ def test_model_builders_and_audio_load_take_keyword_only_arguments():
 
     pairs = {"MelCNN", "StridedSampleCNN", "ArtistBasicModel", "musicnn", *(m.builder.__name__ for m in WON2020.values())}
     builders = {audio.load, *(m.builder for m in WON2020.values())}
-    registry = ast.parse((ROOT / "sampleaudio" / "model_registry.py").read_text(encoding="utf-8"))
-    used = [(n.module, a.name) for n in ast.walk(registry) if isinstance(n, ast.ImportFrom)
+    used = [(n.module, a.name) for path in (ROOT / "sampleaudio" / "families").glob("*/build.py")
+            for n in ast.walk(ast.parse(path.read_text(encoding="utf-8"))) if isinstance(n, ast.ImportFrom)
             and (n.module or "").startswith("sampleaudio.models.") for a in n.names]
     assert len(used) >= 7, used  # SampleCNN and its baselines, Park's, Choi's, Won's
     named = [("samplecnn", "SampleCNN"), ("artist_cnn", "ArtistEncoder"), ("artist_cnn", "ArtistSiameseModel"),
