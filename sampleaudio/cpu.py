@@ -81,8 +81,6 @@ MEASURED: dict[str, list[tuple[int, CpuSettings]]] = {
     "amx": [(10**9, CpuSettings(onednn=1, source="amx: oneDNN (TensorFlow's default there; not measured)"))],
 }
 
-#: architectures the precision rule was measured on (waveform SampleCNNs); others train in float32 on a CPU
-WAVEFORM_SAMPLECNNS = ("samplecnn", "lee2017")
 
 
 def cpu_flags(path: str = "/proc/cpuinfo") -> set[str]:
@@ -158,15 +156,16 @@ def choose(init_features: int = 128, isa: str | None = None, onednn: str | int |
     return settings
 
 
-def auto_mixed_precision(init_features: int, architecture: str = "samplecnn", *, gpu: bool = False,
+def auto_mixed_precision(init_features: int, *, measured: bool = True, gpu: bool = False,
                          isa: str | None = None, env: dict | None = None) -> str:
     """What ``mixed_precision="auto"`` means for this model here: ``float16`` on a GPU (with loss scaling; the
-    paper profile's choice, and 1.3-1.5x float32 on an H200, docs/performance.md), the measured CPU rule for a
-    waveform SampleCNN (``bfloat16`` where the CPU has bfloat16 dot products and TensorFlow runs oneDNN, as
-    ``env``'s ``TF_ENABLE_ONEDNN_OPTS`` says), ``off`` otherwise."""
+    paper profile's choice, and 1.3-1.5x float32 on an H200, docs/performance.md), the measured CPU rule for an
+    architecture the rule was measured on (``measured``: the waveform SampleCNNs declare it,
+    :attr:`sampleaudio.families.Architecture.cpu_bfloat16`): ``bfloat16`` where the CPU has bfloat16 dot products
+    and TensorFlow runs oneDNN, as ``env``'s ``TF_ENABLE_ONEDNN_OPTS`` says; ``off`` otherwise."""
     if gpu:
         return "float16"
-    if architecture not in WAVEFORM_SAMPLECNNS:
+    if not measured:
         return "off"
     env = os.environ if env is None else env
     # TensorFlow was imported with oneDNN off (the user's TF_ENABLE_ONEDNN_OPTS=0 or --onednn off): Eigen runs

@@ -42,7 +42,7 @@ def config_dict(raw: Mapping[str, Any]) -> dict[str, Any]:
         d["objective"] = {"name": name, **{k: v for k, v in fields.items() if k in taken}}
     model = d.get("model")
     if isinstance(model, dict):
-        name = model.get("architecture") or "samplecnn"
+        name = model.get("architecture") or families.DEFAULT_ARCHITECTURE
         taken = {f.name for f in dataclasses.fields(families.architecture(name).params)}
         d["model"] = {"architecture": name, **{k: v for k, v in model.items() if k in taken}}
     return d

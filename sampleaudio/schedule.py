@@ -56,9 +56,12 @@ def resolve_precision(config: ExperimentConfig, resumed: str | None = None) -> E
     winner for this model here (:func:`sampleaudio.cpu.auto_mixed_precision`)."""
     if config.train.mixed_precision != "auto":
         return config
+    from sampleaudio.families import architecture
+
     width = getattr(config.model, "init_features", 128)
     chosen = resumed if resumed not in (None, "auto") else cpu.auto_mixed_precision(
-        width, config.model.architecture, gpu=bool(tf.config.list_physical_devices("GPU")))
+        width, measured=architecture(config.model.architecture).cpu_bfloat16,
+        gpu=bool(tf.config.list_physical_devices("GPU")))
     return dataclasses.replace(config, train=dataclasses.replace(config.train, mixed_precision=chosen))
 
 

@@ -126,7 +126,7 @@ def add_train_parsers(sub, argv: list[str] | None = None) -> None:
     g = p.add_argument_group("data")
     add_arguments(g, [DataConfig], prefix="data__")
     g = p.add_argument_group("model", "each architecture takes only its own flags (its config.json records them)")
-    g.add_argument("--architecture", default="samplecnn", choices=list(archs), metavar="NAME",
+    g.add_argument("--architecture", default=families.DEFAULT_ARCHITECTURE, choices=list(archs), metavar="NAME",
                    help="; ".join(f"{a.name}: {a.paper}" for a in archs.values()))
     add_arguments(g, list(dict.fromkeys(a.params for a in archs.values())), prefix="model__",
                   shown=None if arch not in archs else [archs[arch].params],

@@ -129,15 +129,14 @@ print(json.dumps(seen))
 
 
 def test_auto_mixed_precision_per_device_cpu_and_architecture():
-    assert cpu.auto_mixed_precision(128, "samplecnn", gpu=True) == "float16"
-    assert cpu.auto_mixed_precision(128, "artist_cnn", gpu=True) == "float16"
+    assert cpu.auto_mixed_precision(128, gpu=True) == "float16"
+    assert cpu.auto_mixed_precision(128, measured=False, gpu=True) == "float16"
     # bfloat16 only where the CPU has bfloat16 dot products, and only for the waveform SampleCNNs it was measured on
     for width in (16, 128):
-        assert cpu.auto_mixed_precision(width, "samplecnn", isa="avx512_bf16") == "bfloat16"
-        assert cpu.auto_mixed_precision(width, "lee2017", isa="avx512_bf16") == "bfloat16"
-        assert cpu.auto_mixed_precision(width, "artist_cnn", isa="avx512_bf16") == "off"
+        assert cpu.auto_mixed_precision(width, isa="avx512_bf16") == "bfloat16"
+        assert cpu.auto_mixed_precision(width, measured=False, isa="avx512_bf16") == "off"
         for isa in ("avx512", "avx2", "amx", "other"):
-            assert cpu.auto_mixed_precision(width, "samplecnn", isa=isa) == "off", isa
+            assert cpu.auto_mixed_precision(width, isa=isa) == "off", isa
 
 
 def test_bfloat16_only_with_onednn():

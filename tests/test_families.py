@@ -243,3 +243,105 @@ def test_every_architectures_run_name_signature_is_unchanged():
                for v in SIGNATURE_VARIANTS]
         fixed = name in ("artist_cnn", "choi2019_audio", "fcn", "crnn", "won_musicnn")
         assert got == ([f"{name}_w128"] * 4 if fixed else expected), name
+
+
+def _toy_family(monkeypatch):
+    """A family declared the way a new one is: its own package and one more name in FAMILY_MODULES."""
+    import dataclasses
+    import sys
+    import types
+
+    from sampleaudio.families import Architecture, AudioInput, Family, ModelParams, Objective, ObjectiveParams
+    from sampleaudio.params import param
+
+    @dataclasses.dataclass
+    class ToyParams(ModelParams):
+        architecture: str = "toy_cnn"
+        toy_width: int = param(3, "filters of the toy conv", low=1)
+
+    @dataclasses.dataclass
+    class ToyObjectiveParams(ObjectiveParams):
+        name: str = "toy_objective"
+        toy_weight: float = param(1.0, "weight of the toy loss", low=0)
+
+    def build(params, task, segment, sample_rate):
+        import keras
+
+        x = inp = keras.Input((segment, 1))
+        x = keras.layers.Conv1D(params.toy_width, 9, strides=9, name="toy_conv")(x)
+        x = keras.layers.GlobalAveragePooling1D(name="toy_pool")(x)
+        return keras.Model(inp, keras.layers.Dense(task.num_classes, activation=task.activation)(x))
+
+    module = types.ModuleType("sampleaudio.families.toy")
+    module.build = build
+    module.FAMILY = Family(
+        name="toy", paper="A toy, 2026", docs="papers/toy.md",
+        architectures=(Architecture("toy_cnn", ToyParams, "sampleaudio.families.toy:build", "a toy CNN",
+                                    AudioInput(sample_rate=22050, segment=729), {"penultimate": "toy_pool"},
+                                    objectives=("classification", "toy_objective")),),
+        objectives=(Objective("toy_objective", ToyObjectiveParams, "sampleaudio.objectives.classification:"
+                              "Classification", "a toy objective"),))
+    monkeypatch.setitem(sys.modules, "sampleaudio.families.toy", module)
+    monkeypatch.setattr(families, "FAMILY_MODULES", (*families.FAMILY_MODULES, "toy"))
+
+
+def test_a_new_family_is_its_own_package_and_one_registration(monkeypatch, capsys):
+    """Registered by one name, a family's architecture, parameters, objective and input reach the configuration,
+    `sampleaudio train` (flags and help), `sampleaudio models` and the defaults, with no other edit."""
+    from sampleaudio.cli import main
+
+    _toy_family(monkeypatch)
+    params = model_params("toy_cnn", toy_width=5)
+    assert families.default_segment(params, "mtat") == 729 and families.signature(params) == "toy_cnn_w128"
+    assert families.objective_params("toy_objective").toy_weight == 1.0
+    assert main(["models"]) == 0
+    assert "toy_cnn" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["train", "--architecture", "toy_cnn", "--help"])
+    shown = capsys.readouterr().out
+    assert "--toy-width" in shown and "--block" not in shown
+    with pytest.raises(ParameterError, match="--block is not a parameter of architecture 'toy_cnn'"):
+        from sampleaudio.train_cli import _params
+
+        _params("architecture", "toy_cnn", {"block": "se"}, families.model_params)
+
+
+def test_a_new_family_trains_end_to_end(monkeypatch, tone_store, tmp_path):
+    from sampleaudio.config import DataConfig, ExperimentConfig, TrainConfig
+    from sampleaudio.train import train
+
+    _toy_family(monkeypatch)
+    config = ExperimentConfig(
+        name="toy", data=DataConfig(data_dir=tone_store, batch_size=4), model=model_params("toy_cnn"),
+        objective=families.objective_params("toy_objective"),
+        train=TrainConfig(optimizer="adam", num_stages=1, max_epochs_per_stage=1, steps_per_epoch=2,
+                          mixed_precision="off"))
+    result = train(config, str(tmp_path), verbose=0)
+    card = json.loads((tmp_path / "model_card.json").read_text())
+    assert card["segment"] == 729 and card["embedding_layer"] == "toy_pool" and card["objective"] == "toy_objective"
+    assert 0 <= result["accuracy"] <= 1
+
+
+def test_no_shared_module_names_a_family():
+    """Only a family's own folder (and its experiments) may name its architectures: the shared modules reach every
+    family through the registry."""
+    import pathlib
+    import re
+
+    root = pathlib.Path(__file__).resolve().parents[1] / "sampleaudio"
+    own = ("families", "models", "experiments", "data")  # the families' folders, the model code they call, papers
+    names = [a for a in families.architectures() if a not in ("mel", "frame", "strided")]  # also plain words
+    pattern = re.compile(r"""["'](%s)["']""" % "|".join(map(re.escape, names)))
+    found = []
+    for path in root.rglob("*.py"):
+        if path.relative_to(root).parts[0] in own:
+            continue
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if pattern.search(line):
+                found.append(f"{path.relative_to(root)}:{n}: {line.strip()}")
+    assert not found, "\n".join(found)
+
+
+def test_the_cpu_precision_rule_is_declared_by_the_architectures_it_was_measured_on():
+    measured = {a.name for a in families.architectures().values() if a.cpu_bfloat16}
+    assert measured == {"samplecnn", "lee2017"}  # the waveform SampleCNNs (docs/performance.md)

@@ -129,7 +129,7 @@ def test_auto_mixed_precision_is_resolved_recorded_and_kept_on_resume(store, tmp
 
     train(tiny(store, num_stages=1, max_epochs_per_stage=1, mixed_precision="auto"), str(tmp_path / "a"), verbose=0)
     recorded = json.loads((tmp_path / "a" / "config.json").read_text())["train"]["mixed_precision"]
-    assert recorded == cpu.auto_mixed_precision(4, "samplecnn", gpu=bool(tf.config.list_physical_devices("GPU")))
+    assert recorded == cpu.auto_mixed_precision(4, gpu=bool(tf.config.list_physical_devices("GPU")))
     # a run made before "auto" existed (float32) is resumed / reused by the default "auto", not refused
     old = tmp_path / "old"
     first = train(tiny(store, num_stages=1, max_epochs_per_stage=1, mixed_precision="off"), str(old), verbose=0)

@@ -25,7 +25,7 @@ from sampleaudio.params import Params, closest, param
 if TYPE_CHECKING:  # the declarations stay TensorFlow-free: builders import keras when they run
     import keras
 
-__all__ = ["FAMILY_MODULES", "ModelParams", "ObjectiveParams", "ClassificationParams", "AudioInput", "Architecture",
+__all__ = ["FAMILY_MODULES", "DEFAULT_ARCHITECTURE", "ModelParams", "ObjectiveParams", "ClassificationParams", "AudioInput", "Architecture",
            "Objective", "Pretrained", "Family", "CLASSIFICATION", "families", "architectures", "architecture",
            "family_of", "objectives", "objective", "pretrained_models", "pretrained", "model_params",
            "objective_params", "parameter_names", "objective_parameter_names", "default_segment", "signature", "embedding_layer"]
@@ -40,6 +40,8 @@ FAMILY_MODULES = (
     "musicnn",
 )
 
+#: The architecture a configuration names when it names none (``sampleaudio train`` without --architecture).
+DEFAULT_ARCHITECTURE = "samplecnn"
 #: Won et al. (SMC 2020; ``training/eval.py``): evenly spaced chunks per clip at evaluation.
 WON2020_CHUNKS = 16
 
@@ -131,6 +133,8 @@ class Architecture:
         signature: the part of a run's name that says which model it is (``None``: ``<name>_w<init_features>``).
             Finished runs are found by name, so a signature never changes.
         objectives: the training objectives it trains with (the first is the default).
+        cpu_bfloat16: ``mixed_precision="auto"`` trains it in bfloat16 on a CPU with bfloat16 dot products: the
+            speed and quality were measured for it (:func:`sampleaudio.cpu.auto_mixed_precision`); float32 otherwise.
     """
 
     name: str
@@ -141,6 +145,7 @@ class Architecture:
     embeddings: Mapping[str, str] = dataclasses.field(default_factory=dict)
     signature: Callable[[Any], str] | None = None
     objectives: tuple[str, ...] = ("classification",)
+    cpu_bfloat16: bool = False
 
     def build(self, params: ModelParams, task, segment: int, sample_rate: int) -> keras.Model:
         return _resolve(self.builder)(params, task, segment, sample_rate)
@@ -253,12 +258,12 @@ def objective_parameter_names(name: str) -> set[str]:
 
 
 def model_params(architecture_name: str | None = None, **values) -> ModelParams:
-    """The parameters of ``architecture_name`` (default ``samplecnn``) with ``values`` set.
+    """The parameters of ``architecture_name`` (default :data:`DEFAULT_ARCHITECTURE`) with ``values`` set.
 
     A value the architecture does not take is one line naming it and the ones it takes (e.g. ``block`` for the
     frame-level CNN), as ``sampleaudio train`` says for a flag.
     """
-    name = architecture_name or values.pop("architecture", None) or "samplecnn"
+    name = architecture_name or values.pop("architecture", None) or DEFAULT_ARCHITECTURE
     values.pop("architecture", None)
     cls = architecture(name).params
     taken = parameter_names(name)

@@ -45,10 +45,10 @@ FAMILY = Family(
     architectures=(
         Architecture("samplecnn", SampleCNNParams, f"{_BUILD}:samplecnn",
                      f"SampleCNN with basic/SE/Res/ReSE blocks ({_KIM}, Sec. III)", _INPUT, _EMBEDDINGS,
-                     signature=lambda p: p.block + ("_multi" if p.multi else "")),
+                     signature=lambda p: p.block + ("_multi" if p.multi else ""), cpu_bfloat16=True),
         Architecture("lee2017", Lee2017Params, f"{_BUILD}:lee2017",
                      "SampleCNN 3^9 with the SMC 2017 head (Lee et al., SMC 2017)", _INPUT,
-                     {"penultimate": "final_relu"}, signature=lambda p: "lee2017"),
+                     {"penultimate": "final_relu"}, signature=lambda p: "lee2017", cpu_bfloat16=True),
         Architecture("samplecnn_rnn", RNNParams, f"{_BUILD}:samplecnn_rnn", f"SampleCNN + RNN ({_KIM}, Table I)",
                      _INPUT, {"penultimate": "final_relu"}, signature=lambda p: f"rnn_{p.block}"),
         Architecture("mel", FrontEndParams, f"{_BUILD}:mel", f"mel-spectrogram front end ({_KIM}, Fig. 4)", _INPUT,

@@ -1,0 +1,87 @@
+"""Count how a tiny ``train(config)`` walks through the package's modules (a measure of the architecture).
+
+Every Python function call made in the main thread while ``train`` runs is attributed to the ``sampleaudio``
+module whose code it is (calls into other libraries are skipped); consecutive calls in one module are one
+*stay*. Printed: stays, distinct modules (*rooms*), and *returns*: stays in a module that the walk had already
+left once (stays - rooms). Run it from the repository root on two commits to compare them::
+
+    python tools/trace_train.py            # builds a tiny tone store in a temporary folder and trains 1 step
+
+Only the counts are meant to be compared, on the same tiny configuration, between versions of the package.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import threading
+
+import numpy as np
+
+
+def _store(root: str) -> str:
+    from sampleaudio import data_prep  # noqa: F401  (the converters' registrations)
+
+    try:
+        from sampleaudio.stores import Clip, write_dataset
+    except ImportError:  # versions before the stores package
+        from sampleaudio.records import Clip, write_dataset
+
+    class Tones:
+        def __call__(self, clip):
+            k = int(clip.source)
+            t = np.arange(2000) / 22050
+            return (0.3 * np.sin(2 * np.pi * (200 + 300 * (k % 3)) * t)).astype(np.float32)
+
+    clips = [Clip(f"c{i}", ("train", "valid", "test")[i % 3], (i % 3,), str(i)) for i in range(18)]
+    out = os.path.join(root, "store")
+    write_dataset(clips, out, dataset="mini-speech-commands", labels=[f"w{i}" for i in range(35)][:3],
+                  multi_label=False, converter="trace", converter_version="0", loader=Tones(), clips_per_shard=8,
+                  progress=False)
+    return out
+
+
+def main() -> int:
+    from sampleaudio.config import DataConfig, ExperimentConfig, TrainConfig
+
+    try:
+        from sampleaudio.config import model_params
+        model = model_params(block="basic", num_blocks=3, init_features=4)
+    except ImportError:
+        from sampleaudio.config import ModelConfig
+        model = ModelConfig(block="basic", num_blocks=3, init_features=4)
+    from sampleaudio.train import train
+
+    with tempfile.TemporaryDirectory() as root:
+        config = ExperimentConfig(
+            name="trace", data=DataConfig(data_dir=_store(root), segment=81, batch_size=4), model=model,
+            train=TrainConfig(optimizer="adam", num_stages=1, max_epochs_per_stage=1, steps_per_epoch=1,
+                              mixed_precision="off"))
+        package = os.path.dirname(os.path.abspath(sys.modules["sampleaudio"].__file__))
+        walk: list[str] = []
+        main_thread = threading.get_ident()
+
+        def profile(frame, event, arg):
+            if event != "call" or threading.get_ident() != main_thread:
+                return
+            path = frame.f_code.co_filename
+            if path.startswith(package):
+                module = "sampleaudio." + os.path.relpath(path, package)[:-3].replace(os.sep, ".")
+                module = module.removesuffix(".__init__")
+                if not walk or walk[-1] != module:
+                    walk.append(module)
+
+        sys.setprofile(profile)
+        try:
+            train(config, os.path.join(root, "run"), verbose=0)
+        finally:
+            sys.setprofile(None)
+    rooms = len(set(walk))
+    print(f"stays {len(walk)}, rooms {rooms}, returns {len(walk) - rooms}")
+    print(" -> ".join(m.removeprefix("sampleaudio.") for m in walk))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
