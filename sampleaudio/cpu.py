@@ -29,7 +29,7 @@ import sys
 
 from sampleaudio.errors import ParameterError
 
-__all__ = ["CpuSettings", "MEASURED", "WAVEFORM_SAMPLECNNS", "cpu_flags", "isa_class", "describe", "choose",
+__all__ = ["CpuSettings", "MEASURED", "cpu_flags", "isa_class", "describe", "choose",
            "apply", "auto_mixed_precision"]
 
 

@@ -331,7 +331,8 @@ def test_no_shared_module_names_a_family():
     root = pathlib.Path(__file__).resolve().parents[1] / "sampleaudio"
     own = ("families", "models", "experiments", "data")  # the families' folders, the model code they call, papers
     names = [a for a in families.architectures() if a not in ("mel", "frame", "strided")]  # also plain words
-    pattern = re.compile(r"""["'](%s)["']""" % "|".join(map(re.escape, names)))
+    alternatives = "|".join(map(re.escape, names))
+    pattern = re.compile(rf"""["']({alternatives})["']""")
     found = []
     for path in root.rglob("*.py"):
         if path.relative_to(root).parts[0] in own:
