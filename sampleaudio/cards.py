@@ -12,20 +12,244 @@ A run folder (written by :func:`sampleaudio.train.train`)::
     model_card.json    what the model needs and gives (labels, input, embeddings), written once at the end
     final_metrics.json the final scores; its presence means the run has finished
 
-Old folders (configurations of earlier versions) read through :mod:`sampleaudio.migrate`.
+The model card (:class:`ModelCard`) says what a model takes and gives: its labels, every input with its spec (the
+waveform's segment, standardisation, rate, chunking and pooling, :class:`InputSpec`; an image's size and
+preprocessing, :class:`ImageSpec`), its named embeddings, and where it comes from. It is written once (by the
+trainer, or returned by a pretrained model's loader), validated once (:meth:`ModelCard.validate`), and read by every
+entry point (evaluate, tag, embed, export). Old folders (configurations and cards of earlier versions) read through
+:mod:`sampleaudio.migrate`.
 """
 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
+import math
 import os
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
 
 from sampleaudio.config import ExperimentConfig
 from sampleaudio.errors import ParameterError
 from sampleaudio.fileio import atomic_open, write_json_atomic
 
-__all__ = ["RunDir", "write_json"]
+__all__ = ["RunDir", "ModelCard", "InputSpec", "ImageSpec", "write_json", "CHUNKINGS", "POOLINGS",
+           "DEFAULT_SAMPLE_RATE", "WON2020_CHUNKS", "IMAGE_PREPROCESSING"]
+
+#: How a clip becomes segments (:mod:`sampleaudio.segments`).
+CHUNKINGS = ("consecutive", "evenly-spaced")
+#: How segment outputs become a clip output (:mod:`sampleaudio.segments`).
+POOLINGS = ("mean", "max-then-mean", "first")
+#: The rate of every store and model card written before the card recorded its rate.
+DEFAULT_SAMPLE_RATE = 22050
+#: Won et al. 2020's evaluation chunks per clip.
+WON2020_CHUNKS = 16
+#: How an image is scaled before a network sees it (``keras.applications``' conventions): ``caffe`` (BGR, ImageNet
+#: mean subtracted: ResNet50, VGG), ``torch`` (RGB in [0, 1], ImageNet mean/std), ``tf`` (RGB in [-1, 1]).
+IMAGE_PREPROCESSING = ("caffe", "torch", "tf")
+
+
+@dataclasses.dataclass(frozen=True)
+class InputSpec:
+    """Everything the input path needs to turn a waveform into model inputs and outputs into clip outputs.
+
+    A model card (``model_card.json`` of a run, or a pretrained model's card) carries these fields; a card written
+    before a field existed reads as its default (22,050 Hz, consecutive segments, mean pooling).
+    """
+
+    segment: int
+    mean: float = 0.0
+    std: float = 1.0
+    sample_rate: int = DEFAULT_SAMPLE_RATE
+    chunking: str = "consecutive"
+    chunks: int = WON2020_CHUNKS
+    pooling: str = "mean"
+    embedding_layer: str | None = None
+
+    def __post_init__(self):
+        if isinstance(self.segment, bool) or not isinstance(self.segment, (int, np.integer)) or self.segment < 1:
+            raise ParameterError(f"segment must be a positive integer. Received: {self.segment!r}")
+        if self.chunking not in CHUNKINGS:
+            raise ParameterError(f"chunking must be one of {CHUNKINGS}. Received: {self.chunking!r}")
+        if self.pooling not in POOLINGS:
+            raise ParameterError(f"pooling must be one of {POOLINGS}. Received: {self.pooling!r}")
+        if isinstance(self.chunks, bool) or not isinstance(self.chunks, (int, np.integer)) or self.chunks < 1:
+            raise ParameterError(f"chunks must be a positive integer. Received: {self.chunks!r}")
+        if not self.std > 0:
+            raise ParameterError(f"std must be positive. Received: std={self.std}")
+
+    #: card key -> field (the card's ``clip_pooling`` predates this module)
+    _CARD_KEYS = {"segment": "segment", "mean": "mean", "std": "std", "sample_rate": "sample_rate",
+                  "chunking": "chunking", "chunks": "chunks", "clip_pooling": "pooling",
+                  "embedding_layer": "embedding_layer"}
+
+    @classmethod
+    def from_card(cls, card: Mapping) -> InputSpec:
+        """The spec of a model card; fields an old card lacks take their defaults."""
+        return cls(**{field: card[key] for key, field in cls._CARD_KEYS.items() if card.get(key) is not None})
+
+    def card_fields(self) -> dict:
+        """The fields as a model card records them."""
+        return {key: getattr(self, field) for key, field in self._CARD_KEYS.items()}
+
+    @staticmethod
+    def card_defaults() -> dict:
+        """The card fields (other than segment, mean, std) an old card lacks, with the values they then mean."""
+        spec = InputSpec(segment=1)
+        return {k: v for k, v in spec.card_fields().items() if k not in ("segment", "mean", "std")}
+
+    @classmethod
+    def complete(cls, card: Mapping) -> dict:
+        """A copy of ``card`` with the input-path fields it lacks set to their defaults (an unset embedding layer
+        stays unset), after checking that its fields make a valid spec."""
+        cls.from_card(card)
+        return {**{k: v for k, v in cls.card_defaults().items() if v is not None}, **card}
+
+
+
+@dataclasses.dataclass(frozen=True)
+class ImageSpec:
+    """An image a model takes: ``height`` x ``width`` RGB after resizing, scaled by ``preprocessing``
+    (:data:`IMAGE_PREPROCESSING`)."""
+
+    height: int
+    width: int
+    preprocessing: str = "caffe"
+
+    def __post_init__(self):
+        for name in ("height", "width"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ParameterError(f"image {name} must be a positive integer. Received: {value!r}")
+        if self.preprocessing not in IMAGE_PREPROCESSING:
+            raise ParameterError(f"image preprocessing must be one of {IMAGE_PREPROCESSING}. "
+                                 f"Received: {self.preprocessing!r}")
+
+
+#: the card's own keys (anything else an objective or a loader records is kept in ``extra``)
+_CARD_FIELDS = ("labels", "embeddings", "image", "architecture", "objective", "task", "dataset", "synthetic",
+                "precision", "source")
+
+
+@dataclasses.dataclass
+class ModelCard:
+    """What a model takes and gives (see the module docstring).
+
+    Attributes:
+        labels: one per output (empty for an embedding model, whose ``embeddings`` name its output).
+        audio: the waveform input's spec (``None``: the model takes no audio).
+        image: the image input's spec, if the model takes one.
+        embeddings: embedding name -> layer (``penultimate`` is the clip embedding every family has).
+        architecture, objective, task, dataset, synthetic, precision: how a run made it (``precision``: what it
+            trained in; it is used in float32).
+        source: where a pretrained model's weights come from.
+        extra: what else its objective or loader recorded (e.g. a co-embedding's word vectors).
+    """
+
+    labels: list[str]
+    audio: InputSpec | None = None
+    image: ImageSpec | None = None
+    embeddings: dict[str, str] = dataclasses.field(default_factory=dict)
+    architecture: str | None = None
+    objective: str = "classification"
+    task: dict | None = None
+    dataset: str | None = None
+    synthetic: bool = False
+    precision: str | None = None
+    source: str | None = None
+    extra: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    def embedding_layer(self, name: str = "penultimate") -> str:
+        """The layer that gives the ``name`` embedding."""
+        if name in self.embeddings:
+            return self.embeddings[name]
+        raise ParameterError(f"the model has no '{name}' embedding (it has {', '.join(self.embeddings) or 'none'})")
+
+    # ------------------------------------------------------------------------------------- the JSON form
+    def to_dict(self) -> dict[str, Any]:
+        """``model_card.json``: the waveform's fields at the top level (as every card since the first), the
+        image's under ``image``."""
+        out: dict[str, Any] = {**self.extra, "labels": list(self.labels), "embeddings": dict(self.embeddings),
+                               "objective": self.objective, "synthetic": self.synthetic}
+        if self.audio is not None:
+            out.update(self.audio.card_fields())
+            out["embedding_layer"] = self.embeddings.get("penultimate", self.audio.embedding_layer)
+        if self.image is not None:
+            out["image"] = dataclasses.asdict(self.image)
+        for key in ("architecture", "task", "dataset", "precision", "source"):
+            if getattr(self, key) is not None:
+                out[key] = getattr(self, key)
+        return out
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any], where: str = "model card") -> ModelCard:
+        """From a card of any version (:func:`sampleaudio.migrate.card_dict`), validated; a one-line error names
+        ``where``."""
+        from sampleaudio.migrate import card_dict
+
+        if not isinstance(raw, Mapping):
+            raise ParameterError(f"{where}: is not a JSON object")
+        d = card_dict(raw)
+        try:
+            audio = InputSpec.from_card(d) if "segment" in d else None
+            image = ImageSpec(**d["image"]) if d.get("image") else None
+        except (ParameterError, TypeError) as exc:
+            raise ParameterError(f"{where}: {exc}") from None
+        card = cls(labels=d.get("labels"), audio=audio, image=image, embeddings=dict(d.get("embeddings") or {}),
+                   **{k: d[k] for k in ("architecture", "objective", "task", "dataset", "synthetic", "precision",
+                                        "source") if k in d},
+                   extra={k: v for k, v in d.items() if k not in _CARD_FIELDS and k not in InputSpec._CARD_KEYS})
+        return card.validate(where=where)
+
+    @classmethod
+    def read(cls, run_dir: str) -> ModelCard:
+        """A finished run's ``model_card.json``."""
+        path = os.path.join(run_dir, "model_card.json")
+        try:
+            with open(path, encoding="utf-8") as f:
+                raw = json.load(f)
+        except (OSError, ValueError) as exc:
+            raise ParameterError(f"'{path}' is missing or not a model card ({exc})") from exc
+        return cls.from_dict(raw, where=f"'{path}'")
+
+    def write(self, run_dir: str) -> None:
+        write_json(os.path.join(run_dir, "model_card.json"), self.to_dict())
+
+    # ---------------------------------------------------------------------------------------- checking
+    def validate(self, model=None, where: str = "model card") -> ModelCard:
+        """Refuse a card that cannot describe ``model``: labels unique strings, one per model output (or none, for
+        an embedding model that names its embedding); an input; standardisation finite with std > 0; embeddings
+        that are layers of the model. Returns ``self``."""
+        def bad(why: str) -> ParameterError:
+            return ParameterError(f"{where}: {why}")
+
+        labels = self.labels
+        embedding_only = labels == [] and bool(self.embeddings)
+        if not isinstance(labels, list) or not (labels or embedding_only) or not all(isinstance(x, str)
+                                                                                     for x in labels):
+            raise bad("'labels' must be a non-empty list of strings (or empty, for an embedding model whose card "
+                      "names its embedding_layer)")
+        if len(set(labels)) != len(labels):
+            raise bad("'labels' are not unique")
+        if self.audio is None and self.image is None:
+            raise bad("names no input (a waveform's 'segment', or an 'image')")
+        if self.audio is not None:
+            for key in ("mean", "std"):
+                value = getattr(self.audio, key)
+                if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+                    raise bad(f"'{key}' must be a finite number, is {value!r}")
+        if model is not None:
+            outputs = model.output_shape[-1] if not isinstance(model.output_shape, list) else None
+            if outputs is not None and outputs != len(labels) and not embedding_only:
+                raise bad(f"names {len(labels)} labels but the model has {outputs} outputs")
+            names = {layer.name for layer in model.layers}
+            missing = sorted(set(self.embeddings.values()) - names)
+            if missing:
+                raise bad(f"names embedding layer '{missing[0]}', which model '{model.name}' lacks")
+        return self
 
 
 def write_json(path: str, obj) -> None:

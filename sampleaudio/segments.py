@@ -26,12 +26,10 @@ are tested to give the same numbers.
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Mapping
-
 import numpy as np
 import tensorflow as tf
 
+from sampleaudio.cards import CHUNKINGS, DEFAULT_SAMPLE_RATE, POOLINGS, WON2020_CHUNKS, InputSpec
 from sampleaudio.errors import ParameterError
 
 __all__ = [
@@ -39,72 +37,6 @@ __all__ = [
     "tile_pad", "clip_segments", "batch_segments", "standardise", "reduce_time", "pool_segments",
     "clip_segments_np", "segment_starts_np", "standardise_np", "reduce_time_np", "pool_np",
 ]
-
-#: How a clip becomes segments (see the module docstring).
-CHUNKINGS = ("consecutive", "evenly-spaced")
-#: How segment outputs become a clip output (see the module docstring).
-POOLINGS = ("mean", "max-then-mean", "first")
-#: The rate of every store and model card written before the card recorded its rate.
-DEFAULT_SAMPLE_RATE = 22050
-#: Won et al. 2020's evaluation chunks per clip.
-WON2020_CHUNKS = 16
-
-
-@dataclasses.dataclass(frozen=True)
-class InputSpec:
-    """Everything the input path needs to turn a waveform into model inputs and outputs into clip outputs.
-
-    A model card (``model_card.json`` of a run, or a pretrained model's card) carries these fields; a card written
-    before a field existed reads as its default (22,050 Hz, consecutive segments, mean pooling).
-    """
-
-    segment: int
-    mean: float = 0.0
-    std: float = 1.0
-    sample_rate: int = DEFAULT_SAMPLE_RATE
-    chunking: str = "consecutive"
-    chunks: int = WON2020_CHUNKS
-    pooling: str = "mean"
-    embedding_layer: str | None = None
-
-    def __post_init__(self):
-        if isinstance(self.segment, bool) or not isinstance(self.segment, (int, np.integer)) or self.segment < 1:
-            raise ParameterError(f"segment must be a positive integer. Received: {self.segment!r}")
-        if self.chunking not in CHUNKINGS:
-            raise ParameterError(f"chunking must be one of {CHUNKINGS}. Received: {self.chunking!r}")
-        if self.pooling not in POOLINGS:
-            raise ParameterError(f"pooling must be one of {POOLINGS}. Received: {self.pooling!r}")
-        if isinstance(self.chunks, bool) or not isinstance(self.chunks, (int, np.integer)) or self.chunks < 1:
-            raise ParameterError(f"chunks must be a positive integer. Received: {self.chunks!r}")
-        if not self.std > 0:
-            raise ParameterError(f"std must be positive. Received: std={self.std}")
-
-    #: card key -> field (the card's ``clip_pooling`` predates this module)
-    _CARD_KEYS = {"segment": "segment", "mean": "mean", "std": "std", "sample_rate": "sample_rate",
-                  "chunking": "chunking", "chunks": "chunks", "clip_pooling": "pooling",
-                  "embedding_layer": "embedding_layer"}
-
-    @classmethod
-    def from_card(cls, card: Mapping) -> InputSpec:
-        """The spec of a model card; fields an old card lacks take their defaults."""
-        return cls(**{field: card[key] for key, field in cls._CARD_KEYS.items() if card.get(key) is not None})
-
-    def card_fields(self) -> dict:
-        """The fields as a model card records them."""
-        return {key: getattr(self, field) for key, field in self._CARD_KEYS.items()}
-
-    @staticmethod
-    def card_defaults() -> dict:
-        """The card fields (other than segment, mean, std) an old card lacks, with the values they then mean."""
-        spec = InputSpec(segment=1)
-        return {k: v for k, v in spec.card_fields().items() if k not in ("segment", "mean", "std")}
-
-    @classmethod
-    def complete(cls, card: Mapping) -> dict:
-        """A copy of ``card`` with the input-path fields it lacks set to their defaults (an unset embedding layer
-        stays unset), after checking that its fields make a valid spec."""
-        cls.from_card(card)
-        return {**{k: v for k, v in cls.card_defaults().items() if v is not None}, **card}
 
 
 # ------------------------------------------------------------------------------------------------- TensorFlow

@@ -32,11 +32,10 @@ import tensorflow as tf
 
 import sampleaudio.models  # noqa: F401  (registers the custom layers and initialisers for load_model)
 from sampleaudio import families, objectives, schedule
-from sampleaudio.cards import RunDir, write_json
+from sampleaudio.cards import InputSpec, ModelCard, RunDir, write_json
 from sampleaudio.config import ExperimentConfig, differences
 from sampleaudio.errors import ParameterError, TrainingDivergedError
 from sampleaudio.runs import environment
-from sampleaudio.segments import InputSpec
 from sampleaudio.store import Store
 
 __all__ = ["build_model", "train"]
@@ -264,17 +263,24 @@ def _finish(config, run: RunDir, objective, model, store, segment, mean, std, ep
     saved, fields, metrics = objective.finish(model, run.path)
     saved.save(run.file("best.keras"))
     spec = families.architecture(config.model.architecture)
-    inputs = InputSpec(segment=segment, mean=mean, std=std, sample_rate=store.sample_rate,
-                       chunking=spec.input.chunking, chunks=spec.input.chunks, pooling=spec.input.pooling,
-                       embedding_layer=fields.pop("embedding_layer", None)
-                       or families.embedding_layer(config.model.architecture, saved))
+    embeddings = {}
+    for name in spec.embeddings:  # the architecture's named embeddings that the saved model has
+        try:
+            embeddings[name] = families.embedding_layer(config.model.architecture, saved, name)
+        except ParameterError:
+            continue
+    if fields.get("embedding_layer"):  # the objective's model embeds at its own layer (an encoder's output)
+        embeddings = {"penultimate": fields.pop("embedding_layer")}
     task = fields.pop("task", None)
-    card = {**inputs.card_fields(), "labels": fields.pop("labels", []), "dataset": store.dataset,
-            "synthetic": "synthetic" in store.extra, "architecture": config.model.architecture,
-            "objective": config.objective.name, "precision": config.train.mixed_precision, **fields}
-    if task is not None:
-        card["task"] = dataclasses.asdict(task)
-    write_json(run.file("model_card.json"), card)
+    ModelCard(
+        labels=fields.pop("labels", []),
+        audio=InputSpec(segment=segment, mean=mean, std=std, sample_rate=store.sample_rate,
+                        chunking=spec.input.chunking, chunks=spec.input.chunks, pooling=spec.input.pooling,
+                        embedding_layer=embeddings.get("penultimate")),
+        embeddings=embeddings, architecture=config.model.architecture, objective=config.objective.name,
+        task=None if task is None else dataclasses.asdict(task), dataset=store.dataset,
+        synthetic="synthetic" in store.extra, precision=config.train.mixed_precision,
+        extra={k: v for k, v in fields.items() if k != "objective"}).validate(saved).write(run.path)
     metrics = {**metrics, "epochs": epochs, "precision": "float32"}
     write_json(run.file("final_metrics.json"), metrics)
     return metrics

@@ -86,6 +86,4 @@ class Classification:
             chunking=spec.chunking, chunks=spec.chunks, pooling=spec.pooling)
         per_class.to_csv(os.path.join(run_dir, f"per_class_{ev.split}.csv"), index=False)
         result["parameters"] = int(sum(np.prod(w.shape) for w in model.trainable_weights))
-        card = {"labels": list(self.store.labels), "task": self.task, "chunking": spec.chunking,
-                "chunks": spec.chunks, "clip_pooling": spec.pooling}
-        return model, card, result
+        return model, {"labels": list(self.store.labels), "task": self.task}, result
