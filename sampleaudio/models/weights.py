@@ -53,12 +53,15 @@ def open_weights_file(path: str | os.PathLike) -> h5py.File:
 def _refuse_links(f: h5py.File, path: str) -> None:
     """Refuse soft and external links anywhere in the file: an external link opens another file (any file the
     process can read), a soft link can alias or loop; Keras writes neither."""
-    def visit(name, link):
+    def visit(name, link):  # a value other than None stops the walk (an exception must not cross h5py's C code)
         if isinstance(link, (h5py.ExternalLink, h5py.SoftLink)):
             target = f"{link.filename}:{link.path}" if isinstance(link, h5py.ExternalLink) else link.path
-            raise ParameterError(f"weights '{path}': '{name}' is a link to '{target}'; links are not followed")
+            return f"weights '{path}': '{name}' is a link to '{target}'; links are not followed"
+        return None
 
-    f.visititems_links(visit)
+    problem = f.visititems_links(visit)
+    if problem:
+        raise ParameterError(problem)
 
 
 def _member(path: str, group: h5py.Group, name: str, kind: type, what: str):
