@@ -19,8 +19,6 @@ import pytest
 import soundfile as sf
 from hostile_helpers import (
     Tones,
-    make_export,
-    make_run,
     one_line_error,
     snapshot,
     tiny_config,
@@ -39,17 +37,6 @@ from sampleaudio.errors import (
     TrainingDivergedError,
 )
 from sampleaudio.records import Clip, read_manifest, shard_paths, verify_store, write_dataset
-
-
-@pytest.fixture(scope="module")
-def run(tone_store, tmp_path_factory):
-    return make_run(tone_store, tmp_path_factory.mktemp("run"))
-
-
-@pytest.fixture(scope="module")
-def exported(run, tmp_path_factory):
-    return make_export(run, tmp_path_factory.mktemp("serving") / "m" / "1")
-
 
 # ------------------------------------------------------------------- severe 1: prep deletes nobody's files
 

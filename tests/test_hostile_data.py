@@ -18,23 +18,13 @@ import sys
 import numpy as np
 import pytest
 import soundfile as sf
-from hostile_helpers import make_export, make_run, one_line_error, snapshot, tone_file, user_files
+from hostile_helpers import one_line_error, snapshot, tone_file, user_files
 
 from sampleaudio.errors import DatasetLayoutError, ParameterError
 from sampleaudio.records import read_manifest, shard_paths
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUTSIDE = "outside --src"
-
-
-@pytest.fixture(scope="module")
-def run(tone_store, tmp_path_factory):
-    return make_run(tone_store, tmp_path_factory.mktemp("run"))
-
-
-@pytest.fixture(scope="module")
-def exported(run, tmp_path_factory):
-    return make_export(run, tmp_path_factory.mktemp("serving") / "m" / "1")
 
 
 # ------------------------------------------------------------------- links out of --src (item 5), per converter
