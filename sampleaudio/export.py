@@ -278,7 +278,8 @@ def export_model(model: keras.Model, card: dict, out_dir: str, *, overwrite: boo
     if os.path.lexists(out_dir):
         if not overwrite:
             raise ParameterError(f"'{out_dir}' exists; choose a new version folder (TF Serving: .../<name>/<n>)")
-        foreign = None if os.path.isdir(out_dir) and not os.path.islink(out_dir) else "(not a folder)"
+        foreign = ("(a symbolic link)" if os.path.islink(out_dir) else None if os.path.isdir(out_dir)
+                   else "(not a folder)")
         foreign = foreign or _foreign_entry(out_dir)
         if foreign is not None:
             what = f" ('{foreign}' is not part of one)" if not foreign.startswith("(") else f" {foreign}"

@@ -290,8 +290,11 @@ def vector_dim(source: str) -> int:
     if not isinstance(source, str) or not os.path.isfile(source):
         raise ParameterError(f"word vectors '{source}': no such file (a GloVe .txt file, 'glove-6b-50d' or "
                              "'random:D')")
-    for _, parts in _glove_lines(source):
-        return _line_dim(source, parts)
+    for number, parts in _glove_lines(source):
+        dim = _line_dim(source, parts)
+        if _word2vec_header(parts) is None:
+            _vector(source, number, parts[-dim:], dim)  # a first line of NaN fails here, not after training
+        return dim
     raise ParameterError(f"word vectors '{source}': the file is empty")
 
 

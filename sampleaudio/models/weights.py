@@ -3,7 +3,14 @@
 The authors released SampleCNN weights (``tae-jun/resemul``, ``tae-jun/sampleaudio``) and the Park 2018
 artist model as Keras-2 HDF5 files: either a whole model (``model.save``, weights under ``model_weights/``) or
 weights only (``save_weights``). Both keep one group per layer, with ``layer_names`` and ``weight_names``
-attributes in saving order. Keras 3's own loader does not read these by name, hence this module.
+attributes in saving order. Keras 3's own loader does not read these by name, hence this module. It also reads
+Keras 3 ``.weights.h5`` files by layer name (:func:`load_keras3_weights`: musicnn's ``--weights`` and cache).
+
+Weight files come from users, so every reader checks a file before reading any array from it: names are
+strings, every named group and dataset exists, no soft or external link (an external link would open any file
+the process can read), no dataset keeping its data in other files, floating-point dtypes, the model's shapes, and
+no dataset declaring more data than the file holds for it (a 2 MB file declaring an 8 GB array). Each problem is
+one :class:`~sampleaudio.errors.ParameterError` naming the file.
 """
 
 from __future__ import annotations
@@ -36,7 +43,8 @@ _MAX_COMPRESSION = 1032
 
 
 def open_weights_file(path: str | os.PathLike) -> h5py.File:
-    """``path`` opened read-only as HDF5, after refusing a missing path, a folder and a file that is not HDF5
+    """``path`` opened read-only as HDF5, after refusing a missing path, a folder, a pipe or device and a file that
+    is not HDF5
     (one :class:`~sampleaudio.errors.ParameterError` naming it). Links to other files are refused by the readers
     (:func:`_refuse_links`), before anything is read."""
     path = os.fspath(path)
@@ -44,6 +52,8 @@ def open_weights_file(path: str | os.PathLike) -> h5py.File:
         raise ParameterError(f"weights '{path}': no such file")
     if os.path.isdir(path):
         raise ParameterError(f"weights '{path}' is a folder, not an HDF5 weights file")
+    if not os.path.isfile(path):  # a FIFO would block the open, a device never ends
+        raise ParameterError(f"weights '{path}' is not a regular file (a pipe or a device?)")
     try:
         return h5py.File(path, "r")
     except OSError as exc:
