@@ -200,8 +200,8 @@ def read_glove_text(path: str | os.PathLike, vocabulary: Iterable[str] | None = 
             raise ParameterError(f"word vectors '{path}': line {number} has {len(parts) - 1} numbers, not {dim}")
         word = " ".join(parts[:-dim])
         if len(parts) > dim + 1 and _NUMBER.fullmatch(parts[-dim - 1]):
-            raise ParameterError(f"word vectors '{path}': line {number} has more than {dim} numbers (the first line "
-                                 f"has {dim})")
+            raise ParameterError(f"word vectors '{path}': line {number} has more than {dim} numbers (the first "
+                                 f"line fixes {dim})")
         if wanted is not None and word not in wanted:
             continue
         rows.append(_vector(path, number, parts[-dim:], dim))
