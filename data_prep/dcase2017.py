@@ -20,6 +20,7 @@ import os
 
 import pandas as pd
 
+from sampleaudio.data_prep import keep_inside_src, require_inside_src
 from sampleaudio.errors import DatasetLayoutError
 from sampleaudio.records import Clip, Manifest, write_dataset
 
@@ -50,6 +51,7 @@ def _read(src: str, which: str) -> pd.DataFrame:
     path = os.path.join(src, csv)
     if not os.path.exists(path):
         raise DatasetLayoutError(f"'{src}' is not a DCASE 2017 Task 4 folder: {csv} is missing")
+    require_inside_src(src, path)
     try:
         df = pd.read_csv(path, sep="\t", header=None, names=["file", "start", "end", "label"], dtype={"file": str})
     except pd.errors.EmptyDataError as exc:
@@ -89,10 +91,10 @@ def list_clips(src: str, seed: int = 123) -> list[Clip]:
 def convert(src: str, out: str, *, workers: int = 1, progress: bool = True, clips_per_shard: int = 300,
             seed: int = 123) -> Manifest:
     """Convert a DCASE 2017 Task 4 folder into a TFRecord store at ``out``."""
-    clips = list_clips(src, seed)
+    clips, skipped = keep_inside_src(src, list_clips(src, seed))
     return write_dataset(clips, out, dataset=NAME, labels=CLASSES, multi_label=True, converter=__name__,
                          converter_version=VERSION, workers=workers, clips_per_shard=clips_per_shard,
-                         progress=progress,
+                         skipped=skipped, progress=progress,
                          extra={"split_rule": f"training+testing merged, 10% per class valid (random_state={seed}), "
                                               "evaluation set = test", "citation": CITATION})
 

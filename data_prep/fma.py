@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 
+from sampleaudio.data_prep import keep_inside_src, require_inside_src
 from sampleaudio.errors import DatasetLayoutError
 from sampleaudio.records import Clip, Manifest, write_dataset
 
@@ -39,7 +40,7 @@ def read_tracks(src: str):
     path = os.path.join(src, "fma_metadata", "tracks.csv")
     if not os.path.exists(path):
         raise DatasetLayoutError(f"'{src}' is not an FMA folder: fma_metadata/tracks.csv is missing")
-    tracks = pd.read_csv(path, index_col=0, header=[0, 1], low_memory=False)
+    tracks = pd.read_csv(require_inside_src(src, path), index_col=0, header=[0, 1], low_memory=False)
     need = [("set", "split"), ("set", "subset"), ("track", "genre_top"), ("artist", "id")]
     absent = [".".join(c) for c in need if c not in tracks.columns]
     if absent:
@@ -66,6 +67,7 @@ def list_clips(src: str) -> tuple[list[Clip], list[dict[str, str]], dict]:
             continue
         clips.append(Clip(clip_id=f"{int(track_id):06d}", split=split, labels=(GENRES.index(genre),), source=path,
                           artist_id=str(row[("artist", "id")]), track_id=str(track_id)))
+    clips, skipped = keep_inside_src(src, clips, skipped)
     return clips, skipped, {"unknown_genre_or_split": sorted(unknown)}
 
 

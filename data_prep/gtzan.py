@@ -19,6 +19,7 @@ import os
 
 import numpy as np
 
+from sampleaudio.data_prep import keep_inside_src, require_inside_src
 from sampleaudio.errors import DatasetLayoutError
 from sampleaudio.records import Clip, Manifest, write_dataset
 
@@ -51,7 +52,7 @@ def _read_lists(src: str) -> dict[str, str] | None:
         raise DatasetLayoutError(f"'{src}' has some fault-filtered split lists but not {missing}")
     stem_split = {}
     for split, path in present.items():
-        with open(path) as f:
+        with open(require_inside_src(src, path)) as f:
             for line in f:
                 line = line.strip().replace("\\", "/")
                 if line:
@@ -94,6 +95,7 @@ def list_clips(src: str, seed: int = 0) -> tuple[list[Clip], list[dict[str, str]
         found = {c.track_id for c in clips}
         for stem in sorted(set(lists) - found):
             skipped.append({"clip_id": stem, "path": "", "reason": "named in a split list but not on disk"})
+    clips, skipped = keep_inside_src(src, clips, skipped)
     rule = ("fault-filtered lists (train/valid/test_filtered.txt)" if lists is not None else
             f"seeded split stratified by genre in the 443/197/290 proportions (seed {seed})")
     return clips, skipped, {"split_rule": rule, "missing_genres": missing}

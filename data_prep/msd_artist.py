@@ -5,6 +5,10 @@ The authors' artist list is not public, so the user supplies one::
     SRC/artist_list.csv   columns song_id, artist, path (audio path relative to SRC, or absolute)
                           (a tab-separated artist_list.tsv works too)
 
+A relative path must stay inside SRC once symbolic links are resolved (else the song is skipped, unopened:
+:func:`sampleaudio.data_prep.keep_inside_src`); an absolute path is the user's explicit choice and is read where
+it points.
+
 Protocol (``data_generator.py`` of ``jongpillee/ismir2018-artist``): each artist's first 20 songs in list order;
 songs 1-15 train, 16-18 valid, 19-20 test. Artists with fewer than 20 songs are left out (recorded as skipped).
 The label is the artist (the basic model's softmax); ``artist_id`` is the artist and ``track_id`` the song id.
@@ -14,6 +18,7 @@ from __future__ import annotations
 
 import os
 
+from sampleaudio.data_prep import keep_inside_src, require_inside_src
 from sampleaudio.errors import DatasetLayoutError
 from sampleaudio.records import Clip, Manifest, write_dataset
 
@@ -31,7 +36,7 @@ def read_list(src: str):
     for name, sep in (("artist_list.csv", ","), ("artist_list.tsv", "\t")):
         path = os.path.join(src, name)
         if os.path.exists(path):
-            table = pd.read_csv(path, sep=sep, dtype=str).fillna("")
+            table = pd.read_csv(require_inside_src(src, path), sep=sep, dtype=str).fillna("")
             missing = {"song_id", "artist", "path"} - set(table.columns)
             if missing:
                 raise DatasetLayoutError(f"'{path}' lacks the column(s) {sorted(missing)}; has {list(table.columns)}")
@@ -52,9 +57,11 @@ def list_clips(src: str) -> tuple[list[Clip], list[dict[str, str]], list[str]]:
     counts = table.artist.value_counts()
     artists = sorted(a for a, n in counts.items() if n >= SONGS_PER_ARTIST and a)
     index = {a: i for i, a in enumerate(artists)}
-    clips, skipped, seen = [], [], {a: 0 for a in artists}
+    clips, skipped, seen, relative = [], [], {a: 0 for a in artists}, set()
     for row in table.itertuples(index=False):
         path = row.path if os.path.isabs(row.path) else os.path.join(src, row.path)
+        if not os.path.isabs(row.path):
+            relative.add(row.song_id)
         if row.artist not in index:
             skipped.append({"clip_id": row.song_id, "path": path,
                             "reason": f"artist {row.artist!r} has fewer than {SONGS_PER_ARTIST} songs"})
@@ -66,6 +73,9 @@ def list_clips(src: str) -> tuple[list[Clip], list[dict[str, str]], list[str]]:
             continue
         clips.append(Clip(clip_id=row.song_id, split=split_of(k), labels=(index[row.artist],), source=path,
                           artist_id=row.artist, track_id=row.song_id))
+    inside, skipped = keep_inside_src(src, [c for c in clips if c.clip_id in relative], skipped)
+    kept = {c.clip_id for c in inside}
+    clips = [c for c in clips if c.clip_id not in relative or c.clip_id in kept]
     if not clips:
         raise DatasetLayoutError(f"'{src}': no artist has {SONGS_PER_ARTIST} songs in the list")
     return clips, skipped, artists

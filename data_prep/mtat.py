@@ -18,6 +18,7 @@ import os
 
 import pandas as pd
 
+from sampleaudio.data_prep import keep_inside_src, require_inside_src
 from sampleaudio.errors import DatasetLayoutError
 from sampleaudio.records import Clip, Manifest, write_dataset
 
@@ -82,6 +83,7 @@ def list_clips(src: str, num_top: int = 50) -> tuple[list[Clip], list[dict[str, 
     csv = os.path.join(src, "annotations_final.csv")
     if not os.path.exists(csv):
         raise DatasetLayoutError(f"'{src}' is not a MagnaTagATune folder: {csv} is missing")
+    require_inside_src(src, csv)
     try:
         df = pd.read_csv(csv, sep="\t", dtype={"clip_id": str, "mp3_path": str})
     except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
@@ -116,6 +118,7 @@ def list_clips(src: str, num_top: int = 50) -> tuple[list[Clip], list[dict[str, 
         track = "-".join(parts[:-2]) if len(parts) > 2 else base
         clips.append(Clip(clip_id=clip_id, split=split_of(mp3), labels=labels, source=path,
                           artist_id=parts[0], track_id=track))
+    clips, skipped = keep_inside_src(src, clips, skipped)
     return clips, skipped, vocab
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import warnings
 
+from sampleaudio.data_prep import keep_inside_src, require_inside_src
 from sampleaudio.errors import DatasetLayoutError
 from sampleaudio.records import Clip, Manifest, write_dataset
 
@@ -39,6 +40,7 @@ def _read_list(path: str) -> set[str]:
     if not os.path.exists(path):
         raise DatasetLayoutError(f"'{os.path.dirname(path)}' is not a Speech Commands v0.02 folder: "
                                  f"{os.path.basename(path)} is missing")
+    require_inside_src(os.path.dirname(path), path)
     try:
         # utf-8-sig: a byte-order mark written by an editor must not turn the first entry into another name
         # (that clip would silently move to train and its speaker leak across splits)
@@ -85,6 +87,7 @@ def list_clips(src: str) -> tuple[list[Clip], list[dict[str, str]], dict[str, li
     wanted = {rel for rel in valid | test if rel.split("/", 1)[0] in index}
     skipped = [{"clip_id": rel, "path": os.path.join(src, rel), "reason": "named in a split list but not on disk"}
                for rel in sorted(wanted - listed)]
+    clips, skipped = keep_inside_src(src, clips, skipped)
     return clips, skipped, {"ignored_folders": ignored, "missing_words": missing}
 
 

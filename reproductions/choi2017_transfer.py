@@ -28,7 +28,7 @@ import pandas as pd
 
 from sampleaudio.cli_types import non_negative_int, positive_int
 from sampleaudio.logs import add_verbose_argument
-from sampleaudio.reporting import markdown_table, published_results
+from sampleaudio.reporting import markdown_table, published_results, run_script
 from sampleaudio.transfer import fit_svm, layer_features, mfcc_features, read_split
 
 DEMO_TARGETS = {"mini-speech-commands": "speech-commands", "mini-dcase": "dcase2017"}
@@ -112,4 +112,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_script(main))

@@ -29,7 +29,7 @@ import pandas as pd
 
 from sampleaudio.cli_types import non_negative_int, positive_int
 from sampleaudio.experiments.choi2019 import PROFILES, ZeroShotProfile, configs, describe  # noqa: F401  (the runs)
-from sampleaudio.reporting import profile_arguments, run_experiments, write_results
+from sampleaudio.reporting import profile_arguments, run_experiments, run_script, write_results
 
 SETTING_NAMES = {"seen": "seen tags", "zsl": "unseen tags (zero-shot)", "gzsl": "seen + unseen (generalised)"}
 COLUMNS = {"retrieval ROC-AUC": "retrieval_roc_auc", "annotation ROC-AUC": "annotation_roc_auc",
@@ -125,4 +125,4 @@ def _mean_table(runs: pd.DataFrame) -> pd.DataFrame:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    sys.exit(run_script(main))

@@ -26,7 +26,7 @@ from sampleaudio.experiments.kim2019 import (
     profile_description,
     protocol_description,
 )
-from sampleaudio.reporting import profile_arguments, run_experiments, write_results
+from sampleaudio.reporting import profile_arguments, run_experiments, run_script, write_results
 
 
 def main(argv=None) -> int:
@@ -67,4 +67,4 @@ def _plot(table: pd.DataFrame, path: str, profile: str) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_script(main))

@@ -20,6 +20,8 @@ import sys
 import pandas as pd
 from kim2019_figures import SETTINGS, analysed_runs, figure_arguments, synthetic_note
 
+from sampleaudio.reporting import run_script
+
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
@@ -89,4 +91,4 @@ def _plot(panels, path: str, profile: str) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_script(main))

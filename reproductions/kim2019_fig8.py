@@ -21,6 +21,8 @@ import numpy as np
 import pandas as pd
 from kim2019_figures import SETTINGS, analysed_runs, figure_arguments, synthetic_note
 
+from sampleaudio.reporting import run_script
+
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
@@ -89,4 +91,4 @@ def _plot(stds: pd.DataFrame, louds: pd.DataFrame, path: str, profile: str) -> N
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_script(main))

@@ -48,6 +48,7 @@ from sampleaudio.reporting import (
     profile_arguments,
     published_results,
     run_experiments,
+    run_script,
     sign_agreement,
     write_results,
 )
@@ -170,4 +171,4 @@ def _reference_rows(stores: dict[str, str], root: str, with_model: bool) -> pd.D
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_script(main))

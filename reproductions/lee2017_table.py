@@ -21,7 +21,13 @@ import sys
 import pandas as pd
 
 from sampleaudio.experiments import data_dir_for, lee2017, profile_description, protocol_description
-from sampleaudio.reporting import profile_arguments, published_results, run_experiments, write_results
+from sampleaudio.reporting import (
+    profile_arguments,
+    published_results,
+    run_experiments,
+    run_script,
+    write_results,
+)
 
 
 def main(argv=None) -> int:
@@ -50,4 +56,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_script(main))

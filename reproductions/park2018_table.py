@@ -43,6 +43,7 @@ from sampleaudio.reporting import (
     profile_arguments,
     published_results,
     run_experiments,
+    run_script,
     sign_agreement,
     write_results,
 )
@@ -201,4 +202,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    sys.exit(run_script(main))

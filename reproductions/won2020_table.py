@@ -34,7 +34,13 @@ from sampleaudio.experiments.won2020 import (  # noqa: F401  (the runs)
     config_for,
     describe,
 )
-from sampleaudio.reporting import profile_arguments, published_results, run_experiments, write_results
+from sampleaudio.reporting import (
+    profile_arguments,
+    published_results,
+    run_experiments,
+    run_script,
+    write_results,
+)
 
 
 def main(argv=None) -> int:
@@ -78,4 +84,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_script(main))

@@ -13,7 +13,7 @@ import os
 import keras
 import tensorflow as tf
 
-from sampleaudio.evaluate import predict_clips
+from sampleaudio.evaluate import predict_clips, verified_store
 from sampleaudio.metrics import clip_metrics
 from sampleaudio.pipeline import eval_dataset
 from sampleaudio.segments import WON2020_CHUNKS
@@ -43,8 +43,9 @@ def predict_chunked_clips(model: keras.Model, data_dir: str | Store, split: str,
 def evaluate_chunked(model: keras.Model, data_dir: str | Store, split: str = "test", *, segment: int,
                      count: int = WON2020_CHUNKS,
                      threshold: float = 0.5, **kwargs) -> dict:
-    """Clip metrics (macro ROC-AUC, PR-AUC, ...) under the 16-chunk protocol."""
-    y_true, y_score = predict_chunked_clips(model, data_dir, split, segment=segment, count=count, **kwargs)
+    """Clip metrics (macro ROC-AUC, PR-AUC, ...) under the 16-chunk protocol (a store given as a path has
+    ``split``'s shards verified first: :func:`sampleaudio.evaluate.verified_store`)."""
+    y_true, y_score = predict_chunked_clips(model, verified_store(data_dir, split), split, segment=segment, count=count, **kwargs)
     result = clip_metrics(y_true, y_score, threshold=threshold)
     result.update({"split": split, "chunks": count, "segment": segment})
     return result

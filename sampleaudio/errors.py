@@ -8,7 +8,7 @@ bad input with a single ``except``; the subclasses say which kind of input was b
 from __future__ import annotations
 
 __all__ = ["SampleAudioError", "AudioDecodeError", "DatasetLayoutError", "ParameterError", "MissingDependencyError",
-           "TrainingDivergedError"]
+           "TrainingDivergedError", "expected_error_line"]
 
 
 class SampleAudioError(Exception):
@@ -58,3 +58,36 @@ class UnknownNameError(ParameterError, KeyError):
 
 class WorkerSetupError(SampleAudioError, RuntimeError):
     """A multi-worker job that cannot start or resume as it stands (no Slurm step, workers out of step)."""
+
+
+#: Packages whose absence is an install problem, not a bug: the extra that brings them.
+_INSTALL_HINTS = {"tensorflow": "sampleaudio[cpu]' (or 'sampleaudio[gpu]' on a CUDA machine)",
+                  "keras": "sampleaudio[cpu]' (or 'sampleaudio[gpu]' on a CUDA machine)"}
+
+
+def expected_error_line(exc: BaseException) -> str | None:
+    """One line for an error the user can act on, ``None`` for anything else (a bug, whose traceback matters).
+
+    Expected: every :class:`SampleAudioError`; an ``ImportError`` of a missing optional extra (its message says
+    ``pip install ...``, or the missing module is TensorFlow or Keras); an ``OSError`` on a path the user named
+    (missing, unreadable, a full disk).
+
+    >>> expected_error_line(ParameterError("--top must be positive"))
+    '--top must be positive'
+    >>> expected_error_line(FileNotFoundError(2, "No such file or directory", "runs/x"))
+    "'runs/x': No such file or directory"
+    >>> expected_error_line(KeyError("a bug")) is None
+    True
+    """
+    if isinstance(exc, SampleAudioError):
+        return " ".join(str(exc).split())
+    if isinstance(exc, ImportError):
+        if "pip install" in str(exc):
+            return " ".join(str(exc).split())
+        if exc.name in _INSTALL_HINTS:
+            return f"{exc.name} is not installed: pip install '{_INSTALL_HINTS[exc.name]}"
+        return None
+    if isinstance(exc, OSError):
+        where = f"'{exc.filename}': " if exc.filename else ""
+        return f"{where}{exc.strerror or ' '.join(str(exc).split())}"
+    return None

@@ -1,7 +1,8 @@
 """Clip-level evaluation (Kim, Lee, Nam 2019 Sec. IV-C): average segment predictions per clip, then score.
 
 ``sampleaudio evaluate RUN_DIR`` scores a run's best model on a split and writes ``metrics_<split>.json`` and
-``per_class_<split>.csv`` beside it.
+``per_class_<split>.csv`` beside it. The split's shards are verified first (size and SHA-256, as the trainer
+does), so a damaged shard is one error naming it rather than a failure half-way through reading it.
 """
 
 from __future__ import annotations
@@ -19,10 +20,18 @@ from sampleaudio.metrics import clip_metrics, per_class_scores
 from sampleaudio.pipeline import eval_dataset
 from sampleaudio.runs import load_run, read_model_card
 from sampleaudio.segments import WON2020_CHUNKS, InputSpec, pool_np
-from sampleaudio.store import Store, open_store
+from sampleaudio.store import Store
 from sampleaudio.tasks import Task
 
-__all__ = ["predict_clips", "evaluate_model", "evaluate_run"]
+__all__ = ["verified_store", "predict_clips", "evaluate_model", "evaluate_run"]
+
+
+def verified_store(data_dir: str | os.PathLike | Store, split: str) -> Store:
+    """``data_dir`` opened with ``split``'s shards verified (present, recorded size and SHA-256) and at least one
+    clip in it; a :class:`~sampleaudio.store.Store` already opened is used as it is."""
+    if isinstance(data_dir, Store):
+        return data_dir
+    return Store.open(data_dir, verify=True, splits=[split], require=[split])
 
 
 def predict_clips(model: keras.Model, data_dir: str | Store, split: str, *, segment: int, batch_size: int = 64,
@@ -52,7 +61,7 @@ def evaluate_model(model: keras.Model, data_dir: str | Store, task: Task, *, spl
                    chunking: str = "consecutive", chunks: int = WON2020_CHUNKS, pooling: str = "mean"):
     """Clip metrics (dict) and per-class scores (DataFrame) of ``model`` on ``split`` (of a store's path or an
     opened :class:`~sampleaudio.store.Store`)."""
-    store = open_store(data_dir)
+    store = verified_store(data_dir, split)
     threshold = task.threshold if threshold is None else threshold
     segment = segment or default_segment(model_params(), task.name)  # None: the default architecture's (SampleCNN)
     y_true, y_score = predict_clips(model, store, split, segment=segment, batch_size=batch_size, mean=mean, std=std, max_segments=max_segments, chunking=chunking,
@@ -71,7 +80,7 @@ def evaluate_run(run_dir: str, split: str = "test", data_dir: str | None = None)
     export, whichever store is scored."""
     model, config, task = load_run(run_dir)
     card = read_model_card(run_dir)
-    store = Store.open(data_dir or config.data.data_dir)
+    store = verified_store(data_dir or config.data.data_dir, split)
     spec = InputSpec.from_card(card)
     if data_dir is not None:
         _check_same_labels(run_dir, card, store)

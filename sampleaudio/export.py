@@ -19,9 +19,11 @@ that is not a ``[batch, samples]`` matrix (rank is checked in the graph, so ``tf
 same message as TF Serving's), and a request holding more samples than ``max_request_seconds`` of audio (default
 :data:`MAX_REQUEST_SECONDS`; split longer audio over several requests). Dtype is enforced by the signature.
 
-``--overwrite`` only ever replaces a SavedModel that sampleaudio exported (a folder holding ``saved_model.pb`` and
-``sampleaudio.json`` and nothing else); it refuses any other folder or file, the run being exported and every
-folder that contains it. The new export is built in a private staging folder beside ``--out`` and moved in place
+``--overwrite`` only ever replaces a SavedModel that sampleaudio exported: a folder holding ``saved_model.pb``,
+``sampleaudio.json`` and, in its whole tree, nothing but what ``tf.saved_model.save`` writes (``fingerprint.pb``,
+``variables/variables.index`` and ``.data-*`` shards, ``assets/labels.txt``; no link); anything else, a user's
+file inside ``variables/`` included, is named and refused. It refuses any other folder or file, the run being
+exported and every folder that contains it. The new export is built in a private staging folder beside ``--out`` and moved in place
 when complete.
 """
 
@@ -30,6 +32,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import shutil
 import tempfile
 
@@ -54,8 +57,11 @@ __all__ = ["ClipModel", "export_run", "export_model", "embedding_layer_name", "c
 MIN_SECONDS = 0.1
 #: Most audio one request may carry (all clips together), in seconds: the network runs on every segment at once.
 MAX_REQUEST_SECONDS = 600.0
-#: What a SavedModel exported by sampleaudio holds; only such a folder may be replaced by ``overwrite``.
-_EXPORT_ENTRIES = {"saved_model.pb", "variables", "assets", "assets.extra", "fingerprint.pb", "sampleaudio.json"}
+#: What a SavedModel exported by sampleaudio holds, file by file (paths relative to the export, '/'-separated);
+#: only a folder holding nothing else may be replaced by ``overwrite``.
+_EXPORT_FILES = re.compile(r"saved_model\.pb|fingerprint\.pb|sampleaudio\.json|assets/labels\.txt"
+                           r"|variables/variables\.index|variables/variables\.data-\d{5}-of-\d{5}")
+_EXPORT_FOLDERS = {"variables", "assets"}
 
 
 def check_card(card, model: keras.Model | None = None, where: str = "model card") -> dict:
@@ -225,12 +231,23 @@ def export_run(run_dir: str, out_dir: str, *, overwrite: bool = False, weights: 
                         max_request_seconds=max_request_seconds)
 
 
-def _is_export(path: str) -> bool:
-    """A folder sampleaudio exported: ``saved_model.pb`` and ``sampleaudio.json``, nothing foreign beside them."""
-    if os.path.islink(path) or not os.path.isdir(path):
-        return False
-    names = set(os.listdir(path))
-    return {"saved_model.pb", "sampleaudio.json"} <= names and names <= _EXPORT_ENTRIES
+def _foreign_entry(path: str) -> str | None:
+    """The first thing in ``path``'s tree that no sampleaudio export holds (a link, another file or folder), or
+    ``None``; ``path`` must hold ``saved_model.pb`` and ``sampleaudio.json``."""
+    for name in ("saved_model.pb", "sampleaudio.json"):
+        if not os.path.isfile(os.path.join(path, name)) or os.path.islink(os.path.join(path, name)):
+            return f"(no {name})"
+    for dirpath, dirs, files in os.walk(path):
+        for name in sorted(dirs) + sorted(files):
+            full = os.path.join(dirpath, name)
+            rel = os.path.relpath(full, path).replace(os.sep, "/")
+            if os.path.islink(full):
+                return rel
+            if name in dirs and rel not in _EXPORT_FOLDERS:
+                return rel + "/"
+            if name in files and not _EXPORT_FILES.fullmatch(rel):
+                return rel
+    return None
 
 
 def _refuse_unsafe_target(out_dir: str, protect) -> None:
@@ -261,9 +278,14 @@ def export_model(model: keras.Model, card: dict, out_dir: str, *, overwrite: boo
     if os.path.lexists(out_dir):
         if not overwrite:
             raise ParameterError(f"'{out_dir}' exists; choose a new version folder (TF Serving: .../<name>/<n>)")
-        if not _is_export(out_dir):
-            raise ParameterError(f"--overwrite refused: '{out_dir}' is not a SavedModel exported by sampleaudio "
-                                 "(only such a folder is ever replaced); remove it yourself or choose another --out")
+        foreign = ("(a symbolic link)" if os.path.islink(out_dir) else None if os.path.isdir(out_dir)
+                   else "(not a folder)")
+        foreign = foreign or _foreign_entry(out_dir)
+        if foreign is not None:
+            what = f" ('{foreign}' is not part of one)" if not foreign.startswith("(") else f" {foreign}"
+            raise ParameterError(f"--overwrite refused: '{out_dir}' is not a SavedModel exported by sampleaudio"
+                                 f"{what}; only such a folder is ever replaced: remove it yourself or choose "
+                                 "another --out")
     check_card(card, model)
     if not all(np.all(np.isfinite(w)) for w in model.get_weights()):
         raise ParameterError("the model's weights hold NaN or Inf (did its training diverge?); refusing to export it")

@@ -10,17 +10,43 @@ from __future__ import annotations
 
 import json
 import os
+import sys
+from collections.abc import Callable, Sequence
 
 import pandas as pd
 
 from sampleaudio.cli_types import non_negative_int, positive_int
 from sampleaudio.experiments import run_experiments  # noqa: F401  (re-exported: the scripts import it here)
 
-__all__ = ["profile_arguments", "run_experiments", "markdown_table", "published_results", "write_results",
+__all__ = ["run_script", "profile_arguments", "run_experiments", "markdown_table", "published_results", "write_results",
            "mean_std", "sign_agreement"]
 
 #: package data, so a wheel install has it too
 PUBLISHED_RESULTS = "sampleaudio/data/published_results.csv"
+
+
+def run_script(main: Callable[[Sequence[str] | None], int | None], argv: Sequence[str] | None = None) -> int:
+    """Run a reproduction script's ``main(argv)`` and return its exit code, for ``sys.exit(run_script(main))``.
+
+    An expected error (bad input, a missing optional extra, a path the user named:
+    :func:`sampleaudio.errors.expected_error_line`) is printed as one line, ``<script>: error: ...``, with exit code
+    1; ``--verbose`` among the arguments shows its traceback instead. Anything else (a bug) keeps its traceback.
+    """
+    argv = list(sys.argv[1:] if argv is None else argv)
+    prog = os.path.basename(sys.argv[0]) or "script"
+    try:
+        return int(main(argv) or 0)
+    except KeyboardInterrupt:
+        print(f"{prog}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        from sampleaudio.errors import expected_error_line
+
+        line = expected_error_line(exc)
+        if line is None or "--verbose" in argv:
+            raise
+        print(f"{prog}: error: {line}", file=sys.stderr)
+        return 1
 
 
 def profile_arguments(parser) -> None:

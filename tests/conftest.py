@@ -37,3 +37,20 @@ def tone_store(tmp_path_factory):
     write_dataset(clips, out, dataset=tones.TONES.name, labels=["low", "high"], multi_label=False,
                   converter="test", converter_version="0", loader=ToneLoader(), clips_per_shard=16, progress=False)
     return str(out)
+
+
+@pytest.fixture(scope="module")
+def run(tone_store, tmp_path_factory):
+    """A finished-looking run folder on the tone store, built without training (``hostile_helpers.make_run``);
+    modules with a ``run`` fixture of their own use theirs."""
+    from hostile_helpers import make_run
+
+    return make_run(tone_store, tmp_path_factory.mktemp("run"))
+
+
+@pytest.fixture(scope="module")
+def exported(run, tmp_path_factory):
+    """``run`` exported as a SavedModel version folder."""
+    from hostile_helpers import make_export
+
+    return make_export(run, tmp_path_factory.mktemp("serving") / "m" / "1")

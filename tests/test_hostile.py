@@ -1,5 +1,6 @@
 """Hostile input, generated here: odd audio files, malformed layouts, crafted stores and run folders, bad
-arguments and bad serving requests.
+arguments and bad serving requests (caches, weight files, word vectors, links out of a dataset and the scripts:
+tests/test_hostile_files.py and tests/test_hostile_data.py; the helpers: tests/hostile_helpers.py).
 
 For each one the test asserts the outcome a user must get: one line naming the file or argument and the problem
 (the package's own error classes; exit code non-zero from the CLI), or a per-file error beside the good files'
@@ -8,8 +9,6 @@ results; and, where the tool writes, that nothing outside its own files was touc
 
 from __future__ import annotations
 
-import dataclasses
-import hashlib
 import json
 import os
 import shutil
@@ -18,10 +17,18 @@ import numpy as np
 import pandas as pd
 import pytest
 import soundfile as sf
+from hostile_helpers import (
+    Tones,
+    one_line_error,
+    snapshot,
+    tiny_config,
+    tiny_store,
+    tone_file,
+    user_files,
+)
 
 from sampleaudio import audio
 from sampleaudio.cli import main as cli_main
-from sampleaudio.config import DataConfig, EvalConfig, ExperimentConfig, TrainConfig, model_params
 from sampleaudio.errors import (
     AudioDecodeError,
     DatasetLayoutError,
@@ -30,99 +37,6 @@ from sampleaudio.errors import (
     TrainingDivergedError,
 )
 from sampleaudio.records import Clip, read_manifest, shard_paths, verify_store, write_dataset
-
-# ------------------------------------------------------------------------------------------------- helpers
-
-
-def snapshot(root) -> dict:
-    """Every path under ``root`` with its kind, size, mtime and content hash: equal snapshots = untouched."""
-    out = {}
-    for dirpath, dirs, files in os.walk(root):
-        for name in dirs + files:
-            p = os.path.join(dirpath, name)
-            st = os.lstat(p)
-            digest = hashlib.sha256(open(p, "rb").read()).hexdigest() if os.path.isfile(p) else ""
-            out[os.path.relpath(p, root)] = (st.st_mode, st.st_size, st.st_mtime_ns, digest)
-    return out
-
-
-def user_files(root) -> dict:
-    """A folder of a user's own things, some with names a careless cleaner would match."""
-    os.makedirs(root, exist_ok=True)
-    for name, data in {"notes.tmp-1": b"mine", "draft.tmp-backup": b"keep", "song.tmp-2.wav": b"RIFF....",
-                       "train-00000-of-00001.tfrecord.tmp-x": b"not ours either"}.items():
-        with open(os.path.join(root, name), "wb") as f:
-            f.write(data)
-    os.makedirs(os.path.join(root, "sub.tmp-3"), exist_ok=True)
-    with open(os.path.join(root, "sub.tmp-3", "inner.txt"), "w") as f:
-        f.write("inner")
-    return snapshot(root)
-
-
-def one_line_error(capsys, argv, code=1) -> str:
-    """Run the CLI; assert exit ``code`` and exactly one line on stderr; return that line."""
-    rc = cli_main(argv) if code != 2 else None
-    if code == 2:
-        with pytest.raises(SystemExit) as info:
-            cli_main(argv)
-        rc = info.value.code
-    err = capsys.readouterr().err.strip().splitlines()
-    assert rc == code, err
-    assert len(err) == 1, err
-    return err[0]
-
-
-def tone_file(path, seconds=0.5, sr=22050, freq=440.0):
-    t = np.arange(int(seconds * sr)) / sr
-    sf.write(path, (0.3 * np.sin(2 * np.pi * freq * t)).astype(np.float32), sr)
-    return str(path)
-
-
-class Tones:
-    def __call__(self, clip):
-        k = int(clip.source)
-        t = np.arange(2000) / 22050
-        return (0.4 * np.sin(2 * np.pi * (300 + 50 * k) * t)).astype(np.float32)
-
-
-def tiny_store(out, labels=("low", "high"), n=10, **kwargs):
-    clips = [Clip(f"c{k}", ["train", "valid", "test"][k % 3], (k % len(labels),), str(k)) for k in range(n)]
-    return write_dataset(clips, out, dataset="speech-commands", labels=list(labels), multi_label=False,
-                         converter="test", converter_version="0", loader=Tones(), clips_per_shard=2,
-                         progress=False, **kwargs)
-
-
-def tiny_config(store, **train) -> ExperimentConfig:
-    base = {"lr": 0.05, "num_stages": 1, "max_epochs_per_stage": 1, "patience": 1, "steps_per_epoch": 2}
-    base.update(train)
-    return ExperimentConfig(name="hostile", data=DataConfig(data_dir=str(store), segment=729, batch_size=8),
-                            model=model_params(block="basic", num_blocks=3, init_features=4),
-                            train=TrainConfig(**base), eval=EvalConfig())
-
-
-@pytest.fixture(scope="module")
-def run(tone_store, tmp_path_factory):
-    """A finished-looking run folder built without training (a fresh tiny model): what tag/export/evaluate read."""
-    from sampleaudio.tasks import task_for
-    from sampleaudio.train import build_model
-
-    run_dir = tmp_path_factory.mktemp("run")
-    config = tiny_config(tone_store)
-    task = task_for("tones")
-    build_model(config.model, task, 729).save(run_dir / "best.keras")
-    (run_dir / "config.json").write_text(config.to_json())
-    (run_dir / "model_card.json").write_text(json.dumps(
-        {"labels": ["low", "high"], "task": dataclasses.asdict(task), "segment": 729, "mean": 0.0, "std": 0.3,
-         "dataset": "tones", "synthetic": False}))
-    return str(run_dir)
-
-
-@pytest.fixture(scope="module")
-def exported(run, tmp_path_factory):
-    from sampleaudio.export import export_run
-
-    return export_run(run, str(tmp_path_factory.mktemp("serving") / "m" / "1"), max_request_seconds=1.0)
-
 
 # ------------------------------------------------------------------- severe 1: prep deletes nobody's files
 
@@ -693,22 +607,23 @@ class _Killed(BaseException):
 
 def test_a_kill_between_checkpoint_and_state_redoes_the_epoch_once(tone_store, tmp_path, monkeypatch):
     from sampleaudio import train as train_module
+    from sampleaudio.cards import RunDir
 
     config = tiny_config(tone_store, max_epochs_per_stage=2, patience=2)
-    real = train_module.write_json  # the epoch commit writes state.json through it
+    real = RunDir.write_state  # the epoch commit writes state.json through it
 
-    def killed_at_first_commit(path, obj):
-        if path.endswith("state.json") and obj.get("global_epoch") == 1:
+    def killed_at_first_commit(self, state):
+        if state.get("global_epoch") == 1:
             raise _Killed()  # epoch 0's checkpoint and history row are written, its state is not
-        real(path, obj)
+        real(self, state)
 
-    monkeypatch.setattr(train_module, "write_json", killed_at_first_commit)
+    monkeypatch.setattr(RunDir, "write_state", killed_at_first_commit)
     with pytest.raises(_Killed):
         train_module.train(config, str(tmp_path), verbose=0)
     assert not (tmp_path / "state.json").exists() and (tmp_path / "checkpoints" / "epoch-00001.keras").exists()
     assert "0,0,0," in (tmp_path / "history.csv").read_text()  # the uncommitted epoch's row is there ...
 
-    monkeypatch.setattr(train_module, "write_json", real)
+    monkeypatch.setattr(RunDir, "write_state", real)
     train_module.train(config, str(tmp_path), verbose=0)
     import pandas as pd
 

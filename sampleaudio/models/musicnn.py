@@ -21,7 +21,14 @@ interleaved ``[max_0, mean_0, max_1, ...]`` (TF1 flattens the stacked pair) -> B
 
 The weights are read from the TF1 checkpoints inside the installed ``musicnn`` wheel with
 TensorFlow's checkpoint reader (no TF1 graph, no tf-keras), mapped by variable name onto the Keras layers,
-and kept as a ``.weights.h5`` file in the package cache after the first use.
+and kept as a ``.weights.h5`` file in the package cache after the first use, with a record of the variant, the
+checkpoint it came from and the converter, and its checksum (:func:`sampleaudio.fileio.derived_file`): a cache
+file that does not verify is rebuilt, with one warning naming it.
+
+A user's ``--weights`` (a ``.weights.h5`` of the variant's architecture, or a musicnn checkpoint folder) is checked
+before anything is read: its structure, every variable's shape and dtype against the model's, and that the
+checkpoint's data files hold what its index declares; each problem is one
+:class:`~sampleaudio.errors.ParameterError` naming the file.
 """
 
 from __future__ import annotations
@@ -34,7 +41,9 @@ import numpy as np
 from keras import layers
 
 from sampleaudio.errors import ParameterError
+from sampleaudio.fileio import derived_file, sha256_file
 from sampleaudio.models.spectral import MelFrontEnd
+from sampleaudio.models.weights import load_keras3_weights
 
 __all__ = ["MusicnnVariant", "VARIANTS", "PATCH_FRAMES", "SEGMENT", "SAMPLE_RATE", "MTT_LABELS", "MSD_LABELS",
            "musicnn", "musicnn_vgg", "musicnn_front_end", "checkpoint_dir", "load_checkpoint_weights",
@@ -223,33 +232,76 @@ def checkpoint_dir(checkpoint: str) -> str:
     return folder
 
 
+def _checkpoint_prefix(path: str) -> str:
+    """The variable prefix of a checkpoint given as its folder (musicnn's layout: ``folder/.index``) or as its
+    prefix (``model.ckpt`` beside ``model.ckpt.index``)."""
+    prefix = os.path.join(path, "") if os.path.isdir(path) else path.removesuffix(".index")
+    if not os.path.isfile(prefix + ".index"):
+        where = f"'{path}' holds no" if os.path.isdir(path) else f"'{path}' is not a"
+        raise ParameterError(f"{where} TensorFlow checkpoint (no '{os.path.basename(prefix)}.index' beside its "
+                             ".data files)")
+    return prefix
+
+
+def _data_files(prefix: str) -> list[str]:
+    folder, stem = os.path.split(prefix)
+    folder = folder or "."
+    return sorted(os.path.join(folder, n) for n in os.listdir(folder) if n.startswith(f"{stem}.data-"))
+
+
 def load_checkpoint_weights(model: keras.Model, folder: str, names: dict[str, str]) -> None:
     """Copy a musicnn TF1 checkpoint into ``model`` by variable name.
 
     The checkpoint's ``checkpoint`` file points to the author's machine, so ``tf.train.load_checkpoint(folder)``
     (which follows it) fails; the reader is opened on the variable prefix instead (``folder/``, whose files are
-    ``.index`` and ``.data-00000-of-00001``).
+    ``.index`` and ``.data-00000-of-00001``; a ``prefix`` with ``prefix.index`` works too).
     Kernels are already in Keras layout; the mid end's conv2d kernels ``[7, C, 1, 64]`` become conv1d kernels
-    ``[7, C, 64]``.
+    ``[7, C, 64]``. Every variable's presence, dtype and shape, and the data files' size against what the index
+    declares, are checked before any tensor is read.
     """
     import tensorflow as tf
 
-    reader = tf.compat.v1.train.NewCheckpointReader(os.path.join(folder, ""))
-    available = reader.get_variable_to_shape_map()
+    prefix = _checkpoint_prefix(folder)
+    try:
+        reader = tf.compat.v1.train.NewCheckpointReader(prefix)
+        available = reader.get_variable_to_shape_map()
+        dtypes = reader.get_variable_to_dtype_map()
+    except (tf.errors.OpError, ValueError, RuntimeError) as exc:
+        raise ParameterError(f"checkpoint '{folder}' cannot be read ({' '.join(str(exc).split())})") from exc
+    declared = sum(int(np.prod(shape)) * dtypes[name].size for name, shape in available.items())
+    held = sum(os.path.getsize(p) for p in _data_files(prefix))
+    if held < declared:
+        raise ParameterError(f"checkpoint '{folder}' is truncated: its index declares {declared} bytes of tensors, "
+                             f"its data files hold {held}")
+    plan = []
     for layer_name, scope in names.items():
         layer = model.get_layer(layer_name)
         if isinstance(layer, layers.BatchNormalization):
             keys = ("gamma", "beta", "moving_mean", "moving_variance")
         else:
             keys = ("kernel", "bias")
-        values = []
         for key, variable in zip(keys, layer.weights):
             full = f"{scope}/{key}"
             if full not in available:
-                raise ParameterError(f"checkpoint '{folder}' lacks variable '{full}' (for layer '{layer_name}')")
-            value = reader.get_tensor(full)
-            values.append(np.reshape(value, variable.shape))
-        layer.set_weights(values)
+                raise ParameterError(f"checkpoint '{folder}' lacks variable '{full}' (for layer '{layer_name}'): "
+                                     f"is it {model.name}'s?")
+            shape = tuple(available[full])
+            if dtypes[full] != tf.float32 or [d for d in shape if d != 1] != [d for d in variable.shape if d != 1]:
+                raise ParameterError(f"checkpoint '{folder}': variable '{full}' is {dtypes[full].name} {shape}, layer "
+                                     f"'{layer_name}' needs float32 {tuple(variable.shape)}: another architecture's "
+                                     "checkpoint?")
+        plan.append((layer, [f"{scope}/{key}" for key in keys[:len(layer.weights)]]))
+    for layer, keys in plan:
+        try:
+            values = [reader.get_tensor(k) for k in keys]
+        except (tf.errors.OpError, IndexError, ValueError) as exc:
+            raise ParameterError(f"checkpoint '{folder}': variable '{keys[0]}' cannot be read "
+                                 f"({' '.join(str(exc).split())})") from exc
+        layer.set_weights([np.reshape(v, w.shape) for v, w in zip(values, layer.weights)])
+
+
+#: Version of the conversion into the cached ``.weights.h5``; a change rebuilds every cache file.
+_CONVERTER_VERSION = 2
 
 
 def _cache_file(checkpoint: str) -> str:
@@ -257,28 +309,52 @@ def _cache_file(checkpoint: str) -> str:
     return os.path.join(root, "pretrained", "musicnn-0.1.0", f"{checkpoint}.weights.h5")
 
 
+def _load_user_weights(model: keras.Model, name: str, weights: str) -> None:
+    """``--weights`` of a musicnn variant: a ``.weights.h5`` of its architecture or a musicnn checkpoint."""
+    weights = os.fspath(weights)
+    variant = VARIANTS[name]
+    if weights.endswith(".weights.h5"):
+        load_keras3_weights(model, weights)
+    elif weights.endswith((".keras", ".h5", ".hdf5")):
+        raise ParameterError(f"--weights '{weights}': {name} takes a .weights.h5 file of its architecture "
+                             "(model.save_weights) or a musicnn checkpoint folder, not a whole saved model or a "
+                             "Keras 2 file")
+    elif not os.path.exists(weights) and not os.path.exists(weights + ".index"):
+        raise ParameterError(f"--weights '{weights}': no such file or folder")
+    else:
+        load_checkpoint_weights(model, weights, variant.names())
+
+
+def _load_released(model: keras.Model, name: str) -> None:
+    """The wheel's checkpoint of variant ``name``, through the verified cache file."""
+    variant = VARIANTS[name]
+    folder = checkpoint_dir(variant.checkpoint)
+    prefix = _checkpoint_prefix(folder)
+    index_sha256, _ = sha256_file(prefix + ".index")  # the index holds every tensor's offset and checksum
+    made_from = {"converter": __name__, "converter_version": _CONVERTER_VERSION, "variant": name,
+                 "checkpoint": variant.checkpoint, "index_sha256": index_sha256,
+                 "data_bytes": [os.path.getsize(p) for p in _data_files(prefix)]}
+
+    def build(tmp: str) -> None:
+        load_checkpoint_weights(model, folder, variant.names())
+        model.save_weights(tmp)
+
+    derived_file(_cache_file(variant.checkpoint), made_from=made_from, build=build,
+                 load=lambda path: load_keras3_weights(model, path), what="musicnn weights cache")
+
+
 def load_variant(name: str, weights: str | None = None) -> tuple[keras.Model, dict]:
     """The Keras model and model card of a released musicnn model (``musicnn-mtt`` ...).
 
-    ``weights``: a ``.weights.h5`` file of this architecture, or a musicnn checkpoint prefix, instead of the
-    installed wheel's.
+    ``weights``: a ``.weights.h5`` file of this architecture, or a musicnn checkpoint folder (or prefix), instead
+    of the installed wheel's.
     """
     variant = VARIANTS[name]
     model = variant.build()
-    if weights is not None and weights.endswith(".weights.h5"):
-        model.load_weights(weights)
-    elif weights is not None:
-        load_checkpoint_weights(model, weights, variant.names())
+    if weights is not None:
+        _load_user_weights(model, name, weights)
     else:
-        cached = _cache_file(variant.checkpoint)
-        try:
-            model.load_weights(cached)
-        except (OSError, ValueError):
-            load_checkpoint_weights(model, checkpoint_dir(variant.checkpoint), variant.names())
-            os.makedirs(os.path.dirname(cached), exist_ok=True)
-            staging = f"{cached}.{os.getpid()}.weights.h5"
-            model.save_weights(staging)
-            os.replace(staging, cached)
+        _load_released(model, name)
     card = {"labels": list(variant.labels), "segment": SEGMENT, "mean": 0.0, "std": 1.0,
             "sample_rate": SAMPLE_RATE, "embedding_layer": "penultimate",
             "source": f"musicnn 0.1.0 {variant.checkpoint} (Pons and Serra; jordipons/musicnn)"}
