@@ -31,14 +31,14 @@ def main(argv=None) -> int:
     p.add_argument("--split", default="test", help="split whose clips are analysed")
     args = p.parse_args(argv)
     from sampleaudio.analysis import class_excitations, excitation_std_across_classes, loudness_vs_excitation
-    from sampleaudio.runs import load_run, read_model_card, standardization
+    from sampleaudio.runs import load_run, read_model_card
 
     max_clips = SETTINGS[args.profile]["max_clips"]
     stds, louds = [], []
     for run_dir in analysed_runs(args):
         model, config, task = load_run(run_dir)
-        mean, std = standardization(config, task)
-        segment = read_model_card(run_dir)["segment"]  # the segment the run was trained on
+        card = read_model_card(run_dir)  # the segment and standardisation the run was trained with
+        segment, mean, std = card["segment"], card["mean"], card["std"]
         kw = {"segment": segment, "mean": mean, "std": std, "max_clips": max_clips}
         means = class_excitations(model, config.data.data_dir, args.split, **kw)
         stds.append(excitation_std_across_classes(means).assign(dataset=task.name, run=os.path.basename(run_dir)))

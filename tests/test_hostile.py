@@ -562,11 +562,11 @@ def test_crafted_run_folders(run, tmp_path, capsys):
 
 
 def test_history_rows_of_an_uncommitted_epoch_are_dropped(tmp_path):
-    from sampleaudio.train import _rewind_history
+    from sampleaudio.cards import RunDir
 
     path = tmp_path / "history.csv"
     path.write_text("stage,epoch,global_epoch,loss\n0,0,0,1.0\n0,1,1,0.9\n0,2,2,0.8\n")
-    _rewind_history(str(path), 2)  # state.json committed two epochs; the third is redone
+    RunDir(tmp_path).rewind_history(2)  # state.json committed two epochs; the third is redone
     assert path.read_text().splitlines() == ["stage,epoch,global_epoch,loss", "0,0,0,1.0", "0,1,1,0.9"]
 
 
