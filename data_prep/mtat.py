@@ -19,13 +19,22 @@ import os
 import pandas as pd
 
 from sampleaudio.errors import DatasetLayoutError
-from sampleaudio.records import Clip, Manifest, write_dataset
+from sampleaudio.stores import Clip, DatasetInfo, Manifest, Task, write_dataset
 
-__all__ = ["NAME", "VERSION", "TOP50", "KNOWN_BROKEN", "split_of", "list_clips", "convert", "describe"]
+__all__ = ["NAME", "VERSION", "INFO", "TOP50", "KNOWN_BROKEN", "split_of", "list_clips", "convert"]
 
 NAME = "mtat"
 VERSION = "1.0"
-CITATION = "Law, West, Mandel, Bay, Downie. Evaluation of algorithms using games: the case of music tagging. ISMIR 2009."
+INFO = DatasetInfo(
+    NAME,
+    # Kim 2019's constants (the authors' lib/data/config.py)
+    Task(NAME, num_classes=50, multi_label=True, threshold=0.5, metric="roc_auc", clip_seconds=29.0,
+         paper_mean=-1.650025e-4, paper_std=0.1551194, proxy="mini-mtat", aliases=("mtt",)),
+    description="MagnaTagATune: annotations_final.csv + mp3/0..f; top-50 tags, split by folder (0-b/c/d-f)",
+    citation="Law, West, Mandel, Bay, Downie. Evaluation of algorithms using games: the case of music tagging. "
+             "ISMIR 2009.",
+    homepage="https://mirg.city.ac.uk/codeapps/the-magnatagatune-dataset",
+)
 
 #: The top-50 tags of the release in the authors' index order (ascending frequency).
 TOP50 = [
@@ -123,12 +132,8 @@ def convert(src: str, out: str, *, workers: int = 1, progress: bool = True, clip
             num_top: int = 50) -> Manifest:
     """Convert a MagnaTagATune folder into a TFRecord store at ``out``."""
     clips, skipped, vocab = list_clips(src, num_top)
-    return write_dataset(clips, out, dataset=NAME, labels=vocab, multi_label=True, converter=__name__,
+    return write_dataset(clips, out, info=INFO, labels=vocab, converter=__name__,
                          converter_version=VERSION, workers=workers, clips_per_shard=clips_per_shard,
                          skipped=skipped, progress=progress,
                          extra={"split_rule": "mp3 folder 0-b train, c valid, d-f test",
-                                "top_tags": num_top, "citation": CITATION})
-
-
-def describe() -> str:
-    return "MagnaTagATune: annotations_final.csv + mp3/0..f; top-50 tags, split by folder (0-b/c/d-f)"
+                                "top_tags": num_top})

@@ -30,7 +30,7 @@ import tensorflow as tf
 
 from sampleaudio.config import TrainConfig
 from sampleaudio.errors import ParameterError
-from sampleaudio.store import Store, open_store
+from sampleaudio.stores import Store, open_store
 
 __all__ = ["TaggedTracks", "load_tagged_tracks", "coembedding_dataset", "CoEmbeddingObjective", "track_embeddings",
            "load_word_branch", "SETTINGS"]
@@ -74,7 +74,7 @@ class TaggedTracks:
 
 def load_tagged_tracks(data_dir: str | os.PathLike | Store, splits=("train", "valid", "test")) -> TaggedTracks:
     """Every clip of ``splits`` of a multi-label store (its folder, or the opened
-    :class:`~sampleaudio.store.Store`), in split order."""
+    :class:`~sampleaudio.stores.Store`), in split order."""
     from sampleaudio.pipeline import read_clips
 
     store = open_store(data_dir)
@@ -323,7 +323,7 @@ class CoEmbeddingObjective:
 
 def objective_from_config(config, segment: int, mean, std, store: Store | None = None) -> CoEmbeddingObjective:
     """The :class:`CoEmbeddingObjective` of an :class:`~sampleaudio.config.ExperimentConfig` (``store``: the
-    :class:`~sampleaudio.store.Store` of ``config.data.data_dir`` the trainer opened; ``None``: open it here)."""
+    :class:`~sampleaudio.stores.Store` of ``config.data.data_dir`` the trainer opened; ``None``: open it here)."""
     store = open_store(config.data.data_dir if store is None else store)
     if mean is None or std is None:
         mean, std = store.mean, store.std

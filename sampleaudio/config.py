@@ -3,8 +3,8 @@
 Defaults are the papers' protocol (``../shared/reference/papers.md`` Sec. 1): SGD with Nesterov momentum 0.9,
 batch 23, learning rate 0.01 divided by 5 in up to 5 stages, each stage ending when the validation loss has
 not improved for 2 epochs, dropout 0.5. Derived numbers (segment length, blocks, steps per epoch) come from the
-store's dataset (:mod:`sampleaudio.tasks`) and the architecture's spec (:mod:`sampleaudio.model_registry`), not
-typed in.
+store's task (:attr:`sampleaudio.stores.Store.task`) and the architecture's spec (:mod:`sampleaudio.model_registry`),
+not typed in.
 """
 
 from __future__ import annotations

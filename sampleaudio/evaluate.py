@@ -19,8 +19,7 @@ from sampleaudio.model_registry import default_segment
 from sampleaudio.pipeline import eval_dataset
 from sampleaudio.runs import load_run, read_model_card, write_json
 from sampleaudio.segments import WON2020_CHUNKS, InputSpec, pool_np
-from sampleaudio.store import Store, open_store
-from sampleaudio.tasks import Task
+from sampleaudio.stores import Store, Task, open_store
 
 __all__ = ["predict_clips", "evaluate_model", "evaluate_run"]
 
@@ -51,7 +50,7 @@ def evaluate_model(model: keras.Model, data_dir: str | Store, task: Task, *, spl
                    mean: float | None = None, std: float | None = None, max_segments: int | None = None,
                    chunking: str = "consecutive", chunks: int = WON2020_CHUNKS, pooling: str = "mean"):
     """Clip metrics (dict) and per-class scores (DataFrame) of ``model`` on ``split`` (of a store's path or an
-    opened :class:`~sampleaudio.store.Store`)."""
+    opened :class:`~sampleaudio.stores.Store`)."""
     store = open_store(data_dir)
     threshold = task.threshold if threshold is None else threshold
     segment = segment or default_segment(ModelConfig(), task)  # None: the default architecture's (SampleCNN)

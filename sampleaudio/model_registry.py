@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from sampleaudio.config import ModelConfig
 from sampleaudio.errors import ParameterError
-from sampleaudio.tasks import Task
+from sampleaudio.stores import Task
 
 if TYPE_CHECKING:  # keras is imported by the builders only: the CLI reads this table at start-up
     import keras
@@ -50,7 +50,7 @@ class ModelSpec:
     ``[N, samples, 1]`` of audio at ``sample_rate`` Hz (the store's: a front end in samples-per-second terms, as the
     mel spectrogram's, is built for it); ``embedding`` names the layer whose output is the clip embedding (a name, or
     a function of the built model); ``sample_rate``: the input rate the architecture was published at (``None``:
-    any; a store written at it, ``records.write_dataset(..., sample_rate=)``, reproduces the paper's input).
+    any; a store written at it, ``stores.write_dataset(..., sample_rate=)``, reproduces the paper's input).
 
     ``params``: the :class:`ModelConfig` fields the architecture takes besides ``architecture`` and
     :data:`COMMON_PARAMS` (a run's config.json records only these; :func:`check_params` refuses the others).

@@ -20,7 +20,7 @@ import keras
 import numpy as np
 
 from sampleaudio.errors import ParameterError
-from sampleaudio.store import Store, open_store
+from sampleaudio.stores import Store, open_store
 
 __all__ = ["OBJECTIVES", "SiameseObjective", "objective_for", "encoder_of"]
 
@@ -35,7 +35,7 @@ def encoder_of(model: keras.Model) -> keras.Model:
 @dataclasses.dataclass
 class SiameseObjective:
     """The Siamese objective's pieces for the trainer (see the module docstring). ``data_dir``: the store's folder,
-    or the :class:`~sampleaudio.store.Store` the trainer opened (its manifest is then not read again)."""
+    or the :class:`~sampleaudio.stores.Store` the trainer opened (its manifest is then not read again)."""
 
     data_dir: str | Store
     segment: int
@@ -119,7 +119,7 @@ class SiameseObjective:
 def objective_for(config, segment: int, mean, std, store: Store | None = None) -> SiameseObjective | None:
     """The objective of ``config.train.objective``; ``None`` for classification (the trainer's own path).
 
-    ``store``: the :class:`~sampleaudio.store.Store` of ``config.data.data_dir`` the trainer opened (``None``:
+    ``store``: the :class:`~sampleaudio.stores.Store` of ``config.data.data_dir`` the trainer opened (``None``:
     open it here); the objective reads its clips and facts through it."""
     name = getattr(config.train, "objective", "classification")
     if name == "classification":

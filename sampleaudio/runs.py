@@ -27,7 +27,7 @@ from sampleaudio.config import ExperimentConfig
 from sampleaudio.errors import ParameterError
 from sampleaudio.fileio import write_json_atomic
 from sampleaudio.segments import InputSpec
-from sampleaudio.tasks import Task
+from sampleaudio.stores import Task
 
 __all__ = ["in_float32", "in_precision", "environment", "write_json", "read_run_config", "read_model_card", "load_run", "run_is_finished",
            "standardization"]

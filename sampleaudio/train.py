@@ -57,8 +57,7 @@ from sampleaudio.runs import (
     write_json,
 )
 from sampleaudio.segments import InputSpec
-from sampleaudio.store import Store
-from sampleaudio.tasks import Task, task_for
+from sampleaudio.stores import Store, Task
 
 __all__ = ["build_model", "train", "load_run", "environment", "run_is_finished"]
 
@@ -179,7 +178,7 @@ def train_segments_per_clip(task: Task, segment: int, sample_rate: int) -> int:
 def _steps_per_epoch(config: ExperimentConfig, manifest, segment: int, task: Task | None = None) -> int:
     """``TrainConfig.steps_per_epoch`` when set; else one pass: ``ceil(segments / batch)`` for fixed segments
     (the original's), or the training audio's duration in segments for random crops. ``manifest``: the opened
-    :class:`~sampleaudio.store.Store` (or its manifest)."""
+    :class:`~sampleaudio.stores.Store` (or its manifest)."""
     if config.train.steps_per_epoch:
         return int(config.train.steps_per_epoch)
     if config.data.train_examples == "fixed":
@@ -234,7 +233,7 @@ def train(config: ExperimentConfig, run_dir: str, *, verbose: int = 1) -> dict:
     # (`manifest` is the opened Store: the manifest's facts, and the files)
     manifest = Store.open(config.data.data_dir, verify=True, require=sorted({"train", "valid", config.eval.split}))
     try:
-        task = task_for(manifest.dataset, manifest.num_classes)
+        task = manifest.task
     except KeyError as exc:
         raise DatasetLayoutError(f"store '{config.data.data_dir}' holds dataset '{manifest.dataset}', which has no "
                                  "task (mtat, speech-commands, dcase2017 or their mini-* proxies)") from exc

@@ -18,10 +18,12 @@ import numpy as np
 import pandas as pd
 import pytest
 import soundfile as sf
+import tones
 
 from sampleaudio import audio
 from sampleaudio.cli import main as cli_main
 from sampleaudio.config import DataConfig, EvalConfig, ExperimentConfig, ModelConfig, TrainConfig
+from sampleaudio.data_prep import get_info
 from sampleaudio.errors import (
     AudioDecodeError,
     DatasetLayoutError,
@@ -29,7 +31,9 @@ from sampleaudio.errors import (
     SampleAudioError,
     TrainingDivergedError,
 )
-from sampleaudio.records import Clip, read_manifest, shard_paths, verify_store, write_dataset
+from sampleaudio.stores import Clip, read_manifest, shard_paths, verify_store, write_dataset
+
+SPEECH = get_info("speech-commands")
 
 # ------------------------------------------------------------------------------------------------- helpers
 
@@ -87,7 +91,7 @@ class Tones:
 
 def tiny_store(out, labels=("low", "high"), n=10, **kwargs):
     clips = [Clip(f"c{k}", ["train", "valid", "test"][k % 3], (k % len(labels),), str(k)) for k in range(n)]
-    return write_dataset(clips, out, dataset="speech-commands", labels=list(labels), multi_label=False,
+    return write_dataset(clips, out, info=SPEECH, labels=list(labels),
                          converter="test", converter_version="0", loader=Tones(), clips_per_shard=2,
                          progress=False, **kwargs)
 
@@ -103,12 +107,11 @@ def tiny_config(store, **train) -> ExperimentConfig:
 @pytest.fixture(scope="module")
 def run(tone_store, tmp_path_factory):
     """A finished-looking run folder built without training (a fresh tiny model): what tag/export/evaluate read."""
-    from sampleaudio.tasks import task_for
     from sampleaudio.train import build_model
 
     run_dir = tmp_path_factory.mktemp("run")
     config = tiny_config(tone_store)
-    task = task_for("tones")
+    task = tones.TONES
     build_model(config.model, task, 729).save(run_dir / "best.keras")
     (run_dir / "config.json").write_text(config.to_json())
     (run_dir / "model_card.json").write_text(json.dumps(
@@ -282,7 +285,7 @@ def test_a_loader_running_out_of_memory_skips_that_clip(tmp_path):
             return super().__call__(clip)
 
     clips = [Clip(f"c{k}", "train", (0,), str(k)) for k in range(5)]
-    m = write_dataset(clips, tmp_path / "o", dataset="speech-commands", labels=["a"], multi_label=False,
+    m = write_dataset(clips, tmp_path / "o", info=SPEECH, labels=["a"],
                       converter="t", converter_version="0", loader=Greedy(), progress=False)
     assert m.splits["train"]["clips"] == 4 and m.skipped[0]["reason"] == "out of memory while decoding"
 
@@ -319,7 +322,7 @@ def test_odd_files_get_one_clear_error_each(tmp_path, monkeypatch):
     # ... and in a conversion it is a skipped clip, not an aborted run
     clips = [Clip("ok", "train", (0,), good), Clip("locked", "train", (0,), locked),
              Clip("fifo", "train", (0,), str(tmp_path / "pipe.wav"))]
-    m = write_dataset(clips, tmp_path / "store", dataset="speech-commands", labels=["a"], multi_label=False,
+    m = write_dataset(clips, tmp_path / "store", info=SPEECH, labels=["a"],
                       converter="t", converter_version="0", progress=False)
     assert m.splits["train"]["clips"] == 1
     assert sorted(s["clip_id"] for s in m.skipped) == ["fifo", "locked"]
@@ -527,7 +530,7 @@ def test_store_missing_a_split_is_refused_before_training(tmp_path):
     from sampleaudio.train import train
 
     clips = [Clip(f"c{k}", "train" if k % 2 else "valid", (k % 2,), str(k)) for k in range(6)]
-    write_dataset(clips, tmp_path / "s", dataset="speech-commands", labels=["a", "b"], multi_label=False,
+    write_dataset(clips, tmp_path / "s", info=SPEECH, labels=["a", "b"],
                   converter="t", converter_version="0", loader=Tones(), progress=False)
     with pytest.raises(DatasetLayoutError, match="no clips in its 'test' split"):
         train(tiny_config(tmp_path / "s"), str(tmp_path / "r"), verbose=0)

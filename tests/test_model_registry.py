@@ -3,6 +3,7 @@ of the dataset table, with finished runs' names and configurations unchanged."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -10,8 +11,9 @@ import pytest
 from sampleaudio import model_registry as registry
 from sampleaudio.checks import check_config, config_differences, config_from_file_dict, run_config_dict
 from sampleaudio.config import DataConfig, ExperimentConfig, ModelConfig, TrainConfig
+from sampleaudio.data_prep import task_for
 from sampleaudio.errors import ParameterError
-from sampleaudio.tasks import TASKS, Task, task_for
+from sampleaudio.stores import DatasetInfo, Task
 
 #: what the dataset table said before it lost its SampleCNN sizes: dataset -> (num_blocks, segment)
 OLD_SIZES = {"mtat": (9, 59049), "speech-commands": (8, 22050), "dcase2017": (8, 22050), "msd-artist": (0, 65536),
@@ -45,12 +47,12 @@ def test_the_kim2019_sizes_moved_unchanged():
         for name, (blocks, segment) in OLD_SIZES.items():
             if arch in SAMPLECNN_FAMILY and not blocks:
                 continue  # a SampleCNN of 0 blocks was never buildable
-            assert registry.default_segment(ModelConfig(architecture=arch), TASKS[name]) == segment, (arch, name)
+            assert registry.default_segment(ModelConfig(architecture=arch), task_for(name)) == segment, (arch, name)
     for name in ("mtat", "speech-commands", "dcase2017"):
         blocks, segment = OLD_SIZES[name]
-        assert registry.samplecnn_blocks(ModelConfig(), TASKS[name], segment) == blocks
-        assert registry.samplecnn_blocks(ModelConfig(), TASKS[name], 729) == blocks  # the task's, as before
-        assert registry.samplecnn_blocks(ModelConfig(num_blocks=3), TASKS[name], segment) == 3
+        assert registry.samplecnn_blocks(ModelConfig(), task_for(name), segment) == blocks
+        assert registry.samplecnn_blocks(ModelConfig(), task_for(name), 729) == blocks  # the task's, as before
+        assert registry.samplecnn_blocks(ModelConfig(num_blocks=3), task_for(name), segment) == 3
     from sampleaudio.models.presets import PRESETS, RNN_BLOCKS
 
     assert RNN_BLOCKS == {"mtat": 4, "speech-commands": 4, "dcase2017": 5}
@@ -59,10 +61,11 @@ def test_the_kim2019_sizes_moved_unchanged():
     assert not {"num_blocks", "segment"} & {f for f in Task.__dataclass_fields__}
 
 
-def test_a_new_dataset_is_one_table_entry(monkeypatch):
+def test_a_new_dataset_is_one_declaration():
     """No SampleCNN size is invented for it: the depth comes from the model configuration or the segment."""
-    monkeypatch.setitem(TASKS, "birds", Task("birds", 5, True, 0.5, "roc_auc", 10.0, proxy="mini-birds"))
-    task = task_for("mini-birds", 7)
+    birds = DatasetInfo("birds", Task("birds", 5, True, 0.5, "roc_auc", 10.0, proxy="mini-birds"))
+    mini = DatasetInfo.proxy(birds, name="mini-birds", description="synthetic birds")
+    task = dataclasses.replace(mini.task, num_classes=7)  # as a store of 7 labels records it
     assert (task.name, task.num_classes, task.paper_mean) == ("birds", 7, None)
     assert registry.default_segment(ModelConfig(architecture="artist_cnn"), task) == registry.PARK2018_SEGMENT
     assert registry.default_segment(ModelConfig(num_blocks=3), task) == 81
@@ -174,8 +177,8 @@ def test_old_model_cards_still_give_their_task():
                  "clip_seconds": 29.0}
     task = Task.from_dict(card_task)
     assert (task.name, task.num_classes, task.paper_std, task.metric) == ("mtat", 50, 0.1551194, "roc_auc")
-    new = json.loads(json.dumps(TASKS["mtat"].__dict__))  # a card written today (aliases as a JSON list)
-    assert Task.from_dict(new) == TASKS["mtat"]
+    new = json.loads(json.dumps(task_for("mtat").__dict__))  # a card written today (aliases as a JSON list)
+    assert Task.from_dict(new) == task_for("mtat")
 
 
 def test_the_chunk_policy_is_each_familys_and_won2020_models_take_16_evenly_spaced_chunks():
@@ -194,8 +197,8 @@ def test_the_chunk_policy_is_each_familys_and_won2020_models_take_16_evenly_spac
 def test_the_builders_build_for_the_stores_sample_rate():
     for name, layer in (("short_chunk_cnn", "spec"), ("mel", "melspec")):
         cfg = ModelConfig(architecture=name, init_features=4, **({"num_blocks": 3} if name == "mel" else {}))
-        assert registry.build(cfg, TASKS["mtat"], 59049, sample_rate=16000).get_layer(layer).sample_rate == 16000
-        assert registry.build(cfg, TASKS["mtat"], 59049).get_layer(layer).sample_rate == 22050  # the project's
+        assert registry.build(cfg, task_for("mtat"), 59049, sample_rate=16000).get_layer(layer).sample_rate == 16000
+        assert registry.build(cfg, task_for("mtat"), 59049).get_layer(layer).sample_rate == 22050  # the project's
 
 
 #: every architecture's run-name signature for a few configurations, as ``ModelConfig.signature`` (an if-chain in
