@@ -17,11 +17,13 @@ of its classes goes to validation); the evaluation set is the test split. 17 cla
 from __future__ import annotations
 
 import os
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from sampleaudio.errors import DatasetLayoutError
 from sampleaudio.stores import Clip, DatasetInfo, Manifest, Task, write_dataset
+
+if TYPE_CHECKING:  # pandas is imported when a conversion runs, not when the converters are listed
+    import pandas as pd
 
 __all__ = ["NAME", "VERSION", "INFO", "CLASSES", "list_clips", "convert"]
 
@@ -54,6 +56,8 @@ SETS = {
 
 
 def _read(src: str, which: str) -> pd.DataFrame:
+    import pandas as pd
+
     csv, folder = SETS[which]
     path = os.path.join(src, csv)
     if not os.path.exists(path):
@@ -77,6 +81,8 @@ def _read(src: str, which: str) -> pd.DataFrame:
 
 def list_clips(src: str, seed: int = 123) -> list[Clip]:
     """Every clip with its weak labels and split (validation drawn per class with ``seed``)."""
+    import pandas as pd
+
     dev = pd.concat([_read(src, "training"), _read(src, "testing")], ignore_index=True)
     evaluation = _read(src, "evaluation")
     valid_files: set[str] = set()

@@ -15,11 +15,13 @@ tag frequency), so the authors' released output layers line up index by index. C
 from __future__ import annotations
 
 import os
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from sampleaudio.errors import DatasetLayoutError
 from sampleaudio.stores import Clip, DatasetInfo, Manifest, Task, write_dataset
+
+if TYPE_CHECKING:  # pandas is imported when a conversion runs, not when the converters are listed
+    import pandas as pd
 
 __all__ = ["NAME", "VERSION", "INFO", "TOP50", "KNOWN_BROKEN", "split_of", "list_clips", "convert"]
 
@@ -88,6 +90,8 @@ def top_tags(annotations: pd.DataFrame, num_top: int = 50) -> list[str]:
 
 def list_clips(src: str, num_top: int = 50) -> tuple[list[Clip], list[dict[str, str]], list[str]]:
     """Read the release's annotations; return ``(clips, skipped, vocabulary)``."""
+    import pandas as pd
+
     csv = os.path.join(src, "annotations_final.csv")
     if not os.path.exists(csv):
         raise DatasetLayoutError(f"'{src}' is not a MagnaTagATune folder: {csv} is missing")
