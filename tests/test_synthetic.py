@@ -172,7 +172,8 @@ def test_every_dataset_is_its_converters_declaration():
     """The converters are found by their declarations (no hand-kept table): each real dataset's task names its
     proxy, each proxy names the dataset it stands for and what its generator imports."""
     from sampleaudio import migrate
-    from sampleaudio.data_prep import get_info, real_datasets, synthetic_datasets, task_for, tasks
+    from sampleaudio.data_prep import get_converter, get_info, real_datasets, synthetic_datasets, task_for, tasks
+    from sampleaudio.errors import UnknownNameError
 
     proxy_of = {name: get_info(name).proxy_of for name in synthetic_datasets()}
     assert proxy_of == {"mini-mtat": "mtat", "mini-speech-commands": "speech-commands", "mini-dcase": "dcase2017",
@@ -183,3 +184,7 @@ def test_every_dataset_is_its_converters_declaration():
     assert all(task_for(proxy) == task_for(real) for proxy, real in proxy_of.items())
     # the frozen table that reads stores written before they recorded their task agrees with today's declarations
     assert tasks() == migrate.V2_TASKS
+    with pytest.raises(UnknownNameError, match="unknown dataset 'mtta'; did you mean 'mtat'"):
+        get_converter("mtta")
+    with pytest.raises(KeyError, match="no task for dataset 'speech-comands'; did you mean 'speech-commands'"):
+        task_for("speech-comands")

@@ -8,7 +8,9 @@
   ``mini-artists-tags`` (:mod:`sampleaudio.data_prep.synthetic.mini_artists_tags`): the same songs labelled by tags.
 
 Every proxy goes through the same writer as the real datasets, so everything downstream runs unchanged.
-Their numbers are never comparable to the real datasets'.
+Their numbers are never comparable to the real datasets'. Each proxy's module declares itself
+(``INFO = DatasetInfo.proxy(<the real dataset's INFO>, name=..., requires=...)``): the real dataset it stands for,
+whose task and features it shares, and the modules its generator imports; nothing here lists them.
 """
 
 from __future__ import annotations
