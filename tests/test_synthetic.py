@@ -172,7 +172,14 @@ def test_every_dataset_is_its_converters_declaration():
     """The converters are found by their declarations (no hand-kept table): each real dataset's task names its
     proxy, each proxy names the dataset it stands for and what its generator imports."""
     from sampleaudio import migrate
-    from sampleaudio.data_prep import get_converter, get_info, real_datasets, synthetic_datasets, task_for, tasks
+    from sampleaudio.data_prep import (
+        get_converter,
+        get_info,
+        real_datasets,
+        synthetic_datasets,
+        task_for,
+        tasks,
+    )
     from sampleaudio.errors import UnknownNameError
 
     proxy_of = {name: get_info(name).proxy_of for name in synthetic_datasets()}
