@@ -48,10 +48,10 @@ def _arms():
 def _one(arm: str, src: str, out: str, clips_per_shard: int) -> float:
     """Child process: warm up, then time one conversion of ``src`` into ``out`` with ``arm``."""
     from sampleaudio.data_prep import mtat
-    from sampleaudio.records import write_dataset
+    from sampleaudio.stores import write_dataset
 
     clips, skipped, vocab = mtat.list_clips(src)
-    write_dataset(clips[:2], out + "-warmup", dataset="warmup", labels=vocab, multi_label=True, converter="b",
+    write_dataset(clips[:2], out + "-warmup", info=mtat.INFO, labels=vocab, converter="b",
                   converter_version="0", progress=False)
     shutil.rmtree(out + "-warmup")
     workers = _arms()[arm]
@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, os.path.join(ROOT, "tests"))
     import layouts
 
-    from sampleaudio.records import read_manifest
+    from sampleaudio.stores import read_manifest
 
     arms = _arms()
     sizes = (args.clips_per_folder, 2 * args.clips_per_folder)

@@ -41,9 +41,9 @@ import json, resource, sys, time
 t0 = time.perf_counter()
 from sampleaudio.inference import Tagger
 from sampleaudio.models import from_preset
-from sampleaudio.model_registry import KIM2019_SIZES
-from sampleaudio.tasks import TASKS
-task, segment = TASKS["mtat"], KIM2019_SIZES["mtat"][1]
+from sampleaudio.families.samplecnn.params import KIM2019_SIZES
+from sampleaudio.data_prep import task_for
+task, segment = task_for("mtat"), KIM2019_SIZES["mtat"][1]
 model = from_preset("mtat", block="se", multi=True, init_features=int(sys.argv[3]))
 tagger = Tagger(model, [f"tag{i}" for i in range(50)], segment=segment, mean=task.paper_mean,
                 std=task.paper_std, batch_size=int(sys.argv[2]), precision=sys.argv[4])
@@ -67,9 +67,9 @@ import keras
 import numpy as np
 import soundfile as sf
 from sampleaudio.models import from_preset
-from sampleaudio.model_registry import KIM2019_SIZES
-from sampleaudio.tasks import TASKS
-task, segment = TASKS["mtat"], KIM2019_SIZES["mtat"][1]
+from sampleaudio.families.samplecnn.params import KIM2019_SIZES
+from sampleaudio.data_prep import task_for
+task, segment = task_for("mtat"), KIM2019_SIZES["mtat"][1]
 model = from_preset("mtat", block="se", multi=True, init_features=int(sys.argv[3]))
 t1 = time.perf_counter()
 r0 = resource.getrusage(resource.RUSAGE_SELF)

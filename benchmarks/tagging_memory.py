@@ -31,7 +31,7 @@ import json, resource, sys, time
 from concurrent.futures import ThreadPoolExecutor
 from sampleaudio.inference import Tagger, _decode, _segments
 from sampleaudio.models import from_preset
-from sampleaudio.model_registry import KIM2019_SIZES
+from sampleaudio.families.samplecnn.params import KIM2019_SIZES
 
 folder, arm, width = sys.argv[1], sys.argv[2], int(sys.argv[3])
 

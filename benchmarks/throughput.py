@@ -58,16 +58,17 @@ class _Noise:
 
 
 def _store(task, root: str, clips: int = 64) -> str:
-    from sampleaudio.model_registry import KIM2019_SIZES
-    from sampleaudio.records import Clip, write_dataset
+    from sampleaudio.data_prep import get_info
+    from sampleaudio.families.samplecnn.params import KIM2019_SIZES
+    from sampleaudio.stores import Clip, write_dataset
 
     out = os.path.join(root, task.name)
     seconds = 3 * KIM2019_SIZES[task.name][1] / 22050
     items = [Clip(f"c{k:04d}", "train" if k % 8 else "valid", (k % task.num_classes,), str(k), duration=seconds)
              for k in range(clips)]
     items += [Clip("t0", "test", (0,), "99999", duration=seconds)]
-    write_dataset(items, out, dataset=task.name, labels=[f"l{i}" for i in range(task.num_classes)],
-                  multi_label=task.multi_label, converter="benchmark", converter_version="0", loader=_Noise(),
+    write_dataset(items, out, info=get_info(task.name), labels=[f"l{i}" for i in range(task.num_classes)],
+                  converter="benchmark", converter_version="0", loader=_Noise(),
                   progress=False)
     return out
 
@@ -148,12 +149,12 @@ def _measure(arm: str, preset: str, data: str, width: int, block: str, batch: in
                 os.environ[var] = str(over[key])
     import keras
 
-    from sampleaudio.model_registry import KIM2019_SIZES
+    from sampleaudio.data_prep import task_for
+    from sampleaudio.families.samplecnn.params import KIM2019_SIZES
     from sampleaudio.models import from_preset
     from sampleaudio.pipeline import train_dataset
-    from sampleaudio.tasks import TASKS
 
-    task, segment = TASKS[preset], KIM2019_SIZES[preset][1]
+    task, segment = task_for(preset), KIM2019_SIZES[preset][1]
     # the package's default for this width, float32 where the arm turns oneDNN off (as sampleaudio.cpu.choose does)
     precision = "off" if settings is None or settings.onednn == 0 else settings.mixed_precision
     if "bf16" in over:
@@ -265,13 +266,13 @@ def main(argv=None) -> int:
                                   args.batch_size, args.steps, args.inference)))
         return 0
 
-    from sampleaudio.tasks import TASKS
+    from sampleaudio.data_prep import task_for
 
     started = time.time()
     rows = []
     with tempfile.TemporaryDirectory() as root:
         for name in args.presets:
-            data = _store(TASKS[name], root)
+            data = _store(task_for(name), root)
             runs: dict[str, list[dict]] = {arm: [] for arm in args.arms}
             for _ in range(args.repeats):
                 for arm in args.arms:  # interleaved, so slow phases of a shared machine hit every arm alike

@@ -1,6 +1,6 @@
 """Dataset conversion on Apache Beam: the local writer's store, written by a cluster's workers.
 
-Every converter ends in :func:`sampleaudio.records.write_dataset`, which plans which clip goes into which
+Every converter ends in :func:`sampleaudio.stores.write_dataset`, which plans which clip goes into which
 shard, writes the shards and builds the manifest from the shards' sidecars. Passing
 ``workers=BeamWorkers(runner=...)`` to any converter's ``convert`` (``sampleaudio prep NAME --runner ...``) keeps
 the listing, the plan and the manifest on the launching machine and hands the shards to a Beam pipeline::
@@ -8,7 +8,7 @@ the listing, the plan and the manifest on the launching machine and hands the sh
     clips.jsonl (one line per planned clip: shard, position, clip)      written next to the store
       | ReadFromText                     splittable: the runner spreads the listing over its workers
       | key by shard, GroupByKey         the clips of each shard meet on one worker (metadata only)
-      | WriteShard                       records.write_shard on worker-local disk, in plan order; then the
+      | WriteShard                       the store's ShardWriter on worker-local disk, in plan order; then the
                                          shard and (last) its sidecar are copied into the store through
                                          Beam's FileSystems and renamed into place
 
@@ -40,9 +40,7 @@ import json
 import os
 import tempfile
 import uuid
-from collections.abc import Callable, Iterable
-
-import numpy as np
+from collections.abc import Iterable
 
 try:
     import apache_beam as beam
@@ -54,7 +52,7 @@ except ImportError as exc:  # an extra, not a core dependency
 
 from sampleaudio.errors import DatasetLayoutError
 from sampleaudio.fileio import atomic_open
-from sampleaudio.records import Clip, write_shard
+from sampleaudio.stores import Clip, ShardWriter
 
 __all__ = ["RUNNERS", "BeamWorkers", "WriteShard"]
 
@@ -65,7 +63,7 @@ _INPUT = "beam-clips.jsonl"
 
 @dataclasses.dataclass(frozen=True)
 class BeamWorkers:
-    """Write a store's shards with an Apache Beam pipeline (:class:`sampleaudio.records.ShardWorkers`).
+    """Write a store's shards with an Apache Beam pipeline (:class:`sampleaudio.stores.ShardWorkers`).
 
     Args:
         runner: ``direct``, ``flink``, ``spark``, ``dataflow`` or any Beam runner class name (e.g.
@@ -86,8 +84,7 @@ class BeamWorkers:
             kwargs.update(direct_num_workers=self.num_workers, direct_running_mode="multi_processing")
         return PipelineOptions(list(self.options), **kwargs)
 
-    def write_shards(self, out_dir: str, shards: dict[str, list[Clip]],
-                     loader: Callable[[Clip], np.ndarray]) -> None:
+    def write_shards(self, out_dir: str, shards: dict[str, list[Clip]], writer: ShardWriter) -> None:
         listing = os.path.join(out_dir, _INPUT)
         with atomic_open(listing, "w", encoding="utf-8") as f:
             for name in sorted(shards):
@@ -99,7 +96,7 @@ class BeamWorkers:
                  | "ReadPlan" >> beam.io.ReadFromText(listing)
                  | "KeyByShard" >> beam.Map(_key_by_shard)
                  | "GroupByShard" >> beam.GroupByKey()
-                 | "WriteShard" >> beam.ParDo(WriteShard(out_dir, loader)))
+                 | "WriteShard" >> beam.ParDo(WriteShard(out_dir, writer)))
         os.remove(listing)
         missing = [n for n in shards if not os.path.exists(os.path.join(out_dir, n + ".json"))]
         if missing:  # a runner that reports success must have written every shard
@@ -126,17 +123,17 @@ def _publish(local: str, dest: str) -> None:
 class WriteShard(beam.DoFn):
     """Beam ``DoFn``: ``(shard name, [(position, clip dict)])`` -> the shard and its sidecar in ``out_dir``."""
 
-    def __init__(self, out_dir: str, loader: Callable[[Clip], np.ndarray]):
+    def __init__(self, out_dir: str, writer: ShardWriter):
         super().__init__()
         self.out_dir = out_dir
-        self.loader = loader
+        self.writer = writer
 
     def process(self, element: tuple[str, Iterable[tuple[int, dict]]]):
         name, items = element
         clips = [_clip(d) for _, d in sorted(items, key=lambda item: item[0])]
         with tempfile.TemporaryDirectory(prefix="sampleaudio-shard-") as tmp:
             local = os.path.join(tmp, name)
-            stats = write_shard(local, clips, self.loader)
+            stats = self.writer(local, clips)
             dest = os.path.join(self.out_dir, name)
             _publish(local, dest)
             _publish(local + ".json", dest + ".json")  # last: the shard counts as done from here on

@@ -17,19 +17,29 @@ of its classes goes to validation); the evaluation set is the test split. 17 cla
 from __future__ import annotations
 
 import os
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from sampleaudio.data_prep import keep_inside_src, require_inside_src
 from sampleaudio.errors import DatasetLayoutError
-from sampleaudio.records import Clip, Manifest, write_dataset
+from sampleaudio.stores import Clip, DatasetInfo, Manifest, Task, write_dataset
 
-__all__ = ["NAME", "VERSION", "CLASSES", "list_clips", "convert", "describe"]
+if TYPE_CHECKING:  # pandas is imported when a conversion runs, not when the converters are listed
+    import pandas as pd
+
+__all__ = ["NAME", "VERSION", "INFO", "CLASSES", "list_clips", "convert"]
 
 NAME = "dcase2017"
 VERSION = "1.0"
-CITATION = ("Mesaros et al. DCASE 2017 challenge setup: tasks, datasets and baseline system. DCASE 2017 "
-            "Workshop. Task 4.")
+INFO = DatasetInfo(
+    NAME,
+    # Kim 2019's constants (the authors' lib/data/config.py); the original thresholds DCASE's scores at 0.1
+    Task(NAME, num_classes=17, multi_label=True, threshold=0.1, metric="instance_f1", clip_seconds=10.0,
+         paper_mean=-3.320680e-4, paper_std=0.2051463, proxy="mini-dcase", aliases=("dcs",)),
+    description="DCASE 2017 Task 4: weak-label CSVs + 3 audio folders; 17 classes, valid 10% per class (seed 123)",
+    citation="Mesaros et al. DCASE 2017 challenge setup: tasks, datasets and baseline system. DCASE 2017 "
+             "Workshop. Task 4.",
+    homepage="https://dcase.community/challenge2017/task-large-scale-sound-event-detection",
+)
 
 #: The 17 event classes in the authors' index order.
 CLASSES = [
@@ -47,6 +57,8 @@ SETS = {
 
 
 def _read(src: str, which: str) -> pd.DataFrame:
+    import pandas as pd
+
     csv, folder = SETS[which]
     path = os.path.join(src, csv)
     if not os.path.exists(path):
@@ -71,6 +83,8 @@ def _read(src: str, which: str) -> pd.DataFrame:
 
 def list_clips(src: str, seed: int = 123) -> list[Clip]:
     """Every clip with its weak labels and split (validation drawn per class with ``seed``)."""
+    import pandas as pd
+
     dev = pd.concat([_read(src, "training"), _read(src, "testing")], ignore_index=True)
     evaluation = _read(src, "evaluation")
     valid_files: set[str] = set()
@@ -92,12 +106,8 @@ def convert(src: str, out: str, *, workers: int = 1, progress: bool = True, clip
             seed: int = 123) -> Manifest:
     """Convert a DCASE 2017 Task 4 folder into a TFRecord store at ``out``."""
     clips, skipped = keep_inside_src(src, list_clips(src, seed))
-    return write_dataset(clips, out, dataset=NAME, labels=CLASSES, multi_label=True, converter=__name__,
+    return write_dataset(clips, out, info=INFO, labels=CLASSES, converter=__name__,
                          converter_version=VERSION, workers=workers, clips_per_shard=clips_per_shard,
                          skipped=skipped, progress=progress,
                          extra={"split_rule": f"training+testing merged, 10% per class valid (random_state={seed}), "
-                                              "evaluation set = test", "citation": CITATION})
-
-
-def describe() -> str:
-    return "DCASE 2017 Task 4: weak-label CSVs + 3 audio folders; 17 classes, valid 10% per class (seed 123)"
+                                              "evaluation set = test"})

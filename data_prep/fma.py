@@ -17,13 +17,21 @@ import os
 
 from sampleaudio.data_prep import keep_inside_src, require_inside_src
 from sampleaudio.errors import DatasetLayoutError
-from sampleaudio.records import Clip, Manifest, write_dataset
+from sampleaudio.stores import Clip, DatasetInfo, Manifest, Task, write_dataset
 
-__all__ = ["NAME", "VERSION", "GENRES", "read_tracks", "audio_path", "list_clips", "convert", "describe"]
+__all__ = ["NAME", "VERSION", "INFO", "GENRES", "read_tracks", "audio_path", "list_clips", "convert"]
 
 NAME = "fma-small"
 VERSION = "1.0"
-CITATION = "Defferrard, Benzi, Vandergheynst, Bresson. FMA: a dataset for music analysis. ISMIR 2017."
+INFO = DatasetInfo(
+    NAME,
+    # Park 2018's transfer target (no waveform standardisation: "paper" constants 0 / 1)
+    Task(NAME, num_classes=8, multi_label=False, threshold=0.5, metric="accuracy", clip_seconds=30.0,
+         paper_mean=0.0, paper_std=1.0),
+    description="FMA small: fma_metadata/tracks.csv + fma_small/NNN/NNNNNN.mp3; 8 top genres, the release's split",
+    citation="Defferrard, Benzi, Vandergheynst, Bresson. FMA: a dataset for music analysis. ISMIR 2017.",
+    homepage="https://github.com/mdeff/fma",
+)
 GENRES = ["Electronic", "Experimental", "Folk", "Hip-Hop", "Instrumental", "International", "Pop", "Rock"]
 SPLITS = {"training": "train", "validation": "valid", "test": "test"}
 
@@ -74,12 +82,7 @@ def list_clips(src: str) -> tuple[list[Clip], list[dict[str, str]], dict]:
 def convert(src: str, out: str, *, workers: int = 1, progress: bool = True) -> Manifest:
     """Convert an FMA folder (metadata + fma_small audio) into a TFRecord store at ``out``."""
     clips, skipped, facts = list_clips(src)
-    return write_dataset(clips, out, dataset=NAME, labels=GENRES, multi_label=False, converter=__name__,
+    return write_dataset(clips, out, info=INFO, labels=GENRES, converter=__name__,
                          converter_version=VERSION, workers=workers, clips_per_shard=500, skipped=skipped,
-                         progress=progress, extra={"citation": CITATION,
-                                                   "split_rule": "tracks.csv set.split of set.subset == small",
+                         progress=progress, extra={"split_rule": "tracks.csv set.split of set.subset == small",
                                                    **facts})
-
-
-def describe() -> str:
-    return "FMA small: fma_metadata/tracks.csv + fma_small/NNN/NNNNNN.mp3; 8 top genres, the release's split"

@@ -21,13 +21,21 @@ import numpy as np
 
 from sampleaudio.data_prep import keep_inside_src, require_inside_src
 from sampleaudio.errors import DatasetLayoutError
-from sampleaudio.records import Clip, Manifest, write_dataset
+from sampleaudio.stores import Clip, DatasetInfo, Manifest, Task, write_dataset
 
-__all__ = ["NAME", "VERSION", "GENRES", "LISTS", "list_clips", "convert", "describe"]
+__all__ = ["NAME", "VERSION", "INFO", "GENRES", "LISTS", "list_clips", "convert"]
 
 NAME = "gtzan"
 VERSION = "1.0"
-CITATION = "Tzanetakis, Cook. Musical genre classification of audio signals. IEEE TSAP 10(5), 2002."
+INFO = DatasetInfo(
+    NAME,
+    # Park 2018's transfer target; no waveform standardisation in Park 2018, so the "paper" constants are 0 / 1
+    Task(NAME, num_classes=10, multi_label=False, threshold=0.5, metric="accuracy", clip_seconds=30.0,
+         paper_mean=0.0, paper_std=1.0, proxy="mini-artists-genres"),
+    description="GTZAN: genres/<genre>/<genre>.000NN.au (+ optional *_filtered.txt split lists); 10 genres",
+    citation="Tzanetakis, Cook. Musical genre classification of audio signals. IEEE TSAP 10(5), 2002.",
+    homepage="http://marsyas.info/downloads/datasets.html",
+)
 GENRES = ["blues", "classical", "country", "disco", "hiphop", "jazz", "metal", "pop", "reggae", "rock"]
 LISTS = {"train": "train_filtered.txt", "valid": "valid_filtered.txt", "test": "test_filtered.txt"}
 FRACTIONS = (443 / 930, 197 / 930)  # train, valid; the rest is test
@@ -106,10 +114,6 @@ def convert(src: str, out: str, *, workers: int = 1, progress: bool = True, seed
     clips, skipped, facts = list_clips(src, seed)
     if not clips:
         raise DatasetLayoutError(f"'{src}': no GTZAN clip found")
-    return write_dataset(clips, out, dataset=NAME, labels=GENRES, multi_label=False, converter=__name__,
+    return write_dataset(clips, out, info=INFO, labels=GENRES, converter=__name__,
                          converter_version=VERSION, workers=workers, clips_per_shard=256, skipped=skipped,
-                         progress=progress, extra={"citation": CITATION, **facts})
-
-
-def describe() -> str:
-    return "GTZAN: genres/<genre>/<genre>.000NN.au (+ optional *_filtered.txt split lists); 10 genres"
+                         progress=progress, extra=facts)

@@ -20,14 +20,23 @@ import os
 
 from sampleaudio.data_prep import keep_inside_src, require_inside_src
 from sampleaudio.errors import DatasetLayoutError
-from sampleaudio.records import Clip, Manifest, write_dataset
+from sampleaudio.stores import Clip, DatasetInfo, Manifest, Task, write_dataset
 
-__all__ = ["NAME", "VERSION", "SONGS_PER_ARTIST", "read_list", "list_clips", "convert", "describe"]
+__all__ = ["NAME", "VERSION", "INFO", "SONGS_PER_ARTIST", "read_list", "list_clips", "convert"]
 
 NAME = "msd-artist"
 VERSION = "1.0"
 SONGS_PER_ARTIST = 20
-CITATION = "Park, Lee, Park, Ha, Nam. Representation learning of music using artist labels. ISMIR 2018."
+INFO = DatasetInfo(
+    NAME,
+    # no waveform standardisation (the mel front end standardises its log-mel output with the authors'
+    # constants), so the "paper" constants are the identity; num_classes: the store's artists
+    Task(NAME, num_classes=2, multi_label=False, threshold=0.5, metric="accuracy", clip_seconds=30.0,
+         paper_mean=0.0, paper_std=1.0, proxy="mini-artists"),
+    description="MSD artist list: artist_list.csv (song_id, artist, path); 20 songs per artist, 15/3/2",
+    citation="Park, Lee, Park, Ha, Nam. Representation learning of music using artist labels. ISMIR 2018.",
+    homepage="http://millionsongdataset.com/",
+)
 
 
 def read_list(src: str):
@@ -84,12 +93,7 @@ def list_clips(src: str) -> tuple[list[Clip], list[dict[str, str]], list[str]]:
 def convert(src: str, out: str, *, workers: int = 1, progress: bool = True) -> Manifest:
     """Convert the listed songs into a TFRecord store at ``out``."""
     clips, skipped, artists = list_clips(src)
-    return write_dataset(clips, out, dataset=NAME, labels=artists, multi_label=False, converter=__name__,
+    return write_dataset(clips, out, info=INFO, labels=artists, converter=__name__,
                          converter_version=VERSION, workers=workers, clips_per_shard=500, skipped=skipped,
-                         progress=progress, extra={"citation": CITATION,
-                                                   "split_rule": "first 20 songs per artist in list order: "
+                         progress=progress, extra={"split_rule": "first 20 songs per artist in list order: "
                                                                  "1-15 train, 16-18 valid, 19-20 test"})
-
-
-def describe() -> str:
-    return "MSD artist list: artist_list.csv (song_id, artist, path); 20 songs per artist, 15/3/2"

@@ -19,14 +19,23 @@ from collections import Counter
 
 from sampleaudio.data_prep.msd_artist import list_clips, read_list
 from sampleaudio.errors import DatasetLayoutError
-from sampleaudio.records import Manifest, write_dataset
+from sampleaudio.stores import DatasetInfo, Manifest, Task, write_dataset
 
-__all__ = ["NAME", "VERSION", "NUM_TAGS", "tag_clips", "convert", "describe"]
+__all__ = ["NAME", "VERSION", "INFO", "NUM_TAGS", "tag_clips", "convert"]
 
 NAME = "msd-tags"
 VERSION = "1.0"
 NUM_TAGS = 50
-CITATION = "Park, Lee, Park, Ha, Nam. Representation learning of music using artist labels. ISMIR 2018."
+INFO = DatasetInfo(
+    NAME,
+    # Park 2018's tag model: sigmoid + binary cross-entropy over the top-50 tags (no waveform standardisation)
+    Task(NAME, num_classes=NUM_TAGS, multi_label=True, threshold=0.5, metric="roc_auc", clip_seconds=30.0,
+         paper_mean=0.0, paper_std=1.0, proxy="mini-artists-tags"),
+    description="MSD artist list with Last.fm tags: artist_list.csv (song_id, artist, path, tags); top-50 tags, "
+                "15/3/2",
+    citation="Park, Lee, Park, Ha, Nam. Representation learning of music using artist labels. ISMIR 2018.",
+    homepage="http://millionsongdataset.com/lastfm/",
+)
 
 
 def _split_tags(text: str) -> list[str]:
@@ -59,13 +68,8 @@ def tag_clips(src: str, num_tags: int = NUM_TAGS):
 def convert(src: str, out: str, *, workers: int = 1, progress: bool = True) -> Manifest:
     """Convert the listed songs, with their tags, into a TFRecord store at ``out``."""
     clips, skipped, vocab = tag_clips(src)
-    return write_dataset(clips, out, dataset=NAME, labels=vocab, multi_label=True, converter=__name__,
+    return write_dataset(clips, out, info=INFO, labels=vocab, converter=__name__,
                          converter_version=VERSION, workers=workers, clips_per_shard=500, skipped=skipped,
-                         progress=progress, extra={"citation": CITATION,
-                                                   "split_rule": "the msd-artist songs and split (first 20 songs "
+                         progress=progress, extra={"split_rule": "the msd-artist songs and split (first 20 songs "
                                                                  "per artist: 1-15 train, 16-18 valid, 19-20 test)",
                                                    "tag_rule": f"the {NUM_TAGS} most frequent tags of those songs"})
-
-
-def describe() -> str:
-    return "MSD artist list with Last.fm tags: artist_list.csv (song_id, artist, path, tags); top-50 tags, 15/3/2"

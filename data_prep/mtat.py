@@ -15,18 +15,29 @@ tag frequency), so the authors' released output layers line up index by index. C
 from __future__ import annotations
 
 import os
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from sampleaudio.data_prep import keep_inside_src, require_inside_src
 from sampleaudio.errors import DatasetLayoutError
-from sampleaudio.records import Clip, Manifest, write_dataset
+from sampleaudio.stores import Clip, DatasetInfo, Manifest, Task, write_dataset
 
-__all__ = ["NAME", "VERSION", "TOP50", "KNOWN_BROKEN", "split_of", "list_clips", "convert", "describe"]
+if TYPE_CHECKING:  # pandas is imported when a conversion runs, not when the converters are listed
+    import pandas as pd
+
+__all__ = ["NAME", "VERSION", "INFO", "TOP50", "KNOWN_BROKEN", "split_of", "list_clips", "convert"]
 
 NAME = "mtat"
 VERSION = "1.0"
-CITATION = "Law, West, Mandel, Bay, Downie. Evaluation of algorithms using games: the case of music tagging. ISMIR 2009."
+INFO = DatasetInfo(
+    NAME,
+    # Kim 2019's constants (the authors' lib/data/config.py)
+    Task(NAME, num_classes=50, multi_label=True, threshold=0.5, metric="roc_auc", clip_seconds=29.0,
+         paper_mean=-1.650025e-4, paper_std=0.1551194, proxy="mini-mtat", aliases=("mtt",)),
+    description="MagnaTagATune: annotations_final.csv + mp3/0..f; top-50 tags, split by folder (0-b/c/d-f)",
+    citation="Law, West, Mandel, Bay, Downie. Evaluation of algorithms using games: the case of music tagging. "
+             "ISMIR 2009.",
+    homepage="https://mirg.city.ac.uk/codeapps/the-magnatagatune-dataset",
+)
 
 #: The top-50 tags of the release in the authors' index order (ascending frequency).
 TOP50 = [
@@ -80,6 +91,8 @@ def top_tags(annotations: pd.DataFrame, num_top: int = 50) -> list[str]:
 
 def list_clips(src: str, num_top: int = 50) -> tuple[list[Clip], list[dict[str, str]], list[str]]:
     """Read the release's annotations; return ``(clips, skipped, vocabulary)``."""
+    import pandas as pd
+
     csv = os.path.join(src, "annotations_final.csv")
     if not os.path.exists(csv):
         raise DatasetLayoutError(f"'{src}' is not a MagnaTagATune folder: {csv} is missing")
@@ -126,12 +139,8 @@ def convert(src: str, out: str, *, workers: int = 1, progress: bool = True, clip
             num_top: int = 50) -> Manifest:
     """Convert a MagnaTagATune folder into a TFRecord store at ``out``."""
     clips, skipped, vocab = list_clips(src, num_top)
-    return write_dataset(clips, out, dataset=NAME, labels=vocab, multi_label=True, converter=__name__,
+    return write_dataset(clips, out, info=INFO, labels=vocab, converter=__name__,
                          converter_version=VERSION, workers=workers, clips_per_shard=clips_per_shard,
                          skipped=skipped, progress=progress,
                          extra={"split_rule": "mp3 folder 0-b train, c valid, d-f test",
-                                "top_tags": num_top, "citation": CITATION})
-
-
-def describe() -> str:
-    return "MagnaTagATune: annotations_final.csv + mp3/0..f; top-50 tags, split by folder (0-b/c/d-f)"
+                                "top_tags": num_top})

@@ -19,13 +19,21 @@ import warnings
 
 from sampleaudio.data_prep import keep_inside_src, require_inside_src
 from sampleaudio.errors import DatasetLayoutError
-from sampleaudio.records import Clip, Manifest, write_dataset
+from sampleaudio.stores import Clip, DatasetInfo, Manifest, Task, write_dataset
 
-__all__ = ["NAME", "VERSION", "WORDS", "list_clips", "convert", "describe"]
+__all__ = ["NAME", "VERSION", "INFO", "WORDS", "list_clips", "convert"]
 
 NAME = "speech-commands"
 VERSION = "1.0"
-CITATION = "Warden. Speech Commands: a dataset for limited-vocabulary speech recognition. arXiv:1804.03209, 2018."
+INFO = DatasetInfo(
+    NAME,
+    # Kim 2019's constants (the authors' lib/data/config.py)
+    Task(NAME, num_classes=35, multi_label=False, threshold=0.5, metric="accuracy", clip_seconds=1.0,
+         paper_mean=-8.520474e-5, paper_std=0.18, proxy="mini-speech-commands", aliases=("scd",)),
+    description="Speech Commands v0.02: <word>/*.wav + validation_list.txt + testing_list.txt; 35 words",
+    citation="Warden. Speech Commands: a dataset for limited-vocabulary speech recognition. arXiv:1804.03209, 2018.",
+    homepage="https://www.tensorflow.org/datasets/catalog/speech_commands",
+)
 
 #: The 35 words of v0.02 in the authors' index order.
 WORDS = [
@@ -95,12 +103,8 @@ def convert(src: str, out: str, *, workers: int = 1, progress: bool = True,
             clips_per_shard: int = 1000) -> Manifest:
     """Convert a Speech Commands v0.02 folder into a TFRecord store at ``out``."""
     clips, skipped, facts = list_clips(src)
-    return write_dataset(clips, out, dataset=NAME, labels=WORDS, multi_label=False, converter=__name__,
+    return write_dataset(clips, out, info=INFO, labels=WORDS, converter=__name__,
                          converter_version=VERSION, workers=workers, clips_per_shard=clips_per_shard,
                          skipped=skipped, progress=progress,
                          extra={"split_rule": "validation_list.txt / testing_list.txt, train is the rest; "
-                                              "_background_noise_ excluded", "citation": CITATION, **facts})
-
-
-def describe() -> str:
-    return "Speech Commands v0.02: <word>/*.wav + validation_list.txt + testing_list.txt; 35 words"
+                                              "_background_noise_ excluded", **facts})

@@ -29,8 +29,8 @@ def main(argv=None) -> int:
     figure_arguments(p)
     args = p.parse_args(argv)
     from sampleaudio.analysis import filter_spectra
-    from sampleaudio.records import read_manifest
     from sampleaudio.runs import load_run
+    from sampleaudio.stores import read_manifest
 
     settings = SETTINGS[args.profile]
     panels, rows = [], []

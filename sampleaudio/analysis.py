@@ -24,7 +24,7 @@ import tensorflow as tf
 
 from sampleaudio.errors import ParameterError
 from sampleaudio.pipeline import eval_dataset
-from sampleaudio.records import read_manifest
+from sampleaudio.stores import read_manifest
 
 __all__ = [
     "block_output_layers",

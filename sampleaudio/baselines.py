@@ -65,11 +65,10 @@ def mfcc_baseline(data_dir: str, seed: int = 0) -> dict[str, float]:
     from sklearn.preprocessing import StandardScaler
 
     from sampleaudio.metrics import clip_metrics
-    from sampleaudio.records import read_manifest
-    from sampleaudio.tasks import task_for
+    from sampleaudio.stores import Store
 
-    manifest = read_manifest(data_dir)
-    task = task_for(manifest.dataset, manifest.num_classes)
+    manifest = Store.open(data_dir)
+    task = manifest.task
     x_train, y_train = features_of(data_dir, "train")
     x_test, y_test = features_of(data_dir, "test")
     if manifest.multi_label:
@@ -98,12 +97,11 @@ def chance_baseline(data_dir: str) -> dict[str, float]:
     "every class" (all scores 1: what a thresholded metric such as DCASE's instance F gets for free).
     """
     from sampleaudio.metrics import clip_metrics
-    from sampleaudio.records import read_index, read_manifest
-    from sampleaudio.tasks import task_for
+    from sampleaudio.stores import Store
 
-    manifest = read_manifest(data_dir)
-    task = task_for(manifest.dataset, manifest.num_classes)
-    index = read_index(data_dir)
+    manifest = Store.open(data_dir)
+    task = manifest.task
+    index = manifest.index
 
     def targets(split):
         rows = index.loc[index["split"] == split, "labels"]

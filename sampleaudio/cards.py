@@ -289,7 +289,9 @@ class RunDir:
         except (OSError, ValueError) as exc:
             raise ParameterError(f"'{path}' is not a readable run configuration ({exc})") from exc
         try:
-            return ExperimentConfig.from_file_dict(raw)
+            from sampleaudio.migrate import config_dict
+
+            return ExperimentConfig.from_dict(config_dict(raw))
         except ParameterError as exc:
             raise ParameterError(f"'{path}': {exc}") from exc
 

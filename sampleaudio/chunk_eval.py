@@ -17,7 +17,7 @@ from sampleaudio.evaluate import predict_clips, verified_store
 from sampleaudio.metrics import clip_metrics
 from sampleaudio.pipeline import eval_dataset
 from sampleaudio.segments import WON2020_CHUNKS
-from sampleaudio.store import Store
+from sampleaudio.stores import Store
 
 __all__ = ["chunk_dataset", "predict_chunked_clips", "evaluate_chunked", "evaluate_run_chunked"]
 

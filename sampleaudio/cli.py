@@ -25,8 +25,10 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _cmd_prep(args: argparse.Namespace) -> int:
-    from sampleaudio.data_prep import REAL, SYNTHETIC, get_converter
+    from sampleaudio.data_prep import get_converter
+    from sampleaudio.errors import DiskFullError
     from sampleaudio.inspect_store import summarize
+    from sampleaudio.stores import is_disk_full
 
     conv = get_converter(args.dataset)
     workers = args.workers
@@ -37,18 +39,23 @@ def _cmd_prep(args: argparse.Namespace) -> int:
             print(f"sampleaudio prep: --runner {args.runner}: {exc}", file=sys.stderr)
             return 2
         workers = BeamWorkers(runner=args.runner, options=tuple(args.beam_options), num_workers=args.workers)
-    if args.dataset in REAL:
-        if not args.src:
-            print(f"sampleaudio prep {args.dataset}: --src DIR is required (the dataset's download folder)",
-                  file=sys.stderr)
-            return 2
-        conv.convert(args.src, args.out, workers=workers, progress=not args.quiet)
-    else:
-        assert args.dataset in SYNTHETIC
-        from sampleaudio.data_prep.synthetic import require_synth
+    try:
+        if conv.INFO.proxy_of is None:
+            if not args.src:
+                print(f"sampleaudio prep {args.dataset}: --src DIR is required (the dataset's download folder)",
+                      file=sys.stderr)
+                return 2
+            conv.convert(args.src, args.out, workers=workers, progress=not args.quiet)
+        else:
+            from sampleaudio.data_prep.synthetic import require_synth
 
-        require_synth(args.dataset)
-        conv.convert(args.out, size=args.size, seed=args.seed, workers=workers, progress=not args.quiet)
+            require_synth(args.dataset)
+            conv.convert(args.out, size=args.size, seed=args.seed, workers=workers, progress=not args.quiet)
+    except Exception as exc:  # a full disk, however TensorFlow, a worker or a Beam runner reports it: one line
+        if not is_disk_full(exc):
+            raise
+        print(f"sampleaudio prep: error: {DiskFullError(args.out)}", file=sys.stderr)
+        return 1
     print(summarize(args.out))
     return 0
 
@@ -168,8 +175,9 @@ def _add_max_seconds(p) -> None:
 
 def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     """The parser of every command (``argv``: the command line, which ``train --help`` lists flags for)."""
-    from sampleaudio.data_prep import CONVERTERS
+    from sampleaudio.data_prep import converters
 
+    datasets = list(converters())
     parser = _Parser(
         prog="sampleaudio",
         description="Sample-level CNNs (SampleCNN and its SE/Res/ReSE blocks) for audio classification from "
@@ -189,8 +197,7 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
                     "--flink_master=HOST:8081 or --project=P --region=R --temp_location=gs://..., go to the "
                     "Beam runner unchanged. The store is the same, byte for byte, on every runner.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("dataset", choices=list(CONVERTERS), metavar="DATASET",
-                   help="one of: " + ", ".join(CONVERTERS))
+    p.add_argument("dataset", choices=datasets, metavar="DATASET", help="one of: " + ", ".join(datasets))
     p.add_argument("--src", help="the dataset's download folder (real datasets only)")
     p.add_argument("--out", required=True, help="output folder for shards and manifest.json")
     p.add_argument("--workers", type=_positive_int, default=max(1, min(4, os.cpu_count() or 1)),

@@ -133,13 +133,6 @@ class ExperimentConfig:
         return json.dumps(self.to_dict(), indent=2, sort_keys=True)
 
     @classmethod
-    def from_file_dict(cls, raw) -> ExperimentConfig:
-        """From a ``config.json`` of any version (:func:`sampleaudio.migrate.config_dict`)."""
-        from sampleaudio.migrate import config_dict
-
-        return cls.from_dict(config_dict(raw))
-
-    @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ExperimentConfig:
         """From the current ``config.json`` form (older forms: :func:`sampleaudio.migrate.config_dict` first)."""
         if not isinstance(d, dict):

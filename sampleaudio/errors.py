@@ -7,8 +7,10 @@ bad input with a single ``except``; the subclasses say which kind of input was b
 
 from __future__ import annotations
 
-__all__ = ["SampleAudioError", "AudioDecodeError", "DatasetLayoutError", "ParameterError", "MissingDependencyError",
-           "TrainingDivergedError", "expected_error_line"]
+import errno
+
+__all__ = ["SampleAudioError", "AudioDecodeError", "FeatureDecodeError", "DatasetLayoutError", "DiskFullError",
+           "ParameterError", "MissingDependencyError", "TrainingDivergedError", "expected_error_line"]
 
 
 class SampleAudioError(Exception):
@@ -32,8 +34,42 @@ class AudioDecodeError(SampleAudioError):
         return (AudioDecodeError, (self.path, self.reason))
 
 
+class FeatureDecodeError(SampleAudioError):
+    """A clip's value of a feature its dataset declares (an image file, a text file) cannot be read or fails its
+    check; the converter skips the clip and lists it, as it does undecodable audio.
+
+    Attributes:
+        path: the file (or value) that could not be read.
+        reason: a short human-readable cause.
+    """
+
+    def __init__(self, path: str, reason: str):
+        self.path = str(path)
+        self.reason = reason
+        super().__init__(f"cannot read '{self.path}': {reason}")
+
+    def __reduce__(self):
+        return (FeatureDecodeError, (self.path, self.reason))
+
+
 class DatasetLayoutError(SampleAudioError):
     """A dataset folder does not have the on-disk layout its converter expects."""
+
+
+class DiskFullError(SampleAudioError, OSError):
+    """The disk filled up while a store was written into ``folder``; the half-written file was removed and the
+    complete ones kept, so the same conversion resumes once there is space. Still an ``OSError`` (``ENOSPC``)."""
+
+    def __init__(self, folder: str):
+        super().__init__(errno.ENOSPC, "No space left on device", str(folder))
+        self.folder = str(folder)
+
+    def __str__(self) -> str:
+        return (f"no space left on the device of '{self.folder}': the partly written file was removed and the "
+                "complete shards kept; free some space and run the same command again to resume")
+
+    def __reduce__(self):
+        return (DiskFullError, (self.folder,))
 
 
 class ParameterError(SampleAudioError, ValueError):

@@ -20,15 +20,14 @@ from sampleaudio.metrics import clip_metrics, per_class_scores
 from sampleaudio.pipeline import eval_dataset
 from sampleaudio.runs import load_run, read_model_card
 from sampleaudio.segments import WON2020_CHUNKS, InputSpec, pool_np
-from sampleaudio.store import Store
-from sampleaudio.tasks import Task
+from sampleaudio.stores import Store, Task
 
 __all__ = ["verified_store", "predict_clips", "evaluate_model", "evaluate_run"]
 
 
 def verified_store(data_dir: str | os.PathLike | Store, split: str) -> Store:
     """``data_dir`` opened with ``split``'s shards verified (present, recorded size and SHA-256) and at least one
-    clip in it; a :class:`~sampleaudio.store.Store` already opened is used as it is."""
+    clip in it; a :class:`~sampleaudio.stores.Store` already opened is used as it is."""
     if isinstance(data_dir, Store):
         return data_dir
     return Store.open(data_dir, verify=True, splits=[split], require=[split])
@@ -60,7 +59,7 @@ def evaluate_model(model: keras.Model, data_dir: str | Store, task: Task, *, spl
                    mean: float | None = None, std: float | None = None, max_segments: int | None = None,
                    chunking: str = "consecutive", chunks: int = WON2020_CHUNKS, pooling: str = "mean"):
     """Clip metrics (dict) and per-class scores (DataFrame) of ``model`` on ``split`` (of a store's path or an
-    opened :class:`~sampleaudio.store.Store`)."""
+    opened :class:`~sampleaudio.stores.Store`)."""
     store = verified_store(data_dir, split)
     threshold = task.threshold if threshold is None else threshold
     segment = segment or default_segment(model_params(), task.name)  # None: the default architecture's (SampleCNN)

@@ -7,16 +7,16 @@ import os
 import numpy as np
 
 from sampleaudio.families.samplecnn.params import KIM2019_SIZES
-from sampleaudio.records import SPLITS, read_index, read_manifest
-from sampleaudio.tasks import task_for
+from sampleaudio.stores import SPLITS, STANDARD_FEATURES, Store
 
 __all__ = ["summarize"]
 
 
 def summarize(data_dir: str | os.PathLike, max_skipped: int = 10) -> str:
-    """Dataset, splits (clips, hours, shards), standardisation, label frequencies and skipped files."""
-    m = read_manifest(data_dir)
-    index = read_index(data_dir)
+    """Dataset, splits (clips, hours, shards), standardisation, the dataset's own features, label frequencies
+    and skipped files."""
+    store = Store.open(data_dir)
+    m, index = store.manifest, store.index
     lines = [f"{data_dir}", f"  dataset      {m.dataset}  (converter {m.converter} {m.converter_version})",
              f"  labels       {m.num_classes} ({'multi-label' if m.multi_label else 'single-label'})",
              f"  sample rate  {m.sample_rate} Hz, 16-bit PCM",
@@ -24,9 +24,12 @@ def summarize(data_dir: str | os.PathLike, max_skipped: int = 10) -> str:
     if "synthetic" in m.extra:
         lines.append(f"  NOTE         synthetic proxy ({m.extra['synthetic']}); its numbers are not comparable "
                      "to the real dataset's")
+    if store.declared_features:
+        lines.append("  features     " + ", ".join(f"{f.name} ({f.kind})" for f in store.declared_features) +
+                     f" beside the {len(STANDARD_FEATURES)} standard ones")
     try:  # Kim 2019's SampleCNN segment for the dataset: clips shorter than it are tiled
-        segment = KIM2019_SIZES.get(task_for(m.dataset).name, (None, None))[1]
-    except KeyError:
+        segment = KIM2019_SIZES.get(store.task.name, (None, None))[1]
+    except KeyError:  # a store before format 3 of a dataset without a task
         segment = None
     lines.append("")
     lines.append(f"  {'split':<6} {'clips':>8} {'hours':>8} {'shards':>7} {'mean s':>8}" +

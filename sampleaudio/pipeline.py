@@ -1,4 +1,4 @@
-"""tf.data pipelines over a converted store (:mod:`sampleaudio.records`).
+"""tf.data pipelines over a converted store (:mod:`sampleaudio.stores`).
 
 Training follows the authors' code (``tae-jun/sampleaudio`` ``build_dataset.py`` and ``lib/data/batch.py``;
 ``tae-jun/resemul``; ``jongpillee/sampleCNN``): the training examples are each clip's fixed, non-overlapping
@@ -22,9 +22,8 @@ import numpy as np
 import tensorflow as tf
 
 from sampleaudio.errors import ParameterError
-from sampleaudio.records import parse_example
 from sampleaudio.segments import clip_segments, pool_np, segment_starts_np, standardise, tile_pad
-from sampleaudio.store import Store, open_store
+from sampleaudio.stores import Store, open_store, parse_example
 
 __all__ = [
     "tile_pad",
@@ -85,7 +84,8 @@ def count_train_segments(data_dir: str | os.PathLike | Store, segment: int, max_
 
 def read_clips(data_dir: str | os.PathLike | Store, split: str, *, shuffle_files: bool = False,
                seed: int | None = None) -> tf.data.Dataset:
-    """Whole clips of one split as dicts (see :func:`sampleaudio.records.parse_example`)."""
+    """Whole clips of one split as dicts, with every feature the store declares (see
+    :func:`sampleaudio.stores.parse_example`)."""
     store = open_store(data_dir)
     files = store.shard_paths(split)
     ds = tf.data.Dataset.from_tensor_slices(files)
@@ -93,8 +93,9 @@ def read_clips(data_dir: str | os.PathLike | Store, split: str, *, shuffle_files
         ds = ds.shuffle(len(files), seed=seed, reshuffle_each_iteration=True)
     ds = ds.interleave(tf.data.TFRecordDataset, cycle_length=min(4, len(files)), num_parallel_calls=AUTOTUNE,
                        deterministic=True if seed is not None or not shuffle_files else None)
-    num_classes = store.num_classes
-    return ds.map(lambda s: parse_example(s, num_classes), num_parallel_calls=AUTOTUNE, deterministic=True)
+    num_classes, features = store.num_classes, store.features
+    return ds.map(lambda s: parse_example(s, num_classes, features=features), num_parallel_calls=AUTOTUNE,
+                  deterministic=True)
 
 
 def _stats(store: Store, mean, std):

@@ -23,7 +23,7 @@ from sampleaudio.cards import RunDir
 from sampleaudio.config import ExperimentConfig
 from sampleaudio.errors import ParameterError
 from sampleaudio.segments import InputSpec
-from sampleaudio.tasks import Task
+from sampleaudio.stores import Task
 
 __all__ = ["in_float32", "in_precision", "environment", "read_model_card", "load_run"]
 

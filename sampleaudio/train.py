@@ -36,7 +36,7 @@ from sampleaudio.cards import InputSpec, ModelCard, RunDir, write_json
 from sampleaudio.config import ExperimentConfig, differences
 from sampleaudio.errors import ParameterError, TrainingDivergedError
 from sampleaudio.runs import environment
-from sampleaudio.store import Store
+from sampleaudio.stores import Store
 
 __all__ = ["build_model", "train"]
 

@@ -180,7 +180,7 @@ def fit_svm(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray, y_test
 def read_split(data_dir: str, split: str, *, max_clips: int | None = None, seed: int = 0):
     """``(clips, labels [N, C], sample_rate)`` of a store's split (a seeded random subset of ``max_clips``)."""
     from sampleaudio.pipeline import read_clips
-    from sampleaudio.records import read_manifest
+    from sampleaudio.stores import read_manifest
 
     clips, labels = [], []
     for ex in read_clips(data_dir, split).as_numpy_iterator():

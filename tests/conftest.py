@@ -10,8 +10,6 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import tones  # noqa: E402
 
-tones.register()  # the tone store's dataset, one entry of the dataset table like any new dataset
-
 
 class ToneLoader:
     """Class 0: a 300 Hz tone, class 1: a 2 kHz tone, in noise; source = 'class:seed'."""
@@ -29,13 +27,13 @@ class ToneLoader:
 def tone_store(tmp_path_factory):
     """A tiny single-label store (two tones, 60 clips of 3,000 samples; dataset ``tones``, ``tests/tones.py``) for
     training tests."""
-    from sampleaudio.records import Clip, write_dataset
+    from sampleaudio.stores import Clip, write_dataset
 
     out = tmp_path_factory.mktemp("tones")
     clips = [Clip(f"c{k:03d}", ["train", "train", "train", "valid", "test"][k % 5], (k % 2,), f"{k % 2}:{k}")
              for k in range(60)]
-    write_dataset(clips, out, dataset=tones.TONES.name, labels=["low", "high"], multi_label=False,
-                  converter="test", converter_version="0", loader=ToneLoader(), clips_per_shard=16, progress=False)
+    write_dataset(clips, out, info=tones.INFO, labels=["low", "high"], converter="test", converter_version="0",
+                  loader=ToneLoader(), clips_per_shard=16, progress=False)
     return str(out)
 
 

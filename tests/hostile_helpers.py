@@ -20,7 +20,7 @@ import soundfile as sf
 
 from sampleaudio.cli import main as cli_main
 from sampleaudio.config import DataConfig, EvalConfig, ExperimentConfig, TrainConfig, model_params
-from sampleaudio.records import Clip, write_dataset
+from sampleaudio.stores import Clip, write_dataset
 
 
 def snapshot(root) -> dict:
@@ -91,7 +91,7 @@ def tiny_config(store, **train) -> ExperimentConfig:
 
 def make_run(store, run_dir) -> str:
     """A finished-looking run folder built without training (a fresh tiny model): what tag/export/evaluate read."""
-    from sampleaudio.tasks import task_for
+    from sampleaudio.data_prep import task_for
     from sampleaudio.train import build_model
 
     run_dir = os.fspath(run_dir)

@@ -68,7 +68,7 @@ def test_gradient_ascent_raises_each_filters_activation():
 
 def test_excitation_analyses_on_a_tiny_store(tone_store):
     from sampleaudio.pipeline import read_clips
-    from sampleaudio.records import read_manifest
+    from sampleaudio.stores import read_manifest
 
     model = SampleCNN(block="rese2", num_blocks=5, num_classes=2, activation="softmax", init_features=4)
     assert analysis.excitation_layers(model) == [f"block{i}_ex1" for i in range(5)]

@@ -7,7 +7,7 @@ from layouts_artist import make_fma, make_gtzan, make_msd_artist_list
 
 from sampleaudio.data_prep import fma, gtzan, msd_artist, msd_tags
 from sampleaudio.errors import DatasetLayoutError
-from sampleaudio.records import read_manifest
+from sampleaudio.stores import read_manifest
 
 
 def test_gtzan_seeded_stratified_split(tmp_path):

@@ -12,11 +12,12 @@ import os
 import layouts
 import numpy as np
 import pytest
+import tones
 
 from sampleaudio.cli import main as cli_main
 from sampleaudio.data_prep import dcase2017, mtat, speech_commands
 from sampleaudio.data_prep.beam import BeamWorkers  # the test extra installs apache-beam: CI runs these
-from sampleaudio.records import Clip, read_index, read_manifest, write_dataset
+from sampleaudio.stores import Clip, read_index, read_manifest, write_dataset
 
 
 def assert_same_store(local: str, beam: str) -> None:
@@ -100,10 +101,28 @@ def tone_clips(n: int = 30) -> list[Clip]:
     return [Clip(f"c{k:03d}", ["train", "train", "valid", "test"][k % 4], (k % 3,), str(k)) for k in range(n)]
 
 
-def write(out, loader, workers):
-    return write_dataset(tone_clips(), str(out), dataset="tones", labels=["a", "b", "c"], multi_label=False,
-                         converter="test", converter_version="0", loader=loader, workers=workers,
-                         clips_per_shard=4, progress=False)
+def write(out, loader, workers, sample_rate=22050):
+    return write_dataset(tone_clips(), str(out), info=tones.INFO, labels=["a", "b", "c"], converter="test",
+                         converter_version="0", loader=loader, workers=workers,
+                         clips_per_shard=4, progress=False, sample_rate=sample_rate)
+
+
+def test_declared_features_and_the_stores_rate_reach_the_beam_workers(tmp_path):
+    """A dataset's own features (tests/covers.py: a cover image, a fold) and a 16 kHz rate are written on Beam as
+    locally: the workers get the whole shard writer, not only the audio loader."""
+    import covers
+
+    covers.make_covers(str(tmp_path / "src"))
+    covers.convert(str(tmp_path / "src"), str(tmp_path / "local"), workers=1)
+    covers.convert(str(tmp_path / "src"), str(tmp_path / "beam"), workers=BeamWorkers("direct"))
+    assert_same_store(str(tmp_path / "local"), str(tmp_path / "beam"))
+    assert read_manifest(tmp_path / "beam").skipped[0]["reason"] == "not a PNG image"
+    (tmp_path / "log").mkdir()
+    loader = FlakyLoader(str(tmp_path / "log"), set())
+    write(tmp_path / "local16", loader, 1, sample_rate=16000)
+    write(tmp_path / "beam16", loader, BeamWorkers("direct"), sample_rate=16000)
+    assert_same_store(str(tmp_path / "local16"), str(tmp_path / "beam16"))
+    assert read_manifest(tmp_path / "beam16").sample_rate == 16000
 
 
 def test_a_transiently_failing_bundle_is_retried_without_duplicates_or_losses(tmp_path):

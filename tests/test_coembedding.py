@@ -34,7 +34,8 @@ class TaggedTones:
 
 @pytest.fixture(scope="module")
 def tagged_store(tmp_path_factory):
-    from sampleaudio.records import Clip, write_dataset
+    from sampleaudio.data_prep import get_info
+    from sampleaudio.stores import Clip, write_dataset
 
     out = tmp_path_factory.mktemp("tagged")
     rng = np.random.default_rng(0)
@@ -43,7 +44,7 @@ def tagged_store(tmp_path_factory):
         idx = tuple(sorted(rng.choice(len(TAGS), size=int(rng.integers(1, 4)), replace=False).tolist()))
         split = "train" if i < 28 else ("valid" if i < 34 else "test")
         clips.append(Clip(f"c{i}", split, idx, f"{i}:" + ",".join(TAGS[j] for j in idx)))
-    write_dataset(clips, out, dataset="mini-mtat", labels=TAGS, multi_label=True, converter="test",
+    write_dataset(clips, out, info=get_info("mini-mtat"), labels=TAGS, converter="test",
                   converter_version="0", loader=TaggedTones(), clips_per_shard=16, progress=False)
     return str(out)
 
@@ -70,7 +71,7 @@ def _config(store, glove, **fields):
 
 def _objective(config, store=None):
     from sampleaudio.families.zeroshot.coembedding import CoEmbeddingObjective
-    from sampleaudio.store import Store
+    from sampleaudio.stores import Store
 
     return CoEmbeddingObjective(config, store or Store.open(config.data.data_dir), segment=SEGMENT, mean=0.0,
                                 std=1.0)
@@ -112,8 +113,7 @@ def test_the_objective_takes_its_settings_from_its_own_parameters(tagged_store, 
 def test_the_objective_reads_through_the_trainers_opened_store(tagged_store, glove, monkeypatch):
     """Read a store once: given the Store the trainer opened, the objective reads its labels and tracks without
     reading the manifest again."""
-    from sampleaudio.records import Manifest
-    from sampleaudio.store import Store
+    from sampleaudio.stores import Manifest, Store
 
     store = Store.open(tagged_store)
     reads, original = [], Manifest.from_dict.__func__

@@ -16,7 +16,7 @@ from sampleaudio import audio, pipeline
 from sampleaudio.cli import main as cli_main
 from sampleaudio.data_prep import dcase2017, mtat, speech_commands
 from sampleaudio.errors import DatasetLayoutError
-from sampleaudio.records import SPLITS, read_index, read_manifest
+from sampleaudio.stores import SPLITS, read_index, read_manifest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -165,7 +165,7 @@ _CONVERT = textwrap.dedent("""
     import sys, time
     import numpy as np
     from sampleaudio.data_prep import speech_commands
-    from sampleaudio.records import FileLoader, write_dataset
+    from sampleaudio.stores import FileLoader, write_dataset
 
     class SlowLoader(FileLoader):
         def __call__(self, clip):
@@ -174,8 +174,8 @@ _CONVERT = textwrap.dedent("""
 
     src, out = sys.argv[1], sys.argv[2]
     clips, skipped, _ = speech_commands.list_clips(src)
-    write_dataset(clips, out, dataset="speech-commands", labels=speech_commands.WORDS, multi_label=False,
-                  converter="test", converter_version="0", loader=SlowLoader(), clips_per_shard=8,
+    write_dataset(clips, out, info=speech_commands.INFO, labels=speech_commands.WORDS, converter="test",
+                  converter_version="0", loader=SlowLoader(), clips_per_shard=8,
                   skipped=skipped, progress=False)
 """)
 

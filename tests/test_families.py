@@ -3,20 +3,24 @@ folder and kept out of the dataset table, with finished runs' names and configur
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
 
 from sampleaudio import families
 from sampleaudio.config import DataConfig, ExperimentConfig, TrainConfig, differences, model_params
+from sampleaudio.data_prep import task_for
 from sampleaudio.errors import ParameterError
 from sampleaudio.families.samplecnn.params import samplecnn_blocks
-from sampleaudio.tasks import TASKS, Task
+from sampleaudio.stores import Task
 from sampleaudio.train import build_model
 
 
 def config_from_file_dict(raw) -> ExperimentConfig:
-    return ExperimentConfig.from_file_dict(raw)
+    from sampleaudio.migrate import config_dict
+
+    return ExperimentConfig.from_dict(config_dict(raw))
 
 
 def run_config_dict(config: ExperimentConfig) -> dict:
@@ -184,8 +188,8 @@ def test_old_model_cards_still_give_their_task():
                  "clip_seconds": 29.0}
     task = Task.from_dict(card_task)
     assert (task.name, task.num_classes, task.paper_std, task.metric) == ("mtat", 50, 0.1551194, "roc_auc")
-    new = json.loads(json.dumps(TASKS["mtat"].__dict__))  # a card written today (aliases as a JSON list)
-    assert Task.from_dict(new) == TASKS["mtat"]
+    new = json.loads(json.dumps(task_for("mtat").__dict__))  # a card written today (aliases as a JSON list)
+    assert Task.from_dict(new) == task_for("mtat")
 
 
 def test_the_chunk_policy_is_each_familys_and_won2020_models_take_16_evenly_spaced_chunks():
@@ -205,8 +209,8 @@ def test_the_chunk_policy_is_each_familys_and_won2020_models_take_16_evenly_spac
 def test_the_builders_build_for_the_stores_sample_rate():
     for name, layer in (("short_chunk_cnn", "spec"), ("mel", "melspec")):
         cfg = model_params(name, init_features=4, **({"num_blocks": 3} if name == "mel" else {}))
-        assert build_model(cfg, TASKS["mtat"], 59049, sample_rate=16000).get_layer(layer).sample_rate == 16000
-        assert build_model(cfg, TASKS["mtat"], 59049).get_layer(layer).sample_rate == 22050  # the project's
+        assert build_model(cfg, task_for("mtat"), 59049, sample_rate=16000).get_layer(layer).sample_rate == 16000
+        assert build_model(cfg, task_for("mtat"), 59049).get_layer(layer).sample_rate == 22050  # the project's
 
 
 #: every architecture's run-name signature for a few configurations, as an if-chain in config.py gave them before
@@ -247,7 +251,6 @@ def test_every_architectures_run_name_signature_is_unchanged():
 
 def _toy_family(monkeypatch):
     """A family declared the way a new one is: its own package and one more name in FAMILY_MODULES."""
-    import dataclasses
     import sys
     import types
 

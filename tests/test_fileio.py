@@ -21,7 +21,7 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path):
 
 
 def test_the_temporary_name_is_the_one_crash_recovery_removes(tmp_path):
-    from sampleaudio.records import _remove_own_temporaries
+    from sampleaudio.stores.writer import _remove_own_temporaries
 
     (tmp_path / "shard-0.tfrecord.tmp-1").write_text("partial")
     (tmp_path / "notes.tmp-1").write_text("a user's file")

@@ -29,6 +29,7 @@ from hostile_helpers import (
 
 from sampleaudio import audio
 from sampleaudio.cli import main as cli_main
+from sampleaudio.data_prep import get_info
 from sampleaudio.errors import (
     AudioDecodeError,
     DatasetLayoutError,
@@ -36,7 +37,9 @@ from sampleaudio.errors import (
     SampleAudioError,
     TrainingDivergedError,
 )
-from sampleaudio.records import Clip, read_manifest, shard_paths, verify_store, write_dataset
+from sampleaudio.stores import Clip, read_manifest, shard_paths, verify_store, write_dataset
+
+SPEECH = get_info("speech-commands")
 
 # ------------------------------------------------------------------- severe 1: prep deletes nobody's files
 
@@ -196,7 +199,7 @@ def test_a_loader_running_out_of_memory_skips_that_clip(tmp_path):
             return super().__call__(clip)
 
     clips = [Clip(f"c{k}", "train", (0,), str(k)) for k in range(5)]
-    m = write_dataset(clips, tmp_path / "o", dataset="speech-commands", labels=["a"], multi_label=False,
+    m = write_dataset(clips, tmp_path / "o", info=SPEECH, labels=["a"],
                       converter="t", converter_version="0", loader=Greedy(), progress=False)
     assert m.splits["train"]["clips"] == 4 and m.skipped[0]["reason"] == "out of memory while decoding"
 
@@ -233,7 +236,7 @@ def test_odd_files_get_one_clear_error_each(tmp_path, monkeypatch):
     # ... and in a conversion it is a skipped clip, not an aborted run
     clips = [Clip("ok", "train", (0,), good), Clip("locked", "train", (0,), locked),
              Clip("fifo", "train", (0,), str(tmp_path / "pipe.wav"))]
-    m = write_dataset(clips, tmp_path / "store", dataset="speech-commands", labels=["a"], multi_label=False,
+    m = write_dataset(clips, tmp_path / "store", info=SPEECH, labels=["a"],
                       converter="t", converter_version="0", progress=False)
     assert m.splits["train"]["clips"] == 1
     assert sorted(s["clip_id"] for s in m.skipped) == ["fifo", "locked"]
@@ -441,7 +444,7 @@ def test_store_missing_a_split_is_refused_before_training(tmp_path):
     from sampleaudio.train import train
 
     clips = [Clip(f"c{k}", "train" if k % 2 else "valid", (k % 2,), str(k)) for k in range(6)]
-    write_dataset(clips, tmp_path / "s", dataset="speech-commands", labels=["a", "b"], multi_label=False,
+    write_dataset(clips, tmp_path / "s", info=SPEECH, labels=["a", "b"],
                   converter="t", converter_version="0", loader=Tones(), progress=False)
     with pytest.raises(DatasetLayoutError, match="no clips in its 'test' split"):
         train(tiny_config(tmp_path / "s"), str(tmp_path / "r"), verbose=0)

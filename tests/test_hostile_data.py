@@ -21,7 +21,7 @@ import soundfile as sf
 from hostile_helpers import one_line_error, snapshot, tone_file, user_files
 
 from sampleaudio.errors import DatasetLayoutError, ParameterError
-from sampleaudio.records import read_manifest, shard_paths
+from sampleaudio.stores import read_manifest, shard_paths
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUTSIDE = "outside --src"

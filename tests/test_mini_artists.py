@@ -62,12 +62,13 @@ def test_the_tag_proxy_relabels_the_same_songs_with_provenance_tags():
 
 
 def test_the_tag_proxy_copies_the_audio_of_the_artist_store(tmp_path):
+    from sampleaudio.data_prep import get_info
     from sampleaudio.data_prep.synthetic import mini_artists_tags as mat
-    from sampleaudio.records import Clip, write_dataset
+    from sampleaudio.stores import Clip, write_dataset
 
     source = tmp_path / "artists"
     clips = [Clip("a", "train", (0,), "0", artist_id="x"), Clip("b", "test", (1,), "1", artist_id="y")]
-    write_dataset(clips, source, dataset="mini-artists", labels=["x", "y"], multi_label=False, converter="test",
+    write_dataset(clips, source, info=get_info("mini-artists"), labels=["x", "y"], converter="test",
                   converter_version="0", loader=lambda c: np.full(100, 0.1 * (1 + int(c.source)), np.float32),
                   progress=False)
     loader = mat.StoreAudio(str(source))

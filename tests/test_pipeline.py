@@ -5,7 +5,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sampleaudio import pipeline
-from sampleaudio.records import Clip, write_dataset
+from sampleaudio.stores import Clip, DatasetInfo, Task, write_dataset
+
+TOY = DatasetInfo("toy", Task("toy", 3, False, 0.5, "accuracy", 1.0))
 
 
 @settings(max_examples=40, deadline=None)
@@ -49,8 +51,8 @@ def store(tmp_path_factory):
     out = tmp_path_factory.mktemp("store")
     clips = [Clip(f"c{k:02d}", "train" if k < 12 else "test", (k % 3,), f"{k}:{300 + 50 * k}") for k in range(15)]
     clips.append(Clip("short", "test", (1,), "14:40"))
-    write_dataset(clips, out, dataset="toy", labels=["a", "b", "c"], multi_label=False, converter="test",
-                  converter_version="0", loader=ArangeLoader(), clips_per_shard=4, progress=False)
+    write_dataset(clips, out, info=TOY, labels=["a", "b", "c"], converter="test", converter_version="0",
+                  loader=ArangeLoader(), clips_per_shard=4, progress=False)
     return out
 
 
@@ -77,7 +79,7 @@ def test_train_crops_are_contiguous_windows_of_a_clip(store):
 
 
 def test_standardisation_uses_manifest_stats(store):
-    from sampleaudio.records import read_manifest
+    from sampleaudio.stores import read_manifest
 
     m = read_manifest(store)
     raw = next(iter(pipeline.train_dataset(store, segment=100, batch_size=8, seed=3, mean=0.0, std=1.0)))[0]

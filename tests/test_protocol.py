@@ -13,8 +13,10 @@ import tensorflow as tf
 from sampleaudio import pipeline
 from sampleaudio.clipped_losses import clipped_binary_crossentropy, clipped_categorical_crossentropy
 from sampleaudio.config import DataConfig, EvalConfig, ExperimentConfig, TrainConfig, model_params
-from sampleaudio.records import Clip, write_dataset
-from sampleaudio.tasks import TASKS
+from sampleaudio.data_prep import task_for
+from sampleaudio.stores import Clip, DatasetInfo, Task, write_dataset
+
+TOY = DatasetInfo("toy", Task("toy", 3, False, 0.5, "accuracy", 1.0))
 
 
 class RampLoader:
@@ -28,8 +30,8 @@ def store(tmp_path_factory):
     """12 training clips of 300-850 samples: 3-8 segments of 100 each, plus a remainder never on the grid."""
     out = tmp_path_factory.mktemp("ramps")
     clips = [Clip(f"c{k:02d}", "train" if k < 12 else "test", (k % 3,), f"{k}:{330 + 50 * k}") for k in range(14)]
-    write_dataset(clips, out, dataset="toy", labels=["a", "b", "c"], multi_label=False, converter="test",
-                  converter_version="0", loader=RampLoader(), clips_per_shard=4, progress=False)
+    write_dataset(clips, out, info=TOY, labels=["a", "b", "c"], converter="test", converter_version="0",
+                  loader=RampLoader(), clips_per_shard=4, progress=False)
     return str(out)
 
 
@@ -75,10 +77,10 @@ def test_random_crops_are_an_option_and_leave_the_grid(store):
 def test_steps_per_epoch_are_segments_over_batch(store):
     from sampleaudio.families.samplecnn.params import KIM2019_SIZES
     from sampleaudio.objectives.classification import Classification, train_segments_per_clip
-    from sampleaudio.store import Store
+    from sampleaudio.stores import Store
 
     # the original's lib/data/config.py: len_audio * sr // num_samples segments per clip
-    assert [train_segments_per_clip(TASKS[t].clip_seconds, KIM2019_SIZES[t][1], 22050) for t in
+    assert [train_segments_per_clip(task_for(t).clip_seconds, KIM2019_SIZES[t][1], 22050) for t in
             ("mtat", "dcase2017", "speech-commands")] == [10, 10, 1]
     assert math.ceil(15250 * 10 / 23) == 6631  # the MTAT epoch the issue names
     cfg = ExperimentConfig(data=DataConfig(data_dir=store, segment=100, batch_size=7))
@@ -117,7 +119,7 @@ def test_lee2017_is_smc2017_he_uniform_everywhere_and_raw_input():
     from sampleaudio.models import from_preset
     from sampleaudio.train import build_model
 
-    for model in (build_model(model_params("lee2017", num_blocks=3, init_features=4), TASKS["mtat"]),
+    for model in (build_model(model_params("lee2017", num_blocks=3, init_features=4), task_for("mtat")),
                   from_preset("lee2017", num_blocks=3, init_features=4)):
         convs = [la for la in model.layers if isinstance(la, keras.layers.Conv1D)]
         assert len(convs) == 5  # conv0, 3 blocks, the 1x1 conv of the head
@@ -133,7 +135,7 @@ def test_lee2017_is_smc2017_he_uniform_everywhere_and_raw_input():
     assert (jstsp.data.train_examples, jstsp.train.loss, jstsp.data.shuffle_buffer) == ("fixed", "clipped", 10000)
     assert jstsp.train.patience == 2 and jstsp.train.steps_per_epoch is None
     model = build_model(icassp.model.__class__(**{**icassp.model.__dict__, "num_blocks": 3, "init_features": 4}),
-                        TASKS["mtat"])
+                        task_for("mtat"))
     assert model.get_layer("block0_ex0").units == 64  # 16 x 4 channels
     assert isinstance(model.get_layer("conv0").kernel_initializer, keras.initializers.HeUniform)
 
@@ -169,7 +171,7 @@ def test_the_initializer_reaches_every_architecture(fields):
     """What the run config records is what the model was built with (ICASSP 2018 setup, baseline rows too)."""
     from sampleaudio.train import build_model
 
-    task = dataclasses.replace(TASKS["mtat"], num_classes=3)
+    task = dataclasses.replace(task_for("mtat"), num_classes=3)
     model = build_model(model_params(num_blocks=4, init_features=4, initializer="he_uniform", **fields), task)
     convs = [la for la in model.layers if isinstance(la, keras.layers.Conv1D) and la.kernel_size[0] > 1]
     assert convs and all(isinstance(c.kernel_initializer, keras.initializers.HeUniform) for c in convs)

@@ -132,7 +132,7 @@ def test_choi2019_zeroshot_smoke(cache, tmp_path, capsys):
     import numpy as np
 
     from sampleaudio.data_prep.synthetic import ensure
-    from sampleaudio.records import read_manifest
+    from sampleaudio.stores import read_manifest
     from sampleaudio.wordvectors import tag_words
 
     data = ensure("mini-mtat", size="small", root=cache)

@@ -94,14 +94,15 @@ class RampLoader:
 @pytest.fixture(scope="module")
 def short_long_store(tmp_path_factory):
     """Test clips shorter than a segment (tiled) and several segments long (with a remainder)."""
-    from sampleaudio.records import Clip, write_dataset
+    from sampleaudio.data_prep import get_info
+    from sampleaudio.stores import Clip, write_dataset
 
     out = tmp_path_factory.mktemp("shortlong")
     lengths = [2300, 5000, 9000, 1000, 3000]
     clips = [Clip(f"c{k}", "test" if k < 3 else "train", (k % 2,), f"{k}:{n}") for k, n in enumerate(lengths)]
     clips.append(Clip("v", "valid", (0,), "9:500"))
-    write_dataset(clips, out, dataset="speech-commands", labels=["low", "high"], multi_label=False,
-                  converter="test", converter_version="0", loader=RampLoader(), progress=False)
+    write_dataset(clips, out, info=get_info("speech-commands"), labels=["low", "high"], converter="test",
+                  converter_version="0", loader=RampLoader(), progress=False)
     return str(out)
 
 
@@ -189,11 +190,11 @@ def test_a_run_with_an_old_card_still_evaluates_tags_and_exports(short_long_stor
 
     from sampleaudio.chunk_eval import evaluate_run_chunked
     from sampleaudio.config import DataConfig, ExperimentConfig
+    from sampleaudio.data_prep import task_for
     from sampleaudio.evaluate import evaluate_run
     from sampleaudio.export import export_run
     from sampleaudio.inference import Tagger
     from sampleaudio.runs import read_model_card
-    from sampleaudio.tasks import task_for
 
     run = tmp_path / "run"
     run.mkdir()

@@ -24,7 +24,8 @@ class ArtistTones:
 
 @pytest.fixture(scope="module")
 def artist_store(tmp_path_factory):
-    from sampleaudio.records import Clip, write_dataset
+    from sampleaudio.data_prep import get_info
+    from sampleaudio.stores import Clip, write_dataset
 
     out = tmp_path_factory.mktemp("artists")
     clips = []
@@ -33,13 +34,13 @@ def artist_store(tmp_path_factory):
             split = "train" if s < 3 else ("valid" if s < 5 else "test")
             clips.append(Clip(f"a{a}s{s}", split, (a,), f"{a}:{10 * a + s}", artist_id=f"artist{a}",
                               track_id=f"a{a}s{s}"))
-    write_dataset(clips, out, dataset="mini-artists", labels=[f"artist{a}" for a in range(3)], multi_label=False,
+    write_dataset(clips, out, info=get_info("mini-artists"), labels=[f"artist{a}" for a in range(3)],
                   converter="test", converter_version="0", loader=ArtistTones(), clips_per_shard=8, progress=False)
     return str(out)
 
 
 def _count_manifest_reads(monkeypatch) -> list:
-    from sampleaudio.records import Manifest
+    from sampleaudio.stores import Manifest
 
     reads, original = [], Manifest.from_dict.__func__
     monkeypatch.setattr(Manifest, "from_dict", classmethod(lambda cls, d: reads.append(1) or original(cls, d)))
@@ -52,7 +53,7 @@ def test_the_siamese_objective_reads_through_the_trainers_opened_store(artist_st
     import keras
 
     from sampleaudio.families.artist_cnn.siamese import SiameseObjective
-    from sampleaudio.store import Store
+    from sampleaudio.stores import Store
 
     seg = crop_samples(128)
     config = ExperimentConfig(data=DataConfig(data_dir=artist_store, segment=seg, batch_size=3),

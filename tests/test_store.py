@@ -1,20 +1,20 @@
-"""The opened store (sampleaudio.store): its facts, its format check, and one manifest read per run."""
+"""The opened store (sampleaudio.stores.Store): its facts, its format check, and one manifest read per run."""
 
 import json
 import os
 
 import pytest
 
+from sampleaudio.data_prep import get_info
 from sampleaudio.errors import DatasetLayoutError
-from sampleaudio.records import Manifest
-from sampleaudio.store import Store, open_store
+from sampleaudio.stores import Manifest, Store, open_store
 
 
 def test_store_holds_the_manifests_facts(tone_store):
     store = Store.open(tone_store, verify=True, require=("train",))
     assert (store.dataset, store.labels, store.multi_label, store.sample_rate) == (
         "tones", ["low", "high"], False, 22050)
-    assert store.counts() == {"train": 36, "valid": 12, "test": 12} and store.format_version == 2
+    assert store.counts() == {"train": 36, "valid": 12, "test": 12} and store.format_version == 3
     assert open_store(store) is store and os.fspath(store) == tone_store
     assert len(store.shard_paths("test")) == len(store.splits["test"]["shards"])
     assert store.num_samples("test").tolist() == [3000] * 12
@@ -85,14 +85,14 @@ def test_a_store_converted_at_16_khz_says_so_everywhere(tmp_path):
     import numpy as np
 
     from sampleaudio.pipeline import count_eval_segments, read_clips
-    from sampleaudio.records import Clip, write_dataset
+    from sampleaudio.stores import Clip, write_dataset
 
     def loader(clip):
         return np.full(int(clip.source), 0.1, np.float32)
 
     clips = [Clip(f"c{k}", ("train", "valid", "test")[k % 3], (k % 2,), str(16000 + 100 * k)) for k in range(6)]
-    manifest = write_dataset(clips, tmp_path / "s16", dataset="speech-commands", labels=["a", "b"],
-                             multi_label=False, converter="test", converter_version="0", loader=loader,
+    manifest = write_dataset(clips, tmp_path / "s16", info=get_info("speech-commands"), labels=["a", "b"],
+                             converter="test", converter_version="0", loader=loader,
                              progress=False, sample_rate=16000)
     store = Store.open(tmp_path / "s16")
     assert manifest.sample_rate == store.sample_rate == 16000
@@ -100,5 +100,5 @@ def test_a_store_converted_at_16_khz_says_so_everywhere(tmp_path):
     assert {int(ex["num_samples"]) for ex in read_clips(store, "test").as_numpy_iterator()} == {16200, 16500}
     assert count_eval_segments(store, "test", 8000) == 4
     with pytest.raises(Exception, match="sample_rate must be a positive integer"):
-        write_dataset(clips, tmp_path / "bad", dataset="x", labels=["a", "b"], multi_label=False, converter="t",
+        write_dataset(clips, tmp_path / "bad", info=get_info("speech-commands"), labels=["a", "b"], converter="t",
                       converter_version="0", loader=loader, progress=False, sample_rate=0)

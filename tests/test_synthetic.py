@@ -9,7 +9,7 @@ from sampleaudio.baselines import mfcc_baseline
 from sampleaudio.data_prep import speech_commands
 from sampleaudio.data_prep.synthetic import ensure, mini_dcase, mini_mtat, mini_speech_commands
 from sampleaudio.data_prep.synthetic.render import Note, instrument_tag, render_notes
-from sampleaudio.records import read_index, read_manifest
+from sampleaudio.stores import read_index, read_manifest
 
 
 def _tree(path):
@@ -168,13 +168,30 @@ def test_shared_proxy_helpers_keep_the_old_outputs():
                                                              (0.75, 42, 50)]
 
 
-def test_the_dataset_tables_agree():
-    """A dataset is one entry of the dataset table (sampleaudio.tasks); its converter and its proxy's generator are
-    registered under the names the table gives, and the proxy -> dataset map is the table's own."""
-    from sampleaudio.data_prep import REAL, SYNTHETIC
-    from sampleaudio.data_prep.synthetic import _NEEDS, PROXY_OF
-    from sampleaudio.tasks import TASKS
+def test_every_dataset_is_its_converters_declaration():
+    """The converters are found by their declarations (no hand-kept table): each real dataset's task names its
+    proxy, each proxy names the dataset it stands for and what its generator imports."""
+    from sampleaudio import migrate
+    from sampleaudio.data_prep import (
+        get_converter,
+        get_info,
+        real_datasets,
+        synthetic_datasets,
+        task_for,
+        tasks,
+    )
+    from sampleaudio.errors import UnknownNameError
 
-    assert PROXY_OF == {"mini-mtat": "mtat", "mini-speech-commands": "speech-commands", "mini-dcase": "dcase2017",
+    proxy_of = {name: get_info(name).proxy_of for name in synthetic_datasets()}
+    assert proxy_of == {"mini-mtat": "mtat", "mini-speech-commands": "speech-commands", "mini-dcase": "dcase2017",
                         "mini-artists": "msd-artist", "mini-artists-genres": "gtzan", "mini-artists-tags": "msd-tags"}
-    assert set(REAL) <= set(TASKS) and set(SYNTHETIC) == set(PROXY_OF) == set(_NEEDS)
+    assert set(real_datasets()) == {"mtat", "speech-commands", "dcase2017", "gtzan", "fma-small", "msd-artist",
+                                    "msd-tags"}
+    assert all(get_info(name).requires for name in proxy_of)
+    assert all(task_for(proxy) == task_for(real) for proxy, real in proxy_of.items())
+    # the frozen table that reads stores written before they recorded their task agrees with today's declarations
+    assert tasks() == migrate.V2_TASKS
+    with pytest.raises(UnknownNameError, match="unknown dataset 'mtta'; did you mean 'mtat'"):
+        get_converter("mtta")
+    with pytest.raises(KeyError, match="no task for dataset 'speech-comands'; did you mean 'speech-commands'"):
+        task_for("speech-comands")

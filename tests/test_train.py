@@ -198,14 +198,14 @@ def test_two_workers_on_localhost(store, tmp_path):
 def test_bn_momentum_reaches_every_batch_norm_and_old_configs_still_resume(store, tmp_path):
     import keras
 
-    from sampleaudio.tasks import TASKS
+    from sampleaudio.data_prep import task_for
     from sampleaudio.train import build_model
 
     model = build_model(model_params(block="rese2", multi=True, num_blocks=3, init_features=4, bn_momentum=0.9),
-                        TASKS["speech-commands"])
+                        task_for("speech-commands"))
     norms = [la for la in model.layers if isinstance(la, keras.layers.BatchNormalization)]
     assert len(norms) >= 5 and {la.momentum for la in norms} == {0.9}
-    default = build_model(model_params(num_blocks=3, init_features=4), TASKS["speech-commands"])
+    default = build_model(model_params(num_blocks=3, init_features=4), task_for("speech-commands"))
     assert {la.momentum for la in default.layers if isinstance(la, keras.layers.BatchNormalization)} == {0.99}
     # a run directory written before a config field existed is still recognised as the same configuration
     config = tiny(store, num_stages=1, max_epochs_per_stage=1)

@@ -153,18 +153,19 @@ def test_evenly_spaced_chunks_follow_their_eval():
 def test_the_shared_trainer_trains_a_won2020_model(tmp_path, monkeypatch):
     """A Won 2020 model trained on a 16 kHz store (the paper's rate) is built for 16 kHz, and its card carries Won's
     evaluation protocol (16 evenly spaced chunks per clip), which evaluate, tag and export then follow."""
+    import tones
     from conftest import ToneLoader
 
     from sampleaudio import evaluate
     from sampleaudio.config import DataConfig, EvalConfig, ExperimentConfig, TrainConfig, model_params
     from sampleaudio.inference import Tagger
-    from sampleaudio.records import Clip, write_dataset
     from sampleaudio.runs import read_model_card
+    from sampleaudio.stores import Clip, write_dataset
     from sampleaudio.train import train
 
     store = tmp_path / "s16"
     clips = [Clip(f"c{k:02d}", ["train", "train", "valid", "test"][k % 4], (k % 2,), f"{k % 2}:{k}") for k in range(24)]
-    write_dataset(clips, store, dataset="tones", labels=["low", "high"], multi_label=False, converter="test",
+    write_dataset(clips, store, info=tones.INFO, labels=["low", "high"], converter="test",
                   converter_version="0", loader=ToneLoader(), progress=False, sample_rate=16000)
     run = str(tmp_path / "run")
     config = ExperimentConfig(name="won", data=DataConfig(data_dir=str(store), segment=1024, batch_size=8),
@@ -191,7 +192,7 @@ def test_chunked_evaluation_averages_16_evenly_spaced_chunks(tone_store):
 
     from sampleaudio.chunk_eval import evaluate_chunked, predict_chunked_clips
     from sampleaudio.pipeline import read_clips
-    from sampleaudio.records import read_manifest
+    from sampleaudio.stores import read_manifest
 
     inp = keras.Input((500, 1))
     energy = keras.layers.GlobalAveragePooling1D()(keras.layers.Lambda(lambda x: x * x)(inp))

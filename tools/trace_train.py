@@ -26,7 +26,7 @@ def _store(root: str) -> str:
     try:
         from sampleaudio.stores import Clip, write_dataset
     except ImportError:  # versions before the stores package
-        from sampleaudio.records import Clip, write_dataset
+        from sampleaudio.records import Clip, write_dataset  # noqa: F401
 
     class Tones:
         def __call__(self, clip):

@@ -8,7 +8,9 @@
   ``mini-artists-tags`` (:mod:`sampleaudio.data_prep.synthetic.mini_artists_tags`): the same songs labelled by tags.
 
 Every proxy goes through the same writer as the real datasets, so everything downstream runs unchanged.
-Their numbers are never comparable to the real datasets'.
+Their numbers are never comparable to the real datasets'. Each proxy's module declares itself
+(``INFO = DatasetInfo.proxy(<the real dataset's INFO>, name=..., requires=...)``): the real dataset it stands for,
+whose task and features it shares, and the modules its generator imports; nothing here lists them.
 """
 
 from __future__ import annotations
@@ -16,12 +18,8 @@ from __future__ import annotations
 import os
 
 from sampleaudio.errors import UnknownNameError
-from sampleaudio.tasks import TASKS
 
-__all__ = ["PROXY_OF", "cache_dir", "ensure", "require_synth"]
-
-#: proxy -> the real dataset it mirrors (the dataset table's ``proxy`` fields)
-PROXY_OF = {task.proxy: name for name, task in TASKS.items() if task.proxy}
+__all__ = ["cache_dir", "ensure", "require_synth"]
 
 
 def cache_dir() -> str:
@@ -29,21 +27,16 @@ def cache_dir() -> str:
     return os.environ.get("SAMPLEAUDIO_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "sampleaudio")
 
 
-#: proxy -> the modules its generator imports (all from the ``synth`` extra, tinysoundfont with --no-deps)
-_NEEDS = {"mini-mtat": ("music21", "pretty_midi", "tinysoundfont"), "mini-speech-commands": ("espeakng_loader",),
-          "mini-dcase": ("pretty_midi", "tinysoundfont"),
-          "mini-artists": ("music21", "pretty_midi", "tinysoundfont"),
-          "mini-artists-genres": ("music21", "pretty_midi", "tinysoundfont"), "mini-artists-tags": ("music21",)}
-
-
 def require_synth(name: str) -> None:
     """Raise one clear :class:`~sampleaudio.errors.MissingDependencyError` when the generator of proxy ``name``
-    cannot import what it needs, naming the extra to install."""
+    cannot import what it needs (its declaration's ``requires``: all from the ``synth`` extra, tinysoundfont
+    with --no-deps), naming the extra to install."""
     import importlib.util
 
+    from sampleaudio.data_prep import get_info
     from sampleaudio.errors import MissingDependencyError
 
-    missing = [m for m in _NEEDS.get(name, ()) if importlib.util.find_spec(m) is None]
+    missing = [m for m in get_info(name).requires if importlib.util.find_spec(m) is None]
     if missing:
         raise MissingDependencyError(
             f"generating the '{name}' proxy needs {', '.join(missing)}: pip install 'sampleaudio[synth]' && "
@@ -57,10 +50,10 @@ def ensure(name: str, *, size: str = "default", seed: int = 0, root: str | None 
     The folder is named by proxy, generator version, size and seed, so a store made by an older generator
     is never mistaken for the current one.
     """
-    from sampleaudio.data_prep import SYNTHETIC, get_converter
+    from sampleaudio.data_prep import get_converter, synthetic_datasets
 
-    if name not in SYNTHETIC:
-        raise UnknownNameError(f"unknown proxy '{name}'; known: {sorted(SYNTHETIC)}")
+    if name not in synthetic_datasets():
+        raise UnknownNameError(f"unknown proxy '{name}'; known: {sorted(synthetic_datasets())}")
     converter = get_converter(name)
     out = os.path.join(root or cache_dir(), f"{name}-v{converter.VERSION}-{size}-seed{seed}")
     if not os.path.exists(os.path.join(out, "manifest.json")):

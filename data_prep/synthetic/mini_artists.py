@@ -27,17 +27,26 @@ import json
 
 import numpy as np
 
+from sampleaudio.data_prep import gtzan, msd_artist
 from sampleaudio.data_prep.synthetic.render import render_notes
 from sampleaudio.data_prep.synthetic.scores import catalog, drum_pattern, loop_notes, score_parts
 from sampleaudio.errors import AudioDecodeError, ParameterError
-from sampleaudio.records import Clip, Manifest, write_dataset
+from sampleaudio.stores import Clip, DatasetInfo, Manifest, write_dataset
 
 __all__ = ["NAME", "TARGET_NAME", "VERSION", "SIZES", "GENRES", "artists", "plan", "plan_target",
-           "MiniArtistsLoader", "convert", "convert_target", "describe"]
+           "MiniArtistsLoader", "convert", "convert_target", "INFO", "TARGET_INFO"]
 
 NAME = "mini-artists"
 TARGET_NAME = "mini-artists-genres"
 VERSION = "1.0"
+INFO = DatasetInfo.proxy(
+    msd_artist.INFO, name=NAME, requires=("music21", "pretty_midi", "tinysoundfont"),
+    description="mini-artists: music21 scores rendered by synthetic artists (stable instruments, tempo, key, "
+                "production); artist labels, MSD artist split (proxy)")
+#: ``mini-artists-genres`` (:mod:`sampleaudio.data_prep.synthetic.mini_artists_genres` declares it as its ``INFO``)
+TARGET_INFO = DatasetInfo.proxy(
+    gtzan.INFO, name=TARGET_NAME, requires=("music21", "pretty_midi", "tinysoundfont"),
+    description="mini-artists-genres: other synthetic artists of mini-artists, labelled by genre (proxy)")
 SONGS_PER_ARTIST = 20
 #: size -> (source artists, target artists per genre, target songs per artist, clip seconds)
 SIZES = {"small": (4, 2, 4, 3.05), "default": (24, 4, 8, 6.0)}
@@ -194,7 +203,7 @@ def _extra(size, seed, what):
 def convert(out: str, *, size: str = "default", seed: int = 0, workers: int = 1, progress: bool = True) -> Manifest:
     """Generate the ``mini-artists`` source store at ``out``."""
     clips, labels = plan(size, seed)
-    return write_dataset(clips, out, dataset=NAME, labels=labels, multi_label=False, converter=__name__,
+    return write_dataset(clips, out, info=INFO, labels=labels, converter=__name__,
                          converter_version=VERSION, loader=MiniArtistsLoader(), workers=workers, clips_per_shard=64,
                          seed=seed, progress=progress,
                          extra=_extra(size, seed, "20 songs per artist: 1-15 train, 16-18 valid, 19-20 test"))
@@ -204,13 +213,8 @@ def convert_target(out: str, *, size: str = "default", seed: int = 0, workers: i
                    progress: bool = True) -> Manifest:
     """Generate the ``mini-artists-genres`` target store at ``out``."""
     clips, labels = plan_target(size, seed)
-    return write_dataset(clips, out, dataset=TARGET_NAME, labels=labels, multi_label=False, converter=__name__,
+    return write_dataset(clips, out, info=TARGET_INFO, labels=labels, converter=__name__,
                          converter_version=VERSION, loader=MiniArtistsLoader(), workers=workers, clips_per_shard=64,
                          seed=seed, progress=progress,
                          extra=_extra(size, seed, "other artists and pieces than mini-artists; genre labels; "
                                                   "48/21/31 per genre, seeded"))
-
-
-def describe() -> str:
-    return ("mini-artists: music21 scores rendered by synthetic artists (stable instruments, tempo, key, "
-            "production); artist labels, MSD artist split (proxy)")

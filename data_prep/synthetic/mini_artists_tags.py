@@ -25,16 +25,21 @@ from collections import Counter
 
 import numpy as np
 
+from sampleaudio.data_prep import msd_tags
 from sampleaudio.data_prep.synthetic.mini_artists import VERSION as AUDIO_VERSION
 from sampleaudio.errors import AudioDecodeError
-from sampleaudio.records import Clip, Manifest, write_dataset
+from sampleaudio.stores import Clip, DatasetInfo, Manifest, write_dataset
 
-__all__ = ["NAME", "VERSION", "song_tags", "plan", "StoreAudio", "convert", "describe"]
+__all__ = ["NAME", "VERSION", "song_tags", "plan", "StoreAudio", "convert", "INFO"]
 
 NAME = "mini-artists-tags"
 #: this relabelling's version and that of the generator of its audio (``mini-artists``): the store's folder is
 #: named by both, so a new ``mini-artists`` generator never pairs with tags copied from an older one's audio
 VERSION = f"1.0-audio{AUDIO_VERSION}"
+INFO = DatasetInfo.proxy(
+    msd_tags.INFO, name=NAME, requires=("music21",),
+    description="mini-artists-tags: the songs of mini-artists labelled by provenance tags (style, instruments, "
+                "tempo, dynamics) instead of artists; the tag model's proxy (Park 2018)")
 MIN_FRACTION, MAX_TAGS = 0.02, 50
 
 
@@ -69,7 +74,7 @@ def plan(size: str = "default", seed: int = 0) -> tuple[list[Clip], list[str]]:
 @functools.lru_cache(maxsize=2)
 def _audio_of(store: str) -> dict[str, np.ndarray]:
     from sampleaudio.pipeline import read_clips
-    from sampleaudio.records import read_manifest
+    from sampleaudio.stores import read_manifest
 
     return {ex["clip_id"].decode(): ex["audio"] for split in read_manifest(store).splits
             for ex in read_clips(store, split).as_numpy_iterator()}
@@ -95,7 +100,7 @@ def convert(out: str, *, size: str = "default", seed: int = 0, workers: int = 1,
     source = ensure("mini-artists", size=size, seed=seed, root=os.path.dirname(os.path.abspath(out)),
                     workers=workers, progress=progress)
     clips, vocab = plan(size, seed)
-    return write_dataset(clips, out, dataset=NAME, labels=vocab, multi_label=True, converter=__name__,
+    return write_dataset(clips, out, info=INFO, labels=vocab, converter=__name__,
                          converter_version=VERSION, loader=StoreAudio(source), workers=1, clips_per_shard=64,
                          seed=seed, progress=progress,
                          extra={"synthetic": "the songs of mini-artists (audio copied from its store) with tags",
@@ -103,8 +108,3 @@ def convert(out: str, *, size: str = "default", seed: int = 0, workers: int = 1,
                                 "split_rule": "as mini-artists: 20 songs per artist, 1-15 train, 16-18 valid, "
                                               "19-20 test",
                                 "tag_rule": "mini-mtat's provenance tags; tags on >= 2 % of songs, at most 50"})
-
-
-def describe() -> str:
-    return ("mini-artists-tags: the songs of mini-artists labelled by provenance tags (style, instruments, "
-            "tempo, dynamics) instead of artists; the tag model's proxy (Park 2018)")

@@ -25,17 +25,21 @@ import json
 import numpy as np
 
 from sampleaudio.audio import SAMPLE_RATE
+from sampleaudio.data_prep import dcase2017
 from sampleaudio.data_prep.dcase2017 import CLASSES
 from sampleaudio.data_prep.synthetic.render import Note, render_notes
 from sampleaudio.data_prep.synthetic.signals import colored_noise
 from sampleaudio.errors import ParameterError
-from sampleaudio.records import Clip, Manifest, write_dataset
+from sampleaudio.stores import Clip, DatasetInfo, Manifest, write_dataset
 
 __all__ = ["NAME", "VERSION", "SIZES", "CLIP_SECONDS", "EVENT_SPAN", "GESTURES", "plan", "repeat_gesture",
-           "MiniDCASELoader", "convert", "describe"]
+           "MiniDCASELoader", "convert", "INFO"]
 
 NAME = "mini-dcase"
 VERSION = "1.1"
+INFO = DatasetInfo.proxy(
+    dcase2017.INFO, name=NAME, requires=("pretty_midi", "tinysoundfont"),
+    description="mini-dcase: 17 event classes as GM gestures over noise, 10 s clips, weak labels (proxy)")
 CLIP_SECONDS = 10.0
 SIZES = {"small": 40, "default": 1000}
 #: seconds an event lasts (its gesture repeated), drawn uniformly
@@ -235,14 +239,10 @@ class MiniDCASELoader:
 
 def convert(out: str, *, size: str = "default", seed: int = 0, workers: int = 1, progress: bool = True) -> Manifest:
     """Generate ``mini-dcase`` into a TFRecord store at ``out``."""
-    return write_dataset(plan(size, seed), out, dataset=NAME, labels=CLASSES, multi_label=True, converter=__name__,
+    return write_dataset(plan(size, seed), out, info=INFO, labels=CLASSES, converter=__name__,
                          converter_version=VERSION, loader=MiniDCASELoader(), workers=workers, clips_per_shard=100,
                          seed=seed, progress=progress,
                          extra={"synthetic": "GM soundfont gestures (TimGM6mb.sf2) repeated over 3-8 s, over noise, "
                                              "1-3 events per clip",
                                 "size": size, "seed": seed, "clip_seconds": CLIP_SECONDS,
                                 "split_rule": "clips split 70/10/20 in generation order (seeded)"})
-
-
-def describe() -> str:
-    return "mini-dcase: 17 event classes as GM gestures over noise, 10 s clips, weak labels (proxy)"

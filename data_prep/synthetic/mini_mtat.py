@@ -24,6 +24,7 @@ from collections import Counter
 import numpy as np
 
 from sampleaudio.audio import SAMPLE_RATE
+from sampleaudio.data_prep import mtat
 from sampleaudio.data_prep.synthetic.render import render_notes
 from sampleaudio.data_prep.synthetic.scores import (
     COLLECTIONS,
@@ -35,12 +36,15 @@ from sampleaudio.data_prep.synthetic.scores import (
     score_parts,
 )
 from sampleaudio.errors import AudioDecodeError, ParameterError
-from sampleaudio.records import Clip, Manifest, write_dataset
+from sampleaudio.stores import Clip, DatasetInfo, Manifest, write_dataset
 
-__all__ = ["NAME", "VERSION", "SIZES", "CLIP_SECONDS", "catalog", "plan", "MiniMTATLoader", "convert", "describe"]
+__all__ = ["NAME", "VERSION", "SIZES", "CLIP_SECONDS", "catalog", "plan", "MiniMTATLoader", "convert", "INFO"]
 
 NAME = "mini-mtat"
 VERSION = "1.1"
+INFO = DatasetInfo.proxy(
+    mtat.INFO, name=NAME, requires=("music21", "pretty_midi", "tinysoundfont"),
+    description="mini-mtat: music21 corpus rendered with a GM soundfont; multi-label tags from provenance (proxy)")
 CLIP_SECONDS = 3 * 59049 / SAMPLE_RATE + 0.05
 SIZES = {"small": 60, "default": 1200}
 SPLIT_FRACTIONS = (0.7, 0.1, 0.2)
@@ -158,13 +162,9 @@ class MiniMTATLoader:
 def convert(out: str, *, size: str = "default", seed: int = 0, workers: int = 1, progress: bool = True) -> Manifest:
     """Generate ``mini-mtat`` into a TFRecord store at ``out``."""
     clips, vocab = plan(size, seed)
-    return write_dataset(clips, out, dataset=NAME, labels=vocab, multi_label=True, converter=__name__,
+    return write_dataset(clips, out, info=INFO, labels=vocab, converter=__name__,
                          converter_version=VERSION, loader=MiniMTATLoader(), workers=workers,
                          clips_per_shard=64, seed=seed, progress=progress,
                          extra={"synthetic": "music21 corpus scores rendered with TimGM6mb.sf2 (tinysoundfont)",
                                 "size": size, "seed": seed, "clip_seconds": CLIP_SECONDS,
                                 "split_rule": "one clip per piece; pieces split 70/10/20 (seeded)"})
-
-
-def describe() -> str:
-    return "mini-mtat: music21 corpus rendered with a GM soundfont; multi-label tags from provenance (proxy)"

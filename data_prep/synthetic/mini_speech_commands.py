@@ -23,16 +23,20 @@ import json
 import numpy as np
 
 from sampleaudio.audio import SAMPLE_RATE, resample
+from sampleaudio.data_prep import speech_commands
 from sampleaudio.data_prep.speech_commands import WORDS
 from sampleaudio.data_prep.synthetic.espeak import ENGLISH_VOICES, VARIANTS, Speaker, synthesize
 from sampleaudio.data_prep.synthetic.signals import colored_noise
 from sampleaudio.errors import AudioDecodeError, ParameterError
-from sampleaudio.records import Clip, Manifest, write_dataset
+from sampleaudio.stores import Clip, DatasetInfo, Manifest, write_dataset
 
-__all__ = ["NAME", "VERSION", "SIZES", "plan", "MiniSpeechLoader", "colored_noise", "convert", "describe"]
+__all__ = ["NAME", "VERSION", "SIZES", "plan", "MiniSpeechLoader", "colored_noise", "convert", "INFO"]
 
 NAME = "mini-speech-commands"
 VERSION = "1.1"  # 1.1: breathy/whispered voices seeded per utterance (1.0 was order-dependent)
+INFO = DatasetInfo.proxy(
+    speech_commands.INFO, name=NAME, requires=("espeakng_loader",),
+    description="mini-speech-commands: the 35 words spoken by eSpeak NG voices over noise; speaker-disjoint (proxy)")
 #: speakers per size; every speaker says every word once
 SIZES = {"small": 6, "default": 64}
 SPLIT_FRACTIONS = (0.7, 0.1, 0.2)
@@ -104,14 +108,10 @@ class MiniSpeechLoader:
 
 def convert(out: str, *, size: str = "default", seed: int = 0, workers: int = 1, progress: bool = True) -> Manifest:
     """Generate ``mini-speech-commands`` into a TFRecord store at ``out``."""
-    return write_dataset(plan(size, seed), out, dataset=NAME, labels=WORDS, multi_label=False, converter=__name__,
+    return write_dataset(plan(size, seed), out, info=INFO, labels=WORDS, converter=__name__,
                          converter_version=VERSION, loader=MiniSpeechLoader(), workers=workers,
                          clips_per_shard=500, seed=seed, progress=progress,
                          extra={"synthetic": "35 words spoken by eSpeak NG (espeakng-loader) over noise",
                                 "size": size, "seed": seed,
                                 "split_rule": "speakers (voice settings) split 70/10/20, seeded; no speaker in "
                                               "two splits"})
-
-
-def describe() -> str:
-    return "mini-speech-commands: the 35 words spoken by eSpeak NG voices over noise; speaker-disjoint (proxy)"

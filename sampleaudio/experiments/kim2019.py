@@ -17,17 +17,17 @@ import dataclasses
 import os
 
 from sampleaudio.config import DataConfig, EvalConfig, ExperimentConfig, TrainConfig
+from sampleaudio.data_prep import task_for
 from sampleaudio.errors import ParameterError
 from sampleaudio.families import model_params, parameter_names, signature
 from sampleaudio.families.samplecnn.params import KIM2019_SIZES
-from sampleaudio.tasks import TASKS
 
 __all__ = ["PROFILES", "Profile", "profile_description", "data_dir_for", "experiment", "TASK_DATASETS",
            "PROTOCOLS", "protocol_description", "BLOCKS", "BASELINES", "table_configs", "FIG4_SIZES", "fig4_configs",
            "figure_configs"]
 
-#: Kim 2019's tasks -> (real dataset name under --data-root, synthetic proxy), from the dataset table
-TASK_DATASETS = {name: (name, TASKS[name].proxy) for name in KIM2019_SIZES}
+#: Kim 2019's tasks -> (real dataset name under --data-root, synthetic proxy), from the datasets' declarations
+TASK_DATASETS = {name: (name, task_for(name).proxy) for name in KIM2019_SIZES}
 
 
 @dataclasses.dataclass(frozen=True)

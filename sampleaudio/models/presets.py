@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import keras
 
+from sampleaudio.data_prep import task_for
 from sampleaudio.families.samplecnn.params import KIM2019_SIZES
 from sampleaudio.models.samplecnn import SampleCNN, SampleCNNWithRNN
-from sampleaudio.tasks import TASKS, task_for
 
 __all__ = ["PRESETS", "RNN_BLOCKS", "from_preset", "rnn_from_preset"]
 
@@ -26,9 +26,9 @@ __all__ = ["PRESETS", "RNN_BLOCKS", "from_preset", "rnn_from_preset"]
 RNN_BLOCKS = {name: size[2] for name, size in KIM2019_SIZES.items()}
 
 #: Kim 2019's SampleCNN of each task: its depth (:data:`sampleaudio.families.samplecnn.params.KIM2019_SIZES`) and the dataset's
-#: outputs (:data:`sampleaudio.tasks.TASKS`)
+#: outputs (its converter's declaration, :func:`sampleaudio.data_prep.task_for`)
 PRESETS = {
-    name: {"num_blocks": size[0], "num_classes": TASKS[name].num_classes, "activation": TASKS[name].activation}
+    name: {"num_blocks": size[0], "num_classes": task_for(name).num_classes, "activation": task_for(name).activation}
     for name, size in KIM2019_SIZES.items()
 }
 PRESETS["lee2017"] = {"num_blocks": 9, "num_classes": 50, "activation": "sigmoid", "block": "basic",

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     import tensorflow as tf
 
     from sampleaudio.config import ExperimentConfig
-    from sampleaudio.store import Store
+    from sampleaudio.stores import Store
 
 __all__ = ["Objective", "make"]
 
@@ -30,7 +30,7 @@ class Objective(Protocol):
 
     An objective is made before anything of the run is written (so a bad setting fails first) as
     ``Class(config, store, segment=..., mean=..., std=...)``: the run's :class:`~sampleaudio.config.ExperimentConfig`,
-    its opened :class:`~sampleaudio.store.Store`, the input length in samples and the standardisation of the
+    its opened :class:`~sampleaudio.stores.Store`, the input length in samples and the standardisation of the
     waveform. The trainer then asks it for:
     """
 

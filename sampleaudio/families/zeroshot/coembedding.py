@@ -28,7 +28,7 @@ import numpy as np
 import tensorflow as tf
 
 from sampleaudio.errors import ParameterError
-from sampleaudio.store import Store, open_store
+from sampleaudio.stores import Store, open_store
 
 __all__ = ["TaggedTracks", "load_tagged_tracks", "coembedding_dataset", "CoEmbeddingObjective", "track_embeddings",
            "load_word_branch", "SETTINGS"]
@@ -72,7 +72,7 @@ class TaggedTracks:
 
 def load_tagged_tracks(data_dir: str | os.PathLike | Store, splits=("train", "valid", "test")) -> TaggedTracks:
     """Every clip of ``splits`` of a multi-label store (its folder, or the opened
-    :class:`~sampleaudio.store.Store`), in split order."""
+    :class:`~sampleaudio.stores.Store`), in split order."""
     from sampleaudio.pipeline import read_clips
 
     store = open_store(data_dir)
