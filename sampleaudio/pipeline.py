@@ -22,7 +22,14 @@ import numpy as np
 import tensorflow as tf
 
 from sampleaudio.errors import ParameterError
-from sampleaudio.segments import clip_segments, pool_np, segment_starts_np, standardise, tile_pad
+from sampleaudio.segments import (
+    clip_segments,
+    crop_positions,
+    pool_np,
+    segment_starts_np,
+    standardise,
+    tile_pad,
+)
 from sampleaudio.stores import Store, open_store, parse_example
 
 __all__ = [
@@ -179,10 +186,7 @@ def train_dataset(
 
     def crop(pair, r):
         audio, labels = pair
-        audio = tile_pad(audio, segment)
-        room = tf.cast(tf.shape(audio)[0] - segment + 1, tf.int64)
-        start = tf.math.floormod(r, room)
-        x = audio[start: start + segment]
+        x = tf.gather(audio, crop_positions(tf.shape(audio)[0], segment, r))
         return tf.reshape(standardise(x, mean, std), [segment, 1]), labels
 
     ds = ds.map(crop, num_parallel_calls=AUTOTUNE, deterministic=True)

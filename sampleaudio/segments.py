@@ -34,7 +34,7 @@ from sampleaudio.errors import ParameterError
 
 __all__ = [
     "CHUNKINGS", "POOLINGS", "DEFAULT_SAMPLE_RATE", "WON2020_CHUNKS", "InputSpec",
-    "tile_pad", "clip_segments", "batch_segments", "standardise", "reduce_time", "pool_segments",
+    "tile_pad", "crop_positions", "clip_segments", "batch_segments", "standardise", "reduce_time", "pool_segments",
     "clip_segments_np", "segment_starts_np", "standardise_np", "reduce_time_np", "pool_np",
 ]
 
@@ -68,6 +68,15 @@ def _starts(length, segment, chunking: str, chunks: int, dtype=tf.int64):
     if padded.shape.rank:
         return tf.RaggedTensor.from_tensor(hop[:, None] * steps[None, :])
     return hop * steps
+
+
+def crop_positions(length, segment: int, r) -> tf.Tensor:
+    """The sample positions ``[segment]`` (int64) of a window of a clip of ``length`` samples that starts at
+    ``r mod (length - segment + 1)``, wrapping around, so a clip shorter than a segment is tiled (and starts at 0):
+    the random crop of training examples (:mod:`sampleaudio.pipeline`, :mod:`sampleaudio.metric_learning`)."""
+    length = tf.cast(length, tf.int64)
+    start = tf.math.floormod(tf.cast(r, tf.int64), tf.maximum(length - segment + 1, 1))
+    return tf.math.floormod(start + tf.range(segment, dtype=tf.int64), length)
 
 
 def clip_segments(audio: tf.Tensor, segment: int, *, chunking: str = "consecutive", chunks: int = WON2020_CHUNKS,

@@ -20,6 +20,7 @@ import soundfile as sf
 
 from sampleaudio.cli import main as cli_main
 from sampleaudio.config import DataConfig, EvalConfig, ExperimentConfig, TrainConfig, model_params
+from sampleaudio.data_prep import get_info
 from sampleaudio.stores import Clip, write_dataset
 
 
@@ -76,7 +77,7 @@ class Tones:
 
 def tiny_store(out, labels=("low", "high"), n=10, **kwargs):
     clips = [Clip(f"c{k}", ["train", "valid", "test"][k % 3], (k % len(labels),), str(k)) for k in range(n)]
-    return write_dataset(clips, out, dataset="speech-commands", labels=list(labels), multi_label=False,
+    return write_dataset(clips, out, info=get_info("speech-commands"), labels=list(labels),
                          converter="test", converter_version="0", loader=Tones(), clips_per_shard=2,
                          progress=False, **kwargs)
 
@@ -91,12 +92,13 @@ def tiny_config(store, **train) -> ExperimentConfig:
 
 def make_run(store, run_dir) -> str:
     """A finished-looking run folder built without training (a fresh tiny model): what tag/export/evaluate read."""
-    from sampleaudio.data_prep import task_for
+    import tones
+
     from sampleaudio.train import build_model
 
     run_dir = os.fspath(run_dir)
     config = tiny_config(store)
-    task = task_for("tones")
+    task = tones.TONES
     build_model(config.model, task, 729).save(os.path.join(run_dir, "best.keras"))
     with open(os.path.join(run_dir, "config.json"), "w") as f:
         f.write(config.to_json())

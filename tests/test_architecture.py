@@ -28,7 +28,7 @@ LAYERS = {
     # the store: its schema (features a dataset declares, its task), writer and reader
     "sampleaudio.stores": 1, "sampleaudio.stores.*": 1,
     # tf.data pipelines
-    "sampleaudio.pipeline": 3, "sampleaudio.sampler": 3, "sampleaudio.segments": 3,
+    "sampleaudio.pipeline": 3, "sampleaudio.metric_learning": 3, "sampleaudio.segments": 3,
     # reference baselines of a store (chance, MFCC + logistic regression): read clips through the pipeline
     "sampleaudio.baselines": 4,
     # converters and proxies (write stores), models, the families' builders and objectives

@@ -57,7 +57,7 @@ def test_msd_artist_list_split(tmp_path):
     assert reasons == {"artist": 5, "beyond": 1}
     manifest = msd_artist.convert(str(tmp_path), str(tmp_path / "store"), progress=False)
     assert manifest.splits["test"]["clips"] == 6 and manifest.labels == artists
-    from sampleaudio.sampler import load_artist_songs
+    from sampleaudio.families.artist_cnn.siamese import load_artist_songs
 
     songs = load_artist_songs(str(tmp_path / "store"), "valid")  # artist ids travel in the records
     assert songs.artists == artists and list(songs.counts) == [3, 3, 3]

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from sampleaudio.errors import ParameterError
-from sampleaudio.sampler import ArtistSongs, siamese_dataset
+from sampleaudio.families.artist_cnn.siamese import ArtistSongs, siamese_dataset
 
 
 def _songs():

@@ -36,9 +36,15 @@ def _store(root: str) -> str:
 
     clips = [Clip(f"c{i}", ("train", "valid", "test")[i % 3], (i % 3,), str(i)) for i in range(18)]
     out = os.path.join(root, "store")
-    write_dataset(clips, out, dataset="mini-speech-commands", labels=[f"w{i}" for i in range(35)][:3],
-                  multi_label=False, converter="trace", converter_version="0", loader=Tones(), clips_per_shard=8,
+    labels = ["w0", "w1", "w2"]
+    common = dict(labels=labels, converter="trace", converter_version="0", loader=Tones(), clips_per_shard=8,
                   progress=False)
+    try:
+        from sampleaudio.data_prep import get_info
+
+        write_dataset(clips, out, info=get_info("mini-speech-commands"), **common)
+    except ImportError:  # versions before datasets declared themselves
+        write_dataset(clips, out, dataset="mini-speech-commands", multi_label=False, **common)
     return out
 
 

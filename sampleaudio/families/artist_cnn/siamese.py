@@ -3,8 +3,8 @@
 ``siamese``: the configured network without its classifier is the encoder;
 anchor, positive and ``num_negatives`` negatives go through it (:func:`~sampleaudio.models.ArtistSiameseModel`),
 and the multi-negative max-margin loss (margin 0.4, summed over negatives and batch) pulls songs of one artist
-together. Batches come from :func:`sampleaudio.sampler.siamese_dataset` (artists from the records'
-``artist_id``); the validation loss is computed on a fixed, seeded set of validation triplets, so that the staged
+together. Batches come from :func:`siamese_dataset` on the shared sampler (:mod:`sampleaudio.metric_learning`;
+artists from the records' ``artist_id``); the validation loss is computed on a fixed, seeded set of validation triplets, so that the staged
 schedule and early stopping work as for classification. The run's ``best.keras`` is the *encoder* (what
 ``embed`` / ``index`` use) and ``final_metrics.json`` holds artist retrieval on the evaluation split: MAP with
 artist as relevance and kNN artist accuracy over song embeddings (mean over each song's segments).
@@ -13,11 +13,92 @@ artist as relevance and kNN artist accuracy over song embeddings (mean over each
 from __future__ import annotations
 
 import math
+import os
 
 import keras
 import numpy as np
+import tensorflow as tf
 
-__all__ = ["SiameseObjective", "encoder_of"]
+from sampleaudio.errors import ParameterError
+from sampleaudio.metric_learning import BIG, ClipBank, crop, sampler_dataset
+
+__all__ = ["SiameseObjective", "encoder_of", "ArtistSongs", "load_artist_songs", "siamese_dataset"]
+
+
+class ArtistSongs(ClipBank):
+    """The songs of one split grouped by artist (Park 2018's ``data_generator.py``): a :class:`ClipBank` whose songs
+    are ordered by artist, with ``starts`` / ``counts`` per artist and ``song_artist`` per song."""
+
+    def __init__(self, audio: list[np.ndarray], artists: list[str]):
+        if len(audio) != len(artists):
+            raise ParameterError(f"{len(audio)} songs but {len(artists)} artist ids")
+        if any(not a for a in artists):
+            raise ParameterError("a song has no artist_id: metric learning by artist needs one on every record")
+        names = sorted(set(artists))
+        artist_index = {a: k for k, a in enumerate(names)}
+        order = sorted(range(len(audio)), key=lambda i: (artist_index[artists[i]], i))
+        self.artists = names
+        self.song_artist = np.array([artist_index[artists[i]] for i in order], np.int64)
+        self.counts = np.bincount(self.song_artist, minlength=len(names)).astype(np.int64)
+        self.starts = np.concatenate([[0], np.cumsum(self.counts)[:-1]]).astype(np.int64)
+        if len(names) < 2:
+            raise ParameterError(f"metric learning needs songs of at least 2 artists; the split has {len(names)}")
+        if np.any(self.counts < 2):
+            few = [names[k] for k in np.flatnonzero(self.counts < 2)[:3]]
+            raise ParameterError(f"every artist needs at least 2 songs of the split for a positive; e.g. {few}")
+        super().__init__([audio[i] for i in order])
+
+
+def load_artist_songs(data_dir: str | os.PathLike, split: str) -> ArtistSongs:
+    """Read one split of a store (``sampleaudio prep``) into memory, grouped by ``artist_id``."""
+    from sampleaudio.pipeline import read_clips
+
+    audio, artists = [], []
+    for ex in read_clips(data_dir, split).as_numpy_iterator():
+        audio.append(ex["audio"])
+        artists.append(ex["artist_id"].decode())
+    if not audio:
+        raise ParameterError(f"split '{split}' of '{data_dir}' holds no clips")
+    return ArtistSongs(audio, artists)
+
+
+def siamese_dataset(songs: ArtistSongs, *, segment: int, batch_size: int, num_negatives: int = 4, seed: int = 0,
+                    mean: float = 0.0, std: float = 1.0, num_examples: int | None = None,
+                    drop_remainder: bool = False) -> tf.data.Dataset:
+    """Batches of ``((anchor, positive, negative_1, ..., negative_N), zeros [B, 1 + N])``, each item
+    ``[B, segment, 1]`` and standardised by ``mean``/``std``; endless unless ``num_examples`` is given.
+
+    Each example draws an anchor song of the split uniformly, a positive (another song of the same artist) and
+    ``num_negatives`` negatives (songs of other artists: an artist drawn uniformly among the others, then one of its
+    songs), and a random crop of each. The target is a placeholder (the score layout carries the labels,
+    :mod:`sampleaudio.losses`).
+    """
+    if segment < 1 or num_negatives < 1:
+        raise ParameterError(f"segment and num_negatives must be >= 1. Received: segment={segment}, "
+                             f"num_negatives={num_negatives}")
+    starts, counts = tf.constant(songs.starts), tf.constant(songs.counts)
+    song_artist = tf.constant(songs.song_artist)
+    num_songs, num_artists = len(songs), len(songs.artists)
+    n_draws = 2 + 2 * num_negatives + (2 + num_negatives)
+
+    def recipe(key, _):
+        r = tf.random.stateless_uniform([n_draws], seed=key, minval=0, maxval=BIG, dtype=tf.int64)
+        anchor = tf.math.floormod(r[0], num_songs)
+        artist = song_artist[anchor]
+        # positive: another song of the same artist (skip the anchor's own position)
+        k = tf.math.floormod(r[1], counts[artist] - 1)
+        k = tf.where(starts[artist] + k >= anchor, k + 1, k)
+        items = [anchor, starts[artist] + k]
+        for j in range(num_negatives):
+            other = tf.math.floormod(r[2 + 2 * j], num_artists - 1)
+            other = tf.where(other >= artist, other + 1, other)
+            items.append(starts[other] + tf.math.floormod(r[3 + 2 * j], counts[other]))
+        base = 2 + 2 * num_negatives
+        x = tuple(crop(songs, song, r[base + n], segment, mean, std) for n, song in enumerate(items))
+        return x, tf.zeros([1 + num_negatives], tf.float32)
+
+    return sampler_dataset(recipe, batch_size=batch_size, seed=seed, num_examples=num_examples,
+                           drop_remainder=drop_remainder)
 
 
 def encoder_of(model: keras.Model) -> keras.Model:
@@ -29,8 +110,6 @@ class SiameseObjective:
     """The Siamese objective (:class:`sampleaudio.objectives.Objective`; see the module docstring)."""
 
     def __init__(self, config, store, *, segment: int, mean: float, std: float, valid_examples: int = 0):
-        from sampleaudio.sampler import load_artist_songs
-
         self.store, self.segment, self.mean, self.std = store, segment, mean, std
         self.batch_size = config.data.batch_size
         self.num_negatives, self.margin = config.objective.num_negatives, config.objective.margin
@@ -54,16 +133,12 @@ class SiameseObjective:
         return max(1, math.ceil(len(self.train_songs) / self.batch_size))
 
     def train_dataset(self, seed: int, *, drop_remainder: bool = False):
-        from sampleaudio.sampler import siamese_dataset
-
         return siamese_dataset(self.train_songs, segment=self.segment, batch_size=self.batch_size,
                                num_negatives=self.num_negatives, seed=seed, mean=self.mean, std=self.std,
                                drop_remainder=drop_remainder)
 
     def valid_dataset(self):
         """A fixed, seeded set of validation triplets."""
-        from sampleaudio.sampler import siamese_dataset
-
         ds = siamese_dataset(self.valid_songs, segment=self.segment, batch_size=self.batch_size,
                              num_negatives=self.num_negatives, seed=2 ** 31 - 1, mean=self.mean, std=self.std,
                              num_examples=self.valid_examples)

@@ -28,46 +28,28 @@ import numpy as np
 import tensorflow as tf
 
 from sampleaudio.errors import ParameterError
+from sampleaudio.metric_learning import BIG, ClipBank, crop, sampler_dataset
 from sampleaudio.stores import Store, open_store
 
 __all__ = ["TaggedTracks", "load_tagged_tracks", "coembedding_dataset", "CoEmbeddingObjective", "track_embeddings",
            "load_word_branch", "SETTINGS"]
 
-AUTOTUNE = tf.data.AUTOTUNE
 #: (name, tags, tracks) of the evaluation settings: eval.py's eval_tag / gzsl flags on its default B + C tracks.
 SETTINGS = (("seen", "seen", "BC"), ("zsl", "unseen", "BC"), ("gzsl", "all", "BC"))
 
 
-class TaggedTracks:
-    """Tracks with their multi-hot labels: ``pcm`` (flat int16), ``offsets`` / ``lengths`` per track, ``labels``
-    ``[tracks, tags]``, ``keys`` (``split/index``)."""
+class TaggedTracks(ClipBank):
+    """Tracks with their multi-hot labels: a :class:`ClipBank` with ``labels`` ``[tracks, tags]`` and ``keys``
+    (``split/index``)."""
 
     def __init__(self, audio: list[np.ndarray], labels, keys: list[str]):
         if len(audio) != len(labels) or len(audio) != len(keys):
             raise ParameterError(f"{len(audio)} tracks but {len(labels)} label rows and {len(keys)} keys")
-        clips = [np.clip(np.round(np.asarray(a, np.float32) * 32767.0), -32768, 32767).astype(np.int16)
-                 for a in audio]
-        self.lengths = np.array([c.size for c in clips], np.int64)
+        super().__init__(audio)
         if np.any(self.lengths == 0):
             raise ParameterError(f"track {keys[int(np.argmin(self.lengths))]} is empty")
-        self.offsets = np.concatenate([[0], np.cumsum(self.lengths)[:-1]]).astype(np.int64)
-        self.pcm = np.concatenate(clips) if clips else np.zeros(0, np.int16)
         self.labels = (np.asarray(labels) > 0).astype(np.int8)
         self.keys = list(keys)
-        self._pcm_tensor = None
-
-    def __len__(self) -> int:
-        return len(self.lengths)
-
-    def pcm_tensor(self) -> tf.Tensor:
-        """The PCM as one constant tensor, made once: every epoch's dataset shares it (a new constant per epoch
-        would hold another copy of the audio for as long as Keras keeps that epoch's dataset)."""
-        if getattr(self, "_pcm_tensor", None) is None:
-            self._pcm_tensor = tf.constant(self.pcm)
-        return self._pcm_tensor
-
-    def audio(self, i: int) -> np.ndarray:
-        return self.pcm[self.offsets[i]:self.offsets[i] + self.lengths[i]].astype(np.float32) / 32767.0
 
 
 def load_tagged_tracks(data_dir: str | os.PathLike | Store, splits=("train", "valid", "test")) -> TaggedTracks:
@@ -116,34 +98,22 @@ def coembedding_dataset(tracks: TaggedTracks, rows, labels, vectors, *, segment:
     if pos.min() < 1 or neg.min() < num_negatives:
         raise ParameterError(f"every track needs a seen tag and {num_negatives} seen tag(s) it lacks; "
                              f"track {int(rows[np.argmin(np.minimum(pos, neg - num_negatives + 1))])} does not")
-    pcm = tracks.pcm_tensor()
-    offsets, lengths = tf.constant(tracks.offsets[rows]), tf.constant(tracks.lengths[rows])
+    rows_t = tf.constant(rows)
     mask = tf.constant(labels)
     table = tf.constant(np.asarray(vectors, np.float32))
-    n = len(rows)
-    big = tf.constant(2 ** 62, tf.int64)
 
-    def draw(i, row):
-        key = tf.stack([tf.cast(seed, tf.int64), i])
-        r = tf.random.stateless_uniform([1], seed=key, minval=0, maxval=big, dtype=tf.int64)[0]
+    def recipe(key, k):  # k: the position of the example's track in ``rows``
+        r = tf.random.stateless_uniform([1], seed=key, minval=0, maxval=BIG, dtype=tf.int64)[0]
         u = tf.random.stateless_uniform([2, tf.shape(mask)[1]], seed=key + 1, minval=1e-12, maxval=1.0)
         gumbel = -tf.math.log(-tf.math.log(u))
-        positives, negatives = mask[row], tf.logical_not(mask[row])
+        positives, negatives = mask[k], tf.logical_not(mask[k])
         p = tf.argmax(tf.where(positives, gumbel[0], -np.inf))  # uniform among the track's seen tags
         _, q = tf.math.top_k(tf.where(negatives, gumbel[1], -np.inf), k=num_negatives)  # distinct, uniform
-        length = lengths[row]
-        start = tf.math.floormod(r, tf.maximum(length - segment + 1, 1))
-        index = offsets[row] + tf.math.floormod(start + tf.range(segment, dtype=tf.int64), length)  # tiles
-        x = (tf.cast(tf.gather(pcm, index), tf.float32) / 32767.0 - mean) / std
-        return (tf.reshape(x, [segment, 1]), tf.gather(table, p), tf.gather(table, q)), tf.zeros([1 + num_negatives])
+        x = crop(tracks, rows_t[k], r, segment, mean, std)
+        return (x, tf.gather(table, p), tf.gather(table, q)), tf.zeros([1 + num_negatives])
 
-    if num_examples is None:
-        order = tf.data.Dataset.range(n).shuffle(n, seed=seed, reshuffle_each_iteration=True).repeat()
-    else:
-        order = tf.data.Dataset.range(num_examples).map(lambda i: tf.math.floormod(i, n))
-    ds = tf.data.Dataset.zip(tf.data.Dataset.counter(dtype=tf.int64), order)
-    ds = ds.map(draw, num_parallel_calls=AUTOTUNE, deterministic=True)
-    return ds.batch(batch_size, drop_remainder=drop_remainder).prefetch(AUTOTUNE)
+    return sampler_dataset(recipe, batch_size=batch_size, seed=seed, rows=rows, num_examples=num_examples,
+                           drop_remainder=drop_remainder)
 
 
 def track_embeddings(audio_branch: keras.Model, tracks: TaggedTracks, rows, *, segment: int, mean: float = 0.0,
