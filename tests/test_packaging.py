@@ -1,5 +1,6 @@
-"""What a wheel holds (pyproject.toml): every package of the source tree, the converters under the project's own
-name (``sampleaudio.data_prep``, from the top-level ``data_prep/`` folder), no generic top-level name."""
+"""What a wheel holds (pyproject.toml, setup.py): every package of the source tree, found rather than listed (a
+new family's folder needs no edit), the converters under the project's own name (``sampleaudio.data_prep``, from
+the top-level ``data_prep/`` folder), no generic top-level name."""
 
 from __future__ import annotations
 
@@ -15,19 +16,30 @@ def _pyproject() -> dict:
     return tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
 
 
-def test_every_package_folder_is_listed_under_its_import_name():
-    tool = _pyproject()["tool"]["setuptools"]
-    package_dir = tool["package-dir"]
-    assert package_dir == {"sampleaudio.data_prep": "data_prep"}
-    folders = {"sampleaudio": "sampleaudio", **{v: k for k, v in package_dir.items()}}
+def _setup_packages() -> list[str]:
+    import os
+    import runpy
+
+    cwd = os.getcwd()
+    os.chdir(ROOT)  # setup.py finds the packages from the repository's root, as the build runs it
+    try:
+        return runpy.run_path(str(ROOT / "setup.py"))["packages"]()
+    finally:
+        os.chdir(cwd)
+
+
+def test_every_package_folder_is_found_under_its_import_name():
+    folders = {"sampleaudio": "sampleaudio", "data_prep": "sampleaudio.data_prep"}
     found = set()
     for folder, name in folders.items():
         for init in (ROOT / folder).rglob("__init__.py"):
-            found.add(".".join([name, *init.parent.relative_to(ROOT / folder).parts]))
-    data_only = set(tool["package-data"])  # folders of package data, listed so that setuptools ships them
-    assert set(tool["packages"]) == found | data_only
-    assert not data_only & found
-    assert all(p.split(".")[0] == "sampleaudio" for p in tool["packages"])
+            if "__pycache__" not in init.parts:
+                found.add(".".join([name, *init.parent.relative_to(ROOT / folder).parts]))
+    packages = set(_setup_packages())
+    assert found <= packages  # every package, a new family's folder included
+    assert "sampleaudio.data" in packages  # the published numbers' folder (package data only)
+    assert all(p.split(".")[0] == "sampleaudio" for p in packages)
+    assert "setuptools" not in _pyproject()["tool"] or "packages" not in _pyproject()["tool"]["setuptools"]
 
 
 def test_the_published_numbers_travel_as_package_data():
