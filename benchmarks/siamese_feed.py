@@ -29,8 +29,8 @@ def main(argv=None) -> int:
     import keras
     import tensorflow as tf
 
+    from sampleaudio.families.artist_cnn.model import ArtistEncoder, ArtistSiameseModel, crop_samples
     from sampleaudio.losses import SiameseLoss
-    from sampleaudio.models.artist_cnn import ArtistEncoder, ArtistSiameseModel, crop_samples
     from sampleaudio.sampler import ArtistSongs, siamese_dataset
 
     rng = np.random.default_rng(args.seed)

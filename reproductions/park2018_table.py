@@ -124,7 +124,12 @@ def main(argv=None) -> int:
     import keras
 
     from sampleaudio.baselines import mfcc_statistics
-    from sampleaudio.models.artist_cnn import PARK2018_FRAMES, PARK2018_HOP, ArtistEncoder, song_embedder_from
+    from sampleaudio.families.artist_cnn.model import (
+        PARK2018_FRAMES,
+        PARK2018_HOP,
+        ArtistEncoder,
+        song_embedder_from,
+    )
 
     p = PROFILES[args.profile]
     source, tags, targets = stores(args.profile, args.data_root, args.workers)

@@ -1,6 +1,6 @@
 """Metric-learning losses over Siamese scores, for any encoder.
 
-A Siamese model (e.g. :func:`sampleaudio.models.artist_cnn.ArtistSiameseModel`) outputs, per anchor, the
+A Siamese model (e.g. :func:`sampleaudio.families.artist_cnn.model.ArtistSiameseModel`) outputs, per anchor, the
 cosine similarity with its positive (column 0) and with ``N`` negatives (columns 1..N): ``scores [B, 1 + N]``.
 The layout carries the labels, so every loss here ignores ``y_true`` (Keras' signature is kept so that they
 plug into ``model.compile``). Each returns one value per anchor; :class:`SiameseLoss` adds the reduction over

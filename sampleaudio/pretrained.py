@@ -22,12 +22,12 @@ __all__ = ["PRETRAINED", "is_pretrained", "load_pretrained"]
 
 #: name -> "module:function" of its loader (see the module docstring for the loader's contract).
 PRETRAINED: dict[str, str] = {
-    "park2018-artist": "sampleaudio.models.artist_cnn:load_park2018_artist",
+    "park2018-artist": "sampleaudio.families.artist_cnn.model:load_park2018_artist",
     # musicnn (Pons and Serra): released MTAT / MSD taggers, weights from the `musicnn` wheel (--no-deps)
-    "musicnn-mtt": "sampleaudio.models.musicnn:load_mtt_musicnn",
-    "musicnn-msd": "sampleaudio.models.musicnn:load_msd_musicnn",
-    "musicnn-mtt-vgg": "sampleaudio.models.musicnn:load_mtt_vgg",
-    "musicnn-msd-vgg": "sampleaudio.models.musicnn:load_msd_vgg",
+    "musicnn-mtt": "sampleaudio.families.musicnn.model:load_mtt_musicnn",
+    "musicnn-msd": "sampleaudio.families.musicnn.model:load_msd_musicnn",
+    "musicnn-mtt-vgg": "sampleaudio.families.musicnn.model:load_mtt_vgg",
+    "musicnn-msd-vgg": "sampleaudio.families.musicnn.model:load_msd_vgg",
 }
 
 

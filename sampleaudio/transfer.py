@@ -105,7 +105,7 @@ def mfcc_features(clips, sample_rate: int, *, n_mfcc: int = 20, n_fft: int = 204
     from scipy.fft import dct
     from scipy.signal import savgol_filter
 
-    from sampleaudio.models.filterbanks import mel_matrix
+    from sampleaudio.layers.filterbanks import mel_matrix
 
     mel = mel_matrix(sample_rate, n_fft, 128).astype(np.float64)
     window = 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(n_fft) / n_fft)

@@ -18,7 +18,7 @@ LAYERS = {
     "sampleaudio._version": 0, "sampleaudio.errors": 0, "sampleaudio.fileio": 0, "sampleaudio.params": 0,
     "sampleaudio.logs": 0, "sampleaudio.losses": 0, "sampleaudio.clipped_losses": 0,
     "sampleaudio.metrics": 0, "sampleaudio.cpu": 0, "sampleaudio.audio": 0, "sampleaudio.wordvectors": 0,
-    "sampleaudio.zeroshot_metrics": 0, "sampleaudio.zeroshot_split": 0, "sampleaudio.cli_types": 0,
+    "sampleaudio.families.zeroshot.metrics": 0, "sampleaudio.families.zeroshot.split": 0, "sampleaudio.cli_types": 0,
     # what the families declare (TensorFlow-free: the CLI reads it at start-up), the run configuration made of
     # their parameters, the run folder's files, the reading of older formats, the dataset table
     "sampleaudio.families": 1, "sampleaudio.families.samplecnn": 1, "sampleaudio.families.samplecnn.params": 1,
@@ -32,7 +32,8 @@ LAYERS = {
     # reference baselines of a store (chance, MFCC + logistic regression): read clips through the pipeline
     "sampleaudio.baselines": 4,
     # converters and proxies (write stores), models, the families' builders and objectives
-    "sampleaudio.data_prep": 4, "sampleaudio.data_prep.*": 4, "sampleaudio.models": 4, "sampleaudio.models.*": 4,
+    "sampleaudio.data_prep": 4, "sampleaudio.data_prep.*": 4, "sampleaudio.models": 4, "sampleaudio.layers": 4,
+    "sampleaudio.layers.*": 4, "sampleaudio.weights": 4,
     "sampleaudio.families.*": 4,
     "sampleaudio.inspect_store": 4,  # its "< segment" column is Kim 2019's SampleCNN segment of the dataset
     # a finished run's model, pretrained-model loading, the multi-worker loop, the schedule's pieces
@@ -174,7 +175,7 @@ def test_the_checks_can_fail():
     """The graph sees imports inside functions, ``from pkg import submodule`` and cycles."""
     assert "sampleaudio.models" in import_graph()["sampleaudio.train"]  # `from sampleaudio import models`, in a function
     assert _cycles({"a": {"b"}, "b": {"a"}, "c": set()}) == [["a", "b"]]
-    assert layer_of("sampleaudio.models.samplecnn") == 4 and layer_of("sampleaudio.nonexistent") is None
+    assert layer_of("sampleaudio.families.samplecnn.model") == 4 and layer_of("sampleaudio.nonexistent") is None
 
 
 def test_run_names_of_different_architectures_differ():
@@ -265,18 +266,21 @@ def test_model_builders_and_audio_load_take_keyword_only_arguments():
     import inspect
 
     from sampleaudio import audio
-    from sampleaudio.models.won2020 import WON2020
+    from sampleaudio.families.won2020.model import WON2020
 
-    pairs = {"MelCNN", "StridedSampleCNN", "ArtistBasicModel", "musicnn", *(m.builder.__name__ for m in WON2020.values())}
-    builders = {audio.load, *(m.builder for m in WON2020.values())}
+    from sampleaudio.families.harmonic_cnn.model import harmonic_cnn
+
+    pairs = {"MelCNN", "StridedSampleCNN", "ArtistBasicModel", "musicnn", "harmonic_cnn",
+             *(m.builder.__name__ for m in WON2020.values())}
+    builders = {audio.load, harmonic_cnn, *(m.builder for m in WON2020.values())}
     used = [(n.module, a.name) for path in (ROOT / "sampleaudio" / "families").glob("*/build.py")
             for n in ast.walk(ast.parse(path.read_text(encoding="utf-8"))) if isinstance(n, ast.ImportFrom)
-            and (n.module or "").startswith("sampleaudio.models.") for a in n.names]
+            and (n.module or "").startswith("sampleaudio.families.") and n.module.endswith(".model") for a in n.names]
     assert len(used) >= 7, used  # SampleCNN and its baselines, Park's, Choi's, Won's
     named = [("samplecnn", "SampleCNN"), ("artist_cnn", "ArtistEncoder"), ("artist_cnn", "ArtistSiameseModel"),
              ("artist_cnn", "ArtistSongEmbedder"), ("zeroshot", "WordBranch"), ("zeroshot", "CoEmbeddingModel"),
              ("musicnn", "musicnn"), ("musicnn", "musicnn_vgg")]
-    for module, name in used + [(f"sampleaudio.models.{m}", n) for m, n in named]:
+    for module, name in used + [(f"sampleaudio.families.{m}.model", n) for m, n in named]:
         obj = getattr(importlib.import_module(module), name)
         if inspect.isfunction(obj):  # not the WON2020 table
             builders.add(obj)
@@ -289,3 +293,18 @@ def test_model_builders_and_audio_load_take_keyword_only_arguments():
                 p.kind not in (p.KEYWORD_ONLY, p.VAR_KEYWORD) for p in params[k:]):
             loose.append(f"{fn.__module__}.{fn.__name__}{inspect.signature(fn)}")
     assert not loose, "\n".join(loose)
+
+
+def test_a_family_never_imports_another_family():
+    """What two families share lives in sampleaudio.layers (architecture rule 2)."""
+    graph = import_graph()
+    crossing = []
+    for module, deps in sorted(graph.items()):
+        parts = module.split(".")
+        if parts[:2] != ["sampleaudio", "families"] or len(parts) < 3:
+            continue
+        for dep in sorted(deps):
+            other = dep.split(".")
+            if other[:2] == ["sampleaudio", "families"] and len(other) > 2 and other[2] != parts[2]:
+                crossing.append(f"{module} imports {dep}")
+    assert not crossing, "\n".join(crossing)

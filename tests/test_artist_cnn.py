@@ -9,8 +9,7 @@ import pytest
 from model_checks import run_model_checks
 
 from sampleaudio.errors import ParameterError
-from sampleaudio.models import load_keras2_weights
-from sampleaudio.models.artist_cnn import (
+from sampleaudio.families.artist_cnn.model import (
     PARK2018_MEAN,
     PARK2018_STD,
     ArtistBasicModel,
@@ -20,6 +19,7 @@ from sampleaudio.models.artist_cnn import (
     crop_samples,
     load_park2018_artist,
 )
+from sampleaudio.models import load_keras2_weights
 
 PARK2018 = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "weights", "park2018",
                         "model_siamese_10000.h5")

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from sampleaudio.config import DataConfig, ExperimentConfig, TrainConfig, model_params, objective_params
-from sampleaudio.models.artist_cnn import crop_samples
+from sampleaudio.layers.filterbanks import crop_samples
 
 TAGS = ["piano", "violin", "fast", "slow", "female vocal", "drums", "cello", "organ"]
 GLOVE = "\n".join(f"{w} " + " ".join(f"{v:.3f}" for v in np.random.default_rng(i).normal(size=6))

@@ -26,7 +26,7 @@ def modules_with_examples() -> list[str]:
 
 def test_the_examples_are_found():
     found = modules_with_examples()
-    assert {"sampleaudio.fileio", "sampleaudio.models.samplecnn", "sampleaudio.models.zeroshot"} <= set(found)
+    assert {"sampleaudio.fileio", "sampleaudio.families.samplecnn.model", "sampleaudio.families.zeroshot.model"} <= set(found)
 
 
 @pytest.mark.parametrize("name", modules_with_examples())

@@ -67,7 +67,7 @@ def test_the_kim2019_sizes_are_the_samplecnn_familys():
     for arch, segment in own.items():
         for name in ("mtat", "speech-commands", "msd-artist", "gtzan"):
             assert families.default_segment(model_params(arch), name) == segment, (arch, name)
-    from sampleaudio.models.presets import PRESETS, RNN_BLOCKS
+    from sampleaudio.families.samplecnn.presets import PRESETS, RNN_BLOCKS
 
     assert RNN_BLOCKS == {"mtat": 4, "speech-commands": 4, "dcase2017": 5}
     assert {k: v["num_blocks"] for k, v in PRESETS.items()} == {"mtat": 9, "speech-commands": 8, "dcase2017": 8,
@@ -176,7 +176,7 @@ def test_a_knob_the_architecture_does_not_take_is_refused(model, field):
 
 
 def test_the_won_widths_match_the_models():
-    from sampleaudio.models.won2020 import WON2020
+    from sampleaudio.families.won2020.model import WON2020
 
     for name, model in WON2020.items():
         assert ("init_features" in families.parameter_names(name)) == model.scalable, name
@@ -195,7 +195,7 @@ def test_old_model_cards_still_give_their_task():
 def test_the_chunk_policy_is_each_familys_and_won2020_models_take_16_evenly_spaced_chunks():
     """A Won 2020 run's card records Won's evaluation (16 evenly spaced chunks per clip, ``training/eval.py`` of
     minzwon/sota-music-tagging-models); every other family, and so every Kim 2019 run, keeps consecutive segments."""
-    from sampleaudio.models.won2020 import WON2020
+    from sampleaudio.families.won2020.model import WON2020
     from sampleaudio.segments import WON2020_CHUNKS, InputSpec
 
     assert families.WON2020_CHUNKS == WON2020_CHUNKS

@@ -4,7 +4,7 @@ import keras
 import numpy as np
 import pytest
 
-from sampleaudio.models.filterbanks import (
+from sampleaudio.layers.filterbanks import (
     SlaneyMelSpectrogram,
     hz_to_mel_slaney,
     mel_to_hz_slaney,

@@ -27,7 +27,7 @@ from sampleaudio import wordvectors as wv
 from sampleaudio.errors import ParameterError
 from sampleaudio.fileio import DerivedFileWarning, derived_file
 from sampleaudio.models import musicnn as mn
-from sampleaudio.models.weights import load_keras2_weights, read_keras2_weights
+from sampleaudio.weights import load_keras2_weights, read_keras2_weights
 
 needs_wheel = pytest.mark.skipif(importlib.util.find_spec("musicnn") is None,
                                  reason="the musicnn wheel (pip install --no-deps musicnn)")

@@ -13,9 +13,9 @@ import pytest
 import soundfile as sf
 
 from sampleaudio.errors import ParameterError
+from sampleaudio.layers.filterbanks import mel_matrix
+from sampleaudio.layers.spectral import MelFrontEnd, musicnn_log
 from sampleaudio.models import musicnn as mn
-from sampleaudio.models.filterbanks import mel_matrix
-from sampleaudio.models.spectral import MelFrontEnd, musicnn_log
 
 HERE = os.path.dirname(__file__)
 HAS_WHEEL = importlib.util.find_spec("musicnn") is not None

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from sampleaudio.config import DataConfig, ExperimentConfig, TrainConfig, model_params, objective_params
-from sampleaudio.models.artist_cnn import crop_samples
+from sampleaudio.families.artist_cnn.model import crop_samples
 
 
 class ArtistTones:

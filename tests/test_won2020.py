@@ -7,8 +7,8 @@ import pytest
 import tensorflow as tf
 from model_checks import run_model_checks
 
-from sampleaudio.models.harmonic_cnn import HarmonicFilterbank, harmonic_centres, harmonic_cnn
-from sampleaudio.models.won2020 import WON2020, evenly_spaced_chunks, won_front_end
+from sampleaudio.families.harmonic_cnn.model import HarmonicFilterbank, harmonic_centres, harmonic_cnn
+from sampleaudio.families.won2020.model import WON2020, evenly_spaced_chunks, won_front_end
 
 
 def conv2d(cin, cout, k=(3, 3)):

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from sampleaudio.errors import ParameterError
-from sampleaudio.zeroshot_metrics import apk, zero_shot_metrics
-from sampleaudio.zeroshot_split import split_tags, split_tracks
+from sampleaudio.families.zeroshot.metrics import apk, zero_shot_metrics
+from sampleaudio.families.zeroshot.split import split_tags, split_tracks
 
 # --- splits ---------------------------------------------------------------------------------------------------
 
@@ -24,7 +24,7 @@ def test_tag_split_is_seeded_80_20():
 
 def test_track_sets_follow_the_definition():
     # tags 0, 1 seen; 2 unseen (a hand-made split)
-    from sampleaudio.zeroshot_split import TagSplit
+    from sampleaudio.families.zeroshot.split import TagSplit
 
     split = TagSplit((0, 1), (2,), ("a", "b", "c"))
     y = np.array([[1, 0, 0],   # A
@@ -88,7 +88,7 @@ def test_metrics_refuse_mismatched_tables():
 
 
 def test_audio_branch_matches_the_original_layout():
-    from sampleaudio.models.zeroshot import ZeroShotAudioBranch
+    from sampleaudio.families.zeroshot.model import ZeroShotAudioBranch
 
     branch = ZeroShotAudioBranch(130, waveform_input=False)
     convs = [la for la in branch.layers if la.name.startswith("am_conv_")]
@@ -104,8 +104,8 @@ def test_audio_branch_matches_the_original_layout():
 def test_coembedding_scores_train_and_round_trip(tmp_path):
     from model_checks import run_model_checks
 
+    from sampleaudio.families.zeroshot.model import CoEmbeddingModel, ZeroShotAudioBranch, word_branch_of
     from sampleaudio.losses import SiameseLoss
-    from sampleaudio.models.zeroshot import CoEmbeddingModel, ZeroShotAudioBranch, word_branch_of
 
     rng = np.random.default_rng(0)
     x = [rng.normal(size=(4, 130, 8)).astype("float32"), rng.normal(size=(4, 5)).astype("float32"),
@@ -124,7 +124,7 @@ def test_coembedding_scores_train_and_round_trip(tmp_path):
 
 
 def test_coembedding_refuses_bad_arguments():
-    from sampleaudio.models.zeroshot import CoEmbeddingModel, WordBranch, ZeroShotAudioBranch
+    from sampleaudio.families.zeroshot.model import CoEmbeddingModel, WordBranch, ZeroShotAudioBranch
 
     with pytest.raises(ValueError, match="num_negatives"):
         CoEmbeddingModel(ZeroShotAudioBranch(130, n_mels=8, waveform_input=False), word_dim=5, num_negatives=0)

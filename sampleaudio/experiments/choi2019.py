@@ -61,8 +61,8 @@ def describe(name: str, word_vectors: str) -> str:
 
 def configs(profile: str, data_dir: str, seed: int, word_vectors: str, split_seed: int) -> list[tuple[dict,
                                                                                                       ExperimentConfig]]:
-    from sampleaudio.models.artist_cnn import crop_samples
-    from sampleaudio.models.zeroshot import CHOI2019_FRAMES
+    from sampleaudio.families.zeroshot.model import CHOI2019_FRAMES
+    from sampleaudio.layers.filterbanks import crop_samples
     from sampleaudio.wordvectors import vector_dim
 
     p = PROFILES[profile]

@@ -63,7 +63,7 @@ def describe(name: str) -> str:
 
 def configs(profile: str, source: str, seed: int, tags: str | None = None) -> list[tuple[dict, ExperimentConfig]]:
     """The runs: artist basic and Siamese on ``source``, and the tag model on ``tags`` when given."""
-    from sampleaudio.models.artist_cnn import crop_samples
+    from sampleaudio.families.artist_cnn.model import crop_samples
 
     p = PROFILES[profile]
     out = []

@@ -1,21 +1,30 @@
-"""SampleCNN, its blocks and baselines (Lee 2017; Kim, Lee, Nam 2019; Dieleman 2014); Park 2018 artist models
-in ``artist_cnn.py``; musicnn (Pons and Serra) in ``musicnn.py``; the Won 2020 benchmark models in ``won2020.py``
-and HarmonicCNN in ``harmonic_cnn.py``; the Choi 2019 zero-shot co-embedding in ``zeroshot.py``."""
+"""Every model family's public builders in one import (``from sampleaudio.models import SampleCNN, from_preset``),
+and the registration of the package's custom Keras objects for ``keras.saving.load_model``.
 
-from sampleaudio.models.artist_cnn import (
+Each family's code lives in its folder (:mod:`sampleaudio.families`): SampleCNN, its blocks and baselines (Lee 2017;
+Kim, Lee, Nam 2019; Dieleman 2014) in ``families/samplecnn``; Park 2018's artist models in ``families/artist_cnn``;
+the Choi 2019 zero-shot co-embedding in ``families/zeroshot``; the Won 2020 benchmark models in ``families/won2020``;
+HarmonicCNN in ``families/harmonic_cnn``; musicnn (Pons and Serra) in ``families/musicnn``. Layers shared by several
+families (mel front ends, the fused batch norm, the sota-music-tagging building blocks) are in
+:mod:`sampleaudio.layers`.
+"""
+
+from sampleaudio.families.artist_cnn.model import (
     ArtistBasicModel,
     ArtistEncoder,
     ArtistSiameseModel,
     ArtistSongEmbedder,
 )
-from sampleaudio.models.blocks import BLOCKS, basic_block, rese_block, se_block, squeeze_excitation
-from sampleaudio.models.filterbanks import SlaneyMelSpectrogram, slaney_mel_matrix
-from sampleaudio.models.frontends import MelSpectrogram
-from sampleaudio.models.harmonic_cnn import HarmonicFilterbank
-from sampleaudio.models.initializers import AudioVarianceScaling, taejun_uniform
-from sampleaudio.models.normalization import BatchNormalization
-from sampleaudio.models.presets import PRESETS, RNN_BLOCKS, from_preset, rnn_from_preset
-from sampleaudio.models.samplecnn import (
+from sampleaudio.families.harmonic_cnn.model import HarmonicFilterbank
+from sampleaudio.families.samplecnn.blocks import (
+    BLOCKS,
+    basic_block,
+    rese_block,
+    se_block,
+    squeeze_excitation,
+)
+from sampleaudio.families.samplecnn.initializers import AudioVarianceScaling, taejun_uniform
+from sampleaudio.families.samplecnn.model import (
     FrameLevelCNN,
     MelCNN,
     SampleCNN,
@@ -23,10 +32,19 @@ from sampleaudio.models.samplecnn import (
     StridedSampleCNN,
     block_widths,
 )
-from sampleaudio.models.spectral import MelFrontEnd
-from sampleaudio.models.weights import LoadReport, load_keras2_weights, read_keras2_weights
-from sampleaudio.models.won2020 import WON2020
-from sampleaudio.models.zeroshot import CoEmbeddingModel, CosineScores, WordBranch, ZeroShotAudioBranch
+from sampleaudio.families.samplecnn.presets import PRESETS, RNN_BLOCKS, from_preset, rnn_from_preset
+from sampleaudio.families.won2020.model import WON2020
+from sampleaudio.families.zeroshot.model import (
+    CoEmbeddingModel,
+    CosineScores,
+    WordBranch,
+    ZeroShotAudioBranch,
+)
+from sampleaudio.layers.filterbanks import SlaneyMelSpectrogram, slaney_mel_matrix
+from sampleaudio.layers.frontends import MelSpectrogram
+from sampleaudio.layers.normalization import BatchNormalization
+from sampleaudio.layers.spectral import MelFrontEnd
+from sampleaudio.weights import LoadReport, load_keras2_weights, read_keras2_weights
 
 __all__ = [
     "ArtistEncoder", "ArtistBasicModel", "ArtistSiameseModel", "ArtistSongEmbedder",

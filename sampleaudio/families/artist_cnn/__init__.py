@@ -61,7 +61,7 @@ FAMILY = Family(
     objectives=(Objective("siamese", SiameseParams, "sampleaudio.families.artist_cnn.siamese:SiameseObjective",
                           "artist triplets, max-margin loss (Park et al., ISMIR 2018, Sec. 3.2)"),),
     pretrained=(
-        Pretrained("park2018-artist", "sampleaudio.models.artist_cnn:load_park2018_artist",
+        Pretrained("park2018-artist", "sampleaudio.families.artist_cnn.model:load_park2018_artist",
                    "Park et al., ISMIR 2018: the authors' Siamese model (MIT, jongpillee/ismir2018-artist)",
                    needs="--weights model_siamese_10000.h5 (the authors' release)", sample_rate=22050,
                    segment=660480),

@@ -12,7 +12,7 @@ __all__ = ["artist_cnn", "before_global_pool"]
 def artist_cnn(params, task, segment: int, sample_rate: int) -> keras.Model:
     """Any crop of at least 65,024 samples (128 frames); sigmoid over tags on a multi-label store (the tag
     model)."""
-    from sampleaudio.models.artist_cnn import ArtistBasicModel
+    from sampleaudio.families.artist_cnn.model import ArtistBasicModel
 
     return ArtistBasicModel(task.num_classes, frames=None, waveform_input=True, activation=task.activation)
 

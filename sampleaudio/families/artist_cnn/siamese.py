@@ -119,7 +119,7 @@ class SiameseObjective:
         self.valid_examples = valid_examples or max(self.batch_size, 4 * len(self.valid_songs))
 
     def wrap(self, model: keras.Model) -> keras.Model:
-        from sampleaudio.models.artist_cnn import ArtistSiameseModel
+        from sampleaudio.families.artist_cnn.model import ArtistSiameseModel
 
         return ArtistSiameseModel(encoder_of(model), num_negatives=self.num_negatives)
 

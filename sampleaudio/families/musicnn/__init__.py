@@ -11,7 +11,7 @@ __all__ = ["FAMILY"]
 
 _NEEDS = "pip install --no-deps musicnn (the wheel carries the weights)"
 _PAPER = "Pons and Serra, ISMIR 2019 LBD"
-_LOADERS = "sampleaudio.models.musicnn"
+_LOADERS = "sampleaudio.families.musicnn.model"
 
 FAMILY = Family(
     name="musicnn",

@@ -23,7 +23,7 @@ def _common(params, task) -> dict:
 
 
 def samplecnn(params, task, segment: int, sample_rate: int) -> keras.Model:
-    from sampleaudio.models.samplecnn import SampleCNN
+    from sampleaudio.families.samplecnn.model import SampleCNN
 
     return SampleCNN(block=params.block, multi=params.multi, num_blocks=_blocks(params, task, segment),
                      amplifying_ratio=params.amplifying_ratio, **_common(params, task))
@@ -31,7 +31,7 @@ def samplecnn(params, task, segment: int, sample_rate: int) -> keras.Model:
 
 def lee2017(params, task, segment: int, sample_rate: int) -> keras.Model:
     """The SMC 2017 code's model: He uniform on every conv."""
-    from sampleaudio.models.samplecnn import SampleCNN
+    from sampleaudio.families.samplecnn.model import SampleCNN
 
     return SampleCNN(block="basic", multi=False, num_blocks=_blocks(params, task, segment), head="smc2017",
                      num_classes=task.num_classes, activation=task.activation, dropout=params.dropout,
@@ -39,7 +39,7 @@ def lee2017(params, task, segment: int, sample_rate: int) -> keras.Model:
 
 
 def samplecnn_rnn(params, task, segment: int, sample_rate: int) -> keras.Model:
-    from sampleaudio.models.samplecnn import SampleCNNWithRNN
+    from sampleaudio.families.samplecnn.model import SampleCNNWithRNN
 
     return SampleCNNWithRNN(KIM2019_SIZES.get(task.name, (0, 0, 4))[2], block=params.block,
                             num_blocks=_blocks(params, task, segment), amplifying_ratio=params.amplifying_ratio,
@@ -47,7 +47,7 @@ def samplecnn_rnn(params, task, segment: int, sample_rate: int) -> keras.Model:
 
 
 def mel(params, task, segment: int, sample_rate: int) -> keras.Model:
-    from sampleaudio.models.samplecnn import MelCNN
+    from sampleaudio.families.samplecnn.model import MelCNN
 
     return MelCNN(params.window, params.hop, block=params.block, multi=params.multi,
                   num_blocks=_blocks(params, task, segment), amplifying_ratio=params.amplifying_ratio,
@@ -55,7 +55,7 @@ def mel(params, task, segment: int, sample_rate: int) -> keras.Model:
 
 
 def strided(params, task, segment: int, sample_rate: int) -> keras.Model:
-    from sampleaudio.models.samplecnn import StridedSampleCNN
+    from sampleaudio.families.samplecnn.model import StridedSampleCNN
 
     return StridedSampleCNN(params.window, params.hop, block=params.block, multi=params.multi,
                             num_blocks=_blocks(params, task, segment), amplifying_ratio=params.amplifying_ratio,
@@ -63,6 +63,6 @@ def strided(params, task, segment: int, sample_rate: int) -> keras.Model:
 
 
 def frame(params, task, segment: int, sample_rate: int) -> keras.Model:
-    from sampleaudio.models.samplecnn import FrameLevelCNN
+    from sampleaudio.families.samplecnn.model import FrameLevelCNN
 
     return FrameLevelCNN(params.window, segment=segment, **_common(params, task))

@@ -8,7 +8,7 @@ __all__ = ["fcn", "crnn", "won_musicnn", "short_chunk_cnn", "short_chunk_resnet"
 
 
 def build(name: str, params, task, sample_rate: int) -> keras.Model:
-    from sampleaudio.models.won2020 import WON2020
+    from sampleaudio.families.won2020.model import WON2020
 
     width = {"n_channels": params.init_features} if WON2020[name].scalable else {}
     return WON2020[name].build(task.num_classes, segment=None, sample_rate=sample_rate, activation=task.activation,

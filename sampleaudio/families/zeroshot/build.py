@@ -9,7 +9,7 @@ __all__ = ["choi2019_audio", "last_layer"]
 
 def choi2019_audio(params, task, segment: int, sample_rate: int) -> keras.Model:
     """Any crop of at least 128 mel frames; trained with the co-embedding objective."""
-    from sampleaudio.models.zeroshot import ZeroShotAudioBranch
+    from sampleaudio.families.zeroshot.model import ZeroShotAudioBranch
 
     return ZeroShotAudioBranch(None, waveform_input=True)
 

@@ -2,17 +2,17 @@
 (``objective="coembedding"``), and its seeded tf.data sampler (the authors' ``data_generator.py``).
 
 - Tracks: every clip of the store (train, valid and test splits pooled, as the authors split one track list by
-  tags, :mod:`sampleaudio.zeroshot_split`), held in memory as 16-bit PCM.
+  tags, :mod:`sampleaudio.families.zeroshot.split`), held in memory as 16-bit PCM.
 - Tags: the store's labels, split seen / unseen with ``split_seed`` (80 / 20); each tag's vector is the
   mean of its words' vectors from ``word_vectors`` (:mod:`sampleaudio.wordvectors`).
 - Examples: one per AB-train track per epoch (a seeded shuffle): a random crop of ``segment`` samples (130 mel
   frames; short tracks tiled), a random *seen* tag the track has (positive) and ``num_negatives`` distinct random
-  seen tags it lacks. The model (:func:`sampleaudio.models.zeroshot.CoEmbeddingModel`) scores their cosines, the
+  seen tags it lacks. The model (:func:`sampleaudio.families.zeroshot.model.CoEmbeddingModel`) scores their cosines, the
   max-margin hinge (0.4, summed over negatives and batch) trains it. Validation: a fixed seeded set of examples of
   AB-valid tracks.
 - When the run finishes, ``best.keras`` is the audio branch (waveform -> 100-d, what ``embed`` / ``index`` use),
   ``word_branch.npz`` the word branch's kernel and bias, ``tag_vectors.npz`` the tags' input vectors and split, and
-  ``final_metrics.json`` the :mod:`sampleaudio.zeroshot_metrics` of seen tags, unseen tags (zero-shot) and both
+  ``final_metrics.json`` the :mod:`sampleaudio.families.zeroshot.metrics` of seen tags, unseen tags (zero-shot) and both
   (generalised zero-shot), each on tracks B + C as the authors' ``eval.py`` default.
 """
 
@@ -166,8 +166,8 @@ class CoEmbeddingObjective:
         self._prepare()
 
     def _prepare(self) -> None:
+        from sampleaudio.families.zeroshot.split import split_tags, split_tracks
         from sampleaudio.wordvectors import load_word_vectors, tag_vectors, tag_words
-        from sampleaudio.zeroshot_split import split_tags, split_tracks
 
         if self.oov_tags not in ("error", "drop"):
             raise ParameterError(f"oov_tags must be 'error' or 'drop'. Received: {self.oov_tags!r}")
@@ -202,7 +202,7 @@ class CoEmbeddingObjective:
             raise ParameterError(f"{len(seen)} seen tags leave no room for {self.num_negatives} negatives")
 
     def wrap(self, model: keras.Model) -> keras.Model:
-        from sampleaudio.models.zeroshot import EMBED_DIM, CoEmbeddingModel
+        from sampleaudio.families.zeroshot.model import EMBED_DIM, CoEmbeddingModel
 
         if model.output.shape[-1] != EMBED_DIM or model.name != "audio_branch":
             raise ParameterError("the coembedding objective trains Choi 2019's audio branch: use --architecture "
@@ -235,8 +235,8 @@ class CoEmbeddingObjective:
     def evaluate(self, audio_branch: keras.Model, kernel, bias, max_segments: int | None = None) -> dict:
         """The metrics of every :data:`SETTINGS` entry, keys ``<setting>_<metric>``, and the same metrics of seeded
         uniform random scores on the same tables, keys ``chance_<setting>_<metric>`` (what no model gives)."""
+        from sampleaudio.families.zeroshot.metrics import zero_shot_metrics
         from sampleaudio.metrics import cosine_similarity_matrix
-        from sampleaudio.zeroshot_metrics import zero_shot_metrics
 
         rows = self.sets.tracks("ABC")
         emb = track_embeddings(audio_branch, self.tracks, rows, segment=self.segment, mean=self.mean, std=self.std,
@@ -259,7 +259,7 @@ class CoEmbeddingObjective:
     def finish(self, model: keras.Model, run_dir: str) -> tuple[keras.Model, dict, dict]:
         """``(audio branch, card fields, metrics)``; writes ``word_branch.npz`` and ``tag_vectors.npz``. The
         evaluation tracks are the paper's B + C (not ``eval.split``)."""
-        from sampleaudio.models.zeroshot import audio_branch_of, word_branch_of
+        from sampleaudio.families.zeroshot.model import audio_branch_of, word_branch_of
 
         audio_branch = audio_branch_of(model)
         kernel, bias = (np.asarray(w) for w in word_branch_of(model).get_weights())

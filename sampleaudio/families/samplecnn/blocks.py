@@ -15,8 +15,8 @@ import keras
 from keras import layers
 
 from sampleaudio.errors import ParameterError
-from sampleaudio.models.initializers import conv_initializer
-from sampleaudio.models.normalization import BatchNormalization
+from sampleaudio.families.samplecnn.initializers import conv_initializer
+from sampleaudio.layers.normalization import BatchNormalization
 
 __all__ = ["BLOCKS", "squeeze_excitation", "basic_block", "se_block", "rese_block", "get_block"]
 

@@ -24,10 +24,11 @@ import numpy as np
 import tensorflow as tf
 
 from sampleaudio.errors import ParameterError
-from sampleaudio.models.frontends import periodic_hann_window
+from sampleaudio.layers.frontends import periodic_hann_window
 
 __all__ = ["hz_to_mel", "mel_to_hz", "mel_matrix", "dft_matrices", "hz_to_mel_slaney", "mel_to_hz_slaney",
-           "slaney_mel_matrix", "SlaneyMelSpectrogram"]
+           "slaney_mel_matrix", "SlaneyMelSpectrogram", "PARK2018_MEAN", "PARK2018_STD", "PARK2018_FRAMES",
+           "PARK2018_HOP", "crop_samples", "park2018_front_end"]
 
 _F_SP = 200.0 / 3  # Slaney: Hz per mel below the break
 _MIN_LOG_HZ = 1000.0
@@ -160,3 +161,23 @@ class SlaneyMelSpectrogram(keras.layers.Layer):
                        "n_mels": self.n_mels, "fmin": self.fmin, "fmax": self.fmax, "pad_mode": self.pad_mode,
                        "mean": self.mean, "std": self.std})
         return config
+
+
+# -------------------------------------------------------- Park et al. (ISMIR 2018)'s front end, shared with Choi 2019
+
+#: The authors' scalar standardisation of ``log10(1 + 10 mel)`` (``train.py``).
+PARK2018_MEAN = 0.22620339
+PARK2018_STD = 0.25794547
+#: Input frames per example (~3 s) and the STFT hop.
+PARK2018_FRAMES = 129
+PARK2018_HOP = 512
+
+def crop_samples(frames: int = PARK2018_FRAMES, hop: int = PARK2018_HOP) -> int:
+    """Waveform samples whose centred STFT has exactly ``frames`` frames: ``(frames - 1) * hop``."""
+    return (frames - 1) * hop
+
+
+def park2018_front_end(pad_mode: str = "reflect", name: str = "melspec") -> SlaneyMelSpectrogram:
+    """The authors' preprocessing as a layer: 22,050 Hz, n_fft 1,024, hop 512, 128 Slaney mels, their mean/std."""
+    return SlaneyMelSpectrogram(sample_rate=22050, n_fft=1024, hop=PARK2018_HOP, n_mels=128, pad_mode=pad_mode,
+                                mean=PARK2018_MEAN, std=PARK2018_STD, name=name)

@@ -9,7 +9,7 @@ References:
 
 The topology and the layer names follow the authors' ``lib/model.py`` (``conv0``, ``norm0``, ``block{i}_*``,
 ``final_fc``, ``final_norm``, ``logit``) so the authors' released weights load by name
-(:func:`sampleaudio.models.weights.load_keras2_weights`). Inputs are raw waveforms ``(batch, samples, 1)`` of
+(:func:`sampleaudio.weights.load_keras2_weights`). Inputs are raw waveforms ``(batch, samples, 1)`` of
 any length at least ``3 ** (num_blocks + 1)`` samples; global pooling at the end makes the length free.
 """
 
@@ -21,10 +21,10 @@ import keras
 from keras import layers
 
 from sampleaudio.errors import ParameterError
-from sampleaudio.models.blocks import get_block
-from sampleaudio.models.frontends import MelSpectrogram
-from sampleaudio.models.initializers import conv_initializer
-from sampleaudio.models.normalization import BatchNormalization
+from sampleaudio.families.samplecnn.blocks import get_block
+from sampleaudio.families.samplecnn.initializers import conv_initializer
+from sampleaudio.layers.frontends import MelSpectrogram
+from sampleaudio.layers.normalization import BatchNormalization
 
 __all__ = [
     "block_widths",

@@ -21,7 +21,7 @@ import keras
 from keras import layers, ops
 
 from sampleaudio.errors import ParameterError
-from sampleaudio.models.artist_cnn import crop_samples, park2018_front_end
+from sampleaudio.layers.filterbanks import crop_samples, park2018_front_end
 
 __all__ = ["CHOI2019_FRAMES", "EMBED_DIM", "AUDIO_BLOCKS", "CosineScores", "ZeroShotAudioBranch", "WordBranch",
            "CoEmbeddingModel", "audio_branch_of", "word_branch_of"]

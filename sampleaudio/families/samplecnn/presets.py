@@ -17,8 +17,8 @@ from __future__ import annotations
 import keras
 
 from sampleaudio.data_prep import task_for
+from sampleaudio.families.samplecnn.model import SampleCNN, SampleCNNWithRNN
 from sampleaudio.families.samplecnn.params import KIM2019_SIZES
-from sampleaudio.models.samplecnn import SampleCNN, SampleCNNWithRNN
 
 __all__ = ["PRESETS", "RNN_BLOCKS", "from_preset", "rnn_from_preset"]
 

@@ -3,7 +3,7 @@
 ``[B, T, 1]`` waveform -> ``[B, frames, n_mels]``: frames of ``n_fft`` samples every ``hop`` samples, centred
 (``n_fft // 2`` of padding each side, zeros or reflection), periodic Hann window, power spectrum as matrix
 products with a windowed DFT basis (exact in float32, exports to a SavedModel, no FFT kernel needed), mel
-filters from :mod:`sampleaudio.models.filterbanks`, then a compression:
+filters from :mod:`sampleaudio.layers.filterbanks`, then a compression:
 
 - ``"musicnn"``: ``log10(10000 x + 1)`` with musicnn's float16 roundings kept, see :func:`musicnn_log`;
 - ``"db"``: ``10 log10(max(x, 1e-10))`` (torchaudio ``AmplitudeToDB``, Won et al. SMC 2020);
@@ -16,7 +16,7 @@ import keras
 import tensorflow as tf
 
 from sampleaudio.errors import ParameterError
-from sampleaudio.models.filterbanks import dft_matrices, mel_matrix
+from sampleaudio.layers.filterbanks import dft_matrices, mel_matrix
 
 __all__ = ["MelFrontEnd", "power_spectrogram", "musicnn_log", "round_to_float16"]
 
@@ -26,7 +26,7 @@ _COMPRESSIONS = ("musicnn", "db", "none")
 def power_spectrogram(waveform: tf.Tensor, real: tf.Tensor, imag: tf.Tensor, *, n_fft: int, hop: int,
                       pad_mode: str = "constant", frames: str = "centred") -> tf.Tensor:
     """``[B, T]`` -> ``[B, frames, n_fft // 2 + 1]`` power spectrum of centred, Hann-windowed frames (``real``,
-    ``imag``: :func:`~sampleaudio.models.filterbanks.dft_matrices`); ``frames="patch"`` drops the last frame."""
+    ``imag``: :func:`~sampleaudio.layers.filterbanks.dft_matrices`); ``frames="patch"`` drops the last frame."""
     pad = n_fft // 2
     x = tf.pad(tf.cast(waveform, tf.float32), [[0, 0], [pad, pad]], mode=pad_mode.upper())
     framed = tf.signal.frame(x, n_fft, hop, pad_end=False)  # 1 + T // hop centred frames

@@ -21,11 +21,11 @@ import numpy as np
 import tensorflow as tf
 from keras import layers
 
-from sampleaudio.models.filterbanks import dft_matrices
-from sampleaudio.models.spectral import power_spectrogram, to_db
-from sampleaudio.models.won2020_layers import bn as _bn
-from sampleaudio.models.won2020_layers import classifier_head as _head
-from sampleaudio.models.won2020_layers import conv_block as _conv_block
+from sampleaudio.layers.filterbanks import dft_matrices
+from sampleaudio.layers.spectral import power_spectrogram, to_db
+from sampleaudio.layers.won_blocks import bn as _bn
+from sampleaudio.layers.won_blocks import classifier_head as _head
+from sampleaudio.layers.won_blocks import conv_block as _conv_block
 
 __all__ = ["HarmonicFilterbank", "harmonic_centres", "harmonic_cnn"]
 

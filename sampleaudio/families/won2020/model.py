@@ -34,12 +34,11 @@ import dataclasses
 import keras
 from keras import layers
 
-from sampleaudio.models.harmonic_cnn import harmonic_cnn
-from sampleaudio.models.spectral import MelFrontEnd
-from sampleaudio.models.won2020_layers import BN_EPSILON, BN_MOMENTUM  # noqa: F401
-from sampleaudio.models.won2020_layers import bn as _bn
-from sampleaudio.models.won2020_layers import classifier_head as _head
-from sampleaudio.models.won2020_layers import conv_block as _conv_block
+from sampleaudio.layers.spectral import MelFrontEnd
+from sampleaudio.layers.won_blocks import BN_EPSILON, BN_MOMENTUM  # noqa: F401
+from sampleaudio.layers.won_blocks import bn as _bn
+from sampleaudio.layers.won_blocks import classifier_head as _head
+from sampleaudio.layers.won_blocks import conv_block as _conv_block
 
 __all__ = ["WonModel", "WON2020", "won_front_end", "fcn", "crnn", "short_chunk_cnn", "short_chunk_resnet",
            "won_musicnn", "evenly_spaced_chunks"]
@@ -167,14 +166,14 @@ class WonModel:
         return self.builder(num_classes, **kwargs)
 
 
-#: architecture name -> the paper's model and input (HarmonicCNN: Won, Chun, Nieto, Serra, ICASSP 2020).
+#: architecture name -> the paper's model and input (HarmonicCNN is a family of its own,
+#: :mod:`sampleaudio.families.harmonic_cnn`).
 WON2020: dict[str, WonModel] = {
     "fcn": WonModel(fcn, 464000, 96),
     "crnn": WonModel(crnn, 464000, 96),
     "won_musicnn": WonModel(won_musicnn, 48000, 96),
     "short_chunk_cnn": WonModel(short_chunk_cnn, 59049, 128, scalable=True),
     "short_chunk_resnet": WonModel(short_chunk_resnet, 59049, 128, scalable=True),
-    "harmonic_cnn": WonModel(harmonic_cnn, 80000, 128, scalable=True),
 }
 
 

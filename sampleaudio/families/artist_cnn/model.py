@@ -16,10 +16,10 @@ ISMIR 2018 (Sec. 3, Fig. 1), as Keras 3 functional models.
 Layer names are those of the authors' released ``model_siamese_10000.h5`` (Keras 2.1.1 auto-names:
 ``conv1d_1..5``, ``batch_normalization_1..5``, ``activation_1..5``, ``max_pooling1d_1..4``,
 ``global_average_pooling1d_1``, ``dot_1..``, ``concatenate_1``), so the file loads by name into the encoder and
-the Siamese model with :func:`sampleaudio.models.weights.load_keras2_weights`.
+the Siamese model with :func:`sampleaudio.weights.load_keras2_weights`.
 
 With ``waveform_input=True`` every input is a waveform crop ``[B, samples, 1]`` and the Park 2018 mel front end
-(:class:`sampleaudio.models.filterbanks.SlaneyMelSpectrogram`, the authors' mean/std) runs inside the model;
+(:class:`sampleaudio.layers.filterbanks.SlaneyMelSpectrogram`, the authors' mean/std) runs inside the model;
 ``65,536`` samples give the paper's 129 frames.
 """
 
@@ -29,8 +29,15 @@ import keras
 from keras import layers
 
 from sampleaudio.errors import ParameterError
-from sampleaudio.models.filterbanks import SlaneyMelSpectrogram
-from sampleaudio.models.normalization import BatchNormalization
+from sampleaudio.layers.filterbanks import (  # noqa: F401  (re-exported: Park 2018's front end, shared with Choi 2019)
+    PARK2018_FRAMES,
+    PARK2018_HOP,
+    PARK2018_MEAN,
+    PARK2018_STD,
+    crop_samples,
+    park2018_front_end,
+)
+from sampleaudio.layers.normalization import BatchNormalization
 
 __all__ = [
     "PARK2018_MEAN", "PARK2018_STD", "PARK2018_FRAMES", "PARK2018_HOP", "ENCODER_BLOCKS",
@@ -38,25 +45,8 @@ __all__ = [
     "crop_samples", "song_embedder_from", "load_park2018_artist",
 ]
 
-#: The authors' scalar standardisation of ``log10(1 + 10 mel)`` (``train.py``).
-PARK2018_MEAN = 0.22620339
-PARK2018_STD = 0.25794547
-#: Input frames per example (~3 s) and the STFT hop.
-PARK2018_FRAMES = 129
-PARK2018_HOP = 512
 #: (filters, kernel, pool) of the five conv blocks; pool 1 = none.
 ENCODER_BLOCKS = ((128, 4, 4), (128, 4, 4), (128, 4, 4), (128, 2, 2), (256, 1, 1))
-
-
-def crop_samples(frames: int = PARK2018_FRAMES, hop: int = PARK2018_HOP) -> int:
-    """Waveform samples whose centred STFT has exactly ``frames`` frames: ``(frames - 1) * hop``."""
-    return (frames - 1) * hop
-
-
-def park2018_front_end(pad_mode: str = "reflect", name: str = "melspec") -> SlaneyMelSpectrogram:
-    """The authors' preprocessing as a layer: 22,050 Hz, n_fft 1,024, hop 512, 128 Slaney mels, their mean/std."""
-    return SlaneyMelSpectrogram(sample_rate=22050, n_fft=1024, hop=PARK2018_HOP, n_mels=128, pad_mode=pad_mode,
-                                mean=PARK2018_MEAN, std=PARK2018_STD, name=name)
 
 
 def _encoder_layers(weight_decay: float, bn_momentum: float) -> list[keras.layers.Layer]:
@@ -209,7 +199,7 @@ def load_park2018_artist(weights: str | None) -> tuple[keras.Model, dict]:
     import os
 
     from sampleaudio.errors import ParameterError
-    from sampleaudio.models.weights import load_keras2_weights
+    from sampleaudio.weights import load_keras2_weights
 
     if not weights:
         raise ParameterError("park2018-artist needs its weights file: --weights model_siamese_10000.h5 (the "

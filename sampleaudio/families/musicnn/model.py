@@ -5,7 +5,7 @@ tagging", ISMIR 2019 late-breaking demo; code and weights ``jordipons/musicnn`` 
 ``models.py`` and ``extractor.py``). Facts in ``papers.md`` section 7.
 
 Each model takes a 16 kHz waveform ``[B, 47872, 1]`` (187 hops of 256 samples: one of musicnn's 187-frame
-patches) and computes musicnn's input inside the model with :class:`~sampleaudio.models.spectral.MelFrontEnd`
+patches) and computes musicnn's input inside the model with :class:`~sampleaudio.layers.spectral.MelFrontEnd`
 (n_fft 512, hop 256, 96 Slaney mel bands, power, ``log10(10000 x + 1)`` with musicnn's float16 roundings but
 without its float16 overflow). Layers are conv -> ReLU -> BN (TF1 BN, epsilon 1e-3), as in the original.
 
@@ -42,8 +42,8 @@ from keras import layers
 
 from sampleaudio.errors import ParameterError
 from sampleaudio.fileio import derived_file, sha256_file
-from sampleaudio.models.spectral import MelFrontEnd
-from sampleaudio.models.weights import load_keras3_weights
+from sampleaudio.layers.spectral import MelFrontEnd
+from sampleaudio.weights import load_keras3_weights
 
 __all__ = ["MusicnnVariant", "VARIANTS", "PATCH_FRAMES", "SEGMENT", "SAMPLE_RATE", "MTT_LABELS", "MSD_LABELS",
            "musicnn", "musicnn_vgg", "musicnn_front_end", "checkpoint_dir", "load_checkpoint_weights",
