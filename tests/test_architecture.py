@@ -266,9 +266,8 @@ def test_model_builders_and_audio_load_take_keyword_only_arguments():
     import inspect
 
     from sampleaudio import audio
-    from sampleaudio.families.won2020.model import WON2020
-
     from sampleaudio.families.harmonic_cnn.model import harmonic_cnn
+    from sampleaudio.families.won2020.model import WON2020
 
     pairs = {"MelCNN", "StridedSampleCNN", "ArtistBasicModel", "musicnn", "harmonic_cnn",
              *(m.builder.__name__ for m in WON2020.values())}
