@@ -27,7 +27,7 @@ import dataclasses
 import json
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -262,6 +262,9 @@ class RunDir:
 
     def __init__(self, path: str | os.PathLike):
         self.path = os.fspath(path)
+        self.checkpoints = os.path.join(self.path, "checkpoints")
+        self.tensorboard = os.path.join(self.path, "tensorboard")
+        self.best_model = os.path.join(self.path, "best.keras")
 
     def __fspath__(self) -> str:
         return self.path
@@ -271,10 +274,6 @@ class RunDir:
 
     def file(self, name: str) -> str:
         return os.path.join(self.path, name)
-
-    @property
-    def checkpoints(self) -> str:
-        return self.file("checkpoints")
 
     # ------------------------------------------------------------------------------------- configuration
     def read_config(self) -> ExperimentConfig | None:
@@ -299,6 +298,22 @@ class RunDir:
         os.makedirs(self.checkpoints, exist_ok=True)
         write_json(self.file("config.json"), config.to_dict())
 
+    def begin(self, config: ExperimentConfig | None, environment: dict) -> None:
+        """Start (``config``: a new run's configuration, written first) or resume (``None``) a run: the
+        checkpoint folder, and the environment it runs in (``environment.json``, rewritten on every start)."""
+        if config is not None:
+            self.write_config(config)
+        os.makedirs(self.checkpoints, exist_ok=True)
+        write_json(self.file("environment.json"), environment)
+
+    def resume_state(self) -> dict:
+        """The committed state to continue from (a new run's initial state), with the ``history.csv`` rows of an
+        epoch that was never committed dropped."""
+        state = self.read_state() or {"stage": 0, "epoch": 0, "global_epoch": 0, "best_val_loss": None, "wait": 0,
+                                      "stage_started": False}
+        self.rewind_history(state["global_epoch"])
+        return state
+
     # ------------------------------------------------------------------------------------------ progress
     def read_state(self) -> dict | None:
         """The last committed epoch's state, if its checkpoint is there."""
@@ -312,6 +327,32 @@ class RunDir:
 
     def write_state(self, state: dict) -> None:
         write_json(self.file("state.json"), state)
+
+    def save_best(self, save_weights: Callable[[str], None], name: str) -> None:
+        """The stage's best weights, as ``checkpoints/<name>`` (written under a temporary name, then renamed)."""
+        tmp = os.path.join(self.checkpoints, "tmp.weights.h5")
+        save_weights(tmp)
+        os.replace(tmp, os.path.join(self.checkpoints, name))
+
+    def commit_epoch(self, state: dict, save_checkpoint: Callable[[str], None], history: dict) -> None:
+        """Record a finished epoch: its ``history.csv`` row, its checkpoint (``save_checkpoint(path)`` writes the
+        model and optimizer), then ``state.json`` naming that checkpoint, which commits it (the previous commit's
+        state kept inside, so a multi-worker job can rewind one epoch); older epochs' files are deleted."""
+        self.append_history(history)
+        previous = self.read_state()
+        if previous is not None:
+            previous.pop("previous", None)
+            if "checkpoint" not in previous:  # a run started before epoch-named checkpoints: cannot rewind to it
+                previous = None
+        name = f"epoch-{state['global_epoch']:05d}.keras"
+        save_checkpoint(os.path.join(self.checkpoints, "tmp.keras"))
+        os.replace(os.path.join(self.checkpoints, "tmp.keras"), os.path.join(self.checkpoints, name))
+        state.update(checkpoint=name, previous=previous)
+        self.write_state(state)
+        keep = {s.get(k) for s in (state, previous or {}) for k in ("checkpoint", "best")}
+        for f in os.listdir(self.checkpoints):
+            if f.startswith(("epoch-", "best-")) and f not in keep:
+                os.remove(os.path.join(self.checkpoints, f))
 
     def append_history(self, row: dict) -> None:
         path = self.file("history.csv")

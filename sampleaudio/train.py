@@ -77,19 +77,19 @@ def train(config: ExperimentConfig, run_dir: str, *, verbose: int = 1,
     # the store is opened once (manifest read and checked, shards, checksums and the splits training needs
     # verified) before the run folder is written; the objective, the pipelines and the evaluation share it
     store = Store.open(config.data.data_dir, verify=True, require=sorted({"train", "valid", config.eval.split}))
-    segment = config.data.segment or families.default_segment(config.model, store.task.name)
-    mean, std = _standardization(config, store)
+    task, source = store.task, {"dataset": store.dataset, "synthetic": "synthetic" in store.extra,
+                                "sample_rate": store.sample_rate}
+    mean, std = _standardization(config, task, (store.mean, store.std))
+    segment = config.data.segment or families.default_segment(config.model, task.name)
     objective = objectives.make(config, store, segment=segment, mean=mean, std=std)  # a bad setting fails here
-    if old is None:
-        run.write_config(config)
-    os.makedirs(run.checkpoints, exist_ok=True)
-    write_json(run.file("environment.json"), environment())
+    run.begin(None if old is not None else config, environment())
     try:
         with schedule.precision(config.train.mixed_precision):
-            model, epochs = _fit(config, run, objective, store, segment, strategy, verbose, callbacks)
+            model, epochs = _fit(config, run, objective, task, source["sample_rate"], segment, strategy, verbose,
+                                 callbacks)
             if not chief:
                 return {}
-            return _finish(config, run, objective, model, store, segment, mean, std, epochs)
+            return _finish(config, run, objective, model, source, segment, mean, std, epochs)
     except Exception as exc:
         _raise_lost_worker(config, exc)
         raise
@@ -110,32 +110,39 @@ def _same_run(config: ExperimentConfig, old: ExperimentConfig | None, run: RunDi
     return config
 
 
-def _standardization(config: ExperimentConfig, store: Store) -> tuple[float, float]:
-    """The input's ``(mean, std)``: the store's training statistics, the original's constants (``paper``) or
+def _standardization(config: ExperimentConfig, task, statistics: tuple[float, float]) -> tuple[float, float]:
+    """The input's ``(mean, std)``: the store's training ``statistics``, the original's constants (``paper``) or
     none (the raw waveform)."""
     if config.data.standardize == "paper":
-        task = store.task
         if task.paper_mean is None or task.paper_std is None:
             raise ParameterError(f"standardize 'paper': dataset '{task.name}' has no published mean/std")
         return task.paper_mean, task.paper_std
     if config.data.standardize == "none":
         return 0.0, 1.0
-    return store.mean, store.std
+    return statistics
 
 
-def _fit(config, run: RunDir, objective, store, segment, strategy, verbose, callbacks) -> tuple[keras.Model, int]:
+def _fit(config, run: RunDir, objective, task, sample_rate, segment, strategy, verbose,
+         callbacks) -> tuple[keras.Model, int]:
     """The staged schedule; returns the best weights' model and the epochs trained."""
     tc = config.train
+    # state.json commits an epoch: it names that epoch's checkpoint and best weights and carries the previous
+    # epoch's state, which a multi-worker job may rewind to
+    state = run.resume_state()
+    keras.utils.set_random_seed(tc.seed)  # the same global seed whether the run starts or resumes
+    with strategy.scope():
+        if state["stage_started"]:  # weights and optimizer state of the last epoch
+            model = keras.saving.load_model(os.path.join(run.checkpoints, state.get("checkpoint", "last.keras")))
+        else:
+            model = objective.wrap(build_model(config.model, task, segment, sample_rate=sample_rate))
     steps = tc.steps_per_epoch or objective.steps_per_epoch()
+    loss_fn = objective.loss()
+    val, val_steps = objective.valid_dataset()
     loop = None
     if tc.distribute == "multiworker":
         from sampleaudio.distributed import CustomLoop
 
-        loop = CustomLoop(strategy, objective.loss(), config.data.batch_size)
-    # state.json commits an epoch: it names that epoch's checkpoint and best weights and carries the previous
-    # epoch's state, which a multi-worker job may rewind to
-    state = run.read_state() or {"stage": 0, "epoch": 0, "global_epoch": 0, "best_val_loss": None, "wait": 0,
-                                 "stage_started": False}
+        loop = CustomLoop(strategy, loss_fn, config.data.batch_size)
     if loop is not None:  # every worker resumes from the same epoch: the last one all of them committed
         from sampleaudio.distributed import agree_on_resume_point
 
@@ -143,18 +150,11 @@ def _fit(config, run: RunDir, objective, store, segment, strategy, verbose, call
         if agreed is not state:  # this worker committed one epoch more than another: rewind it on disk too
             state = agreed
             run.write_state(state)
-    run.rewind_history(state["global_epoch"])  # rows of an epoch that was never committed go
-    keras.utils.set_random_seed(tc.seed)  # the same global seed whether the run starts or resumes
-    with strategy.scope():
-        if state["stage_started"]:  # weights and optimizer state of the last epoch
-            model = keras.saving.load_model(os.path.join(run.checkpoints, state.get("checkpoint", "last.keras")))
-        else:
-            model = objective.wrap(build_model(config.model, store.task, segment, sample_rate=store.sample_rate))
+            run.rewind_history(state["global_epoch"])
     _restore_generators(model, state.get("generators"))
-    val, val_steps = objective.valid_dataset()
-    tensorboard = keras.callbacks.TensorBoard(run.file("tensorboard"), write_graph=False)
+    tensorboard = keras.callbacks.TensorBoard(run.tensorboard, write_graph=False)
     writers = {} if loop is None else {  # one event file per split for the whole run, as the callback writes
-        split: tf.summary.create_file_writer(os.path.join(run.file("tensorboard"), split))
+        split: tf.summary.create_file_writer(os.path.join(run.tensorboard, split))
         for split in ("train", "validation")}
     while state["stage"] < tc.num_stages:
         stage = state["stage"]
@@ -162,7 +162,7 @@ def _fit(config, run: RunDir, objective, store, segment, strategy, verbose, call
             with strategy.scope():
                 if stage > 0:
                     model.load_weights(os.path.join(run.checkpoints, state.get("best", "best.weights.h5")))
-                schedule.compile_stage(model, config, stage, steps, objective.loss())
+                schedule.compile_stage(model, config, stage, steps, loss_fn)
             state.update(epoch=0, wait=0, best_val_loss=None, stage_started=True)
         while state["epoch"] < tc.max_epochs_per_stage and state["wait"] < tc.patience:
             started = time.time()
@@ -184,47 +184,27 @@ def _fit(config, run: RunDir, objective, store, segment, strategy, verbose, call
                     f"'{run.checkpoints}' is kept and no model is written: lower --lr (or change the "
                     "configuration) in a new --run-dir")
             improved = state["best_val_loss"] is None or val_loss < state["best_val_loss"]
+            row = {"stage": stage, "epoch": state["epoch"], "global_epoch": state["global_epoch"],
+                   "lr": tc.lr * tc.lr_decay ** stage, "loss": loss, "val_loss": val_loss, "improved": improved,
+                   "seconds": round(time.time() - started, 2)}
             if improved:
                 state["best_val_loss"], state["wait"] = val_loss, 0
                 state["best"] = f"best-{state['global_epoch']:05d}.weights.h5"
-                model.save_weights(os.path.join(run.checkpoints, "tmp.weights.h5"))
-                os.replace(os.path.join(run.checkpoints, "tmp.weights.h5"),
-                           os.path.join(run.checkpoints, state["best"]))
+                run.save_best(model.save_weights, state["best"])
             else:
                 state["wait"] += 1
-            run.append_history({"stage": stage, "epoch": state["epoch"], "global_epoch": state["global_epoch"],
-                                "lr": tc.lr * tc.lr_decay ** stage, "loss": loss, "val_loss": val_loss,
-                                "improved": improved, "seconds": round(time.time() - started, 2)})
             state["epoch"] += 1
             state["global_epoch"] += 1
-            _commit_epoch(model, run, state)
+            state["generators"] = _generators(model)  # dropout's random state, which Model.save does not keep
+            run.commit_epoch(state, model.save, row)
         state.update(stage=stage + 1, stage_started=False)
         run.write_state(state)
     model.load_weights(os.path.join(run.checkpoints, state.get("best", "best.weights.h5")))
     if loop is not None:  # a plain copy: Keras' predict cannot run under the strategy either
         trained = model
-        model = objective.wrap(build_model(config.model, store.task, segment, sample_rate=store.sample_rate))
+        model = objective.wrap(build_model(config.model, task, segment, sample_rate=sample_rate))
         model.set_weights(trained.get_weights())
     return model, state["global_epoch"]
-
-
-def _commit_epoch(model: keras.Model, run: RunDir, state: dict) -> None:
-    """Checkpoint the epoch just finished, then commit it by rewriting ``state.json`` (which keeps the previous
-    commit's state, so a multi-worker job can rewind one epoch); delete older epochs' files."""
-    previous = run.read_state()
-    if previous is not None:
-        previous.pop("previous", None)
-        if "checkpoint" not in previous:  # a run started before epoch-named checkpoints: cannot rewind to it
-            previous = None
-    name = f"epoch-{state['global_epoch']:05d}.keras"
-    model.save(os.path.join(run.checkpoints, "tmp.keras"))
-    os.replace(os.path.join(run.checkpoints, "tmp.keras"), os.path.join(run.checkpoints, name))
-    state.update(checkpoint=name, previous=previous, generators=_generators(model))
-    run.write_state(state)
-    keep = {s.get(k) for s in (state, previous or {}) for k in ("checkpoint", "best")}
-    for f in os.listdir(run.checkpoints):
-        if f.startswith(("epoch-", "best-")) and f not in keep:
-            os.remove(os.path.join(run.checkpoints, f))
 
 
 def _generator_states(model: keras.Model) -> list:
@@ -255,13 +235,13 @@ def _log_scalars(writers: dict, epoch: int, loss: float, val_loss: float) -> Non
             tf.summary.scalar("epoch_loss", value, step=epoch)
 
 
-def _finish(config, run: RunDir, objective, model, store, segment, mean, std, epochs) -> dict:
+def _finish(config, run: RunDir, objective, model, source: dict, segment, mean, std, epochs) -> dict:
     """Save the objective's model, its card and its final metrics (written last: they mark the run finished).
 
     ``best.keras`` is the model as trained (its precision policy included); the objective scores it in float32,
     as ``sampleaudio evaluate``, ``tag`` and the export compute: one score per run."""
     saved, fields, metrics = objective.finish(model, run.path)
-    saved.save(run.file("best.keras"))
+    saved.save(run.best_model)
     spec = families.architecture(config.model.architecture)
     embeddings = {}
     for name in spec.embeddings:  # the architecture's named embeddings that the saved model has
@@ -274,12 +254,12 @@ def _finish(config, run: RunDir, objective, model, store, segment, mean, std, ep
     task = fields.pop("task", None)
     ModelCard(
         labels=fields.pop("labels", []),
-        audio=InputSpec(segment=segment, mean=mean, std=std, sample_rate=store.sample_rate,
+        audio=InputSpec(segment=segment, mean=mean, std=std, sample_rate=source["sample_rate"],
                         chunking=spec.input.chunking, chunks=spec.input.chunks, pooling=spec.input.pooling,
                         embedding_layer=embeddings.get("penultimate")),
         embeddings=embeddings, architecture=config.model.architecture, objective=config.objective.name,
-        task=None if task is None else dataclasses.asdict(task), dataset=store.dataset,
-        synthetic="synthetic" in store.extra, precision=config.train.mixed_precision,
+        task=None if task is None else dataclasses.asdict(task), dataset=source["dataset"],
+        synthetic=source["synthetic"], precision=config.train.mixed_precision,
         extra={k: v for k, v in fields.items() if k != "objective"}).validate(saved).write(run.path)
     metrics = {**metrics, "epochs": epochs, "precision": "float32"}
     write_json(run.file("final_metrics.json"), metrics)

@@ -25,8 +25,8 @@ from hostile_helpers import one_line_error, snapshot, tone_file
 
 from sampleaudio import wordvectors as wv
 from sampleaudio.errors import ParameterError
+from sampleaudio.families.musicnn import model as mn
 from sampleaudio.fileio import DerivedFileWarning, derived_file
-from sampleaudio.models import musicnn as mn
 from sampleaudio.weights import load_keras2_weights, read_keras2_weights
 
 needs_wheel = pytest.mark.skipif(importlib.util.find_spec("musicnn") is None,

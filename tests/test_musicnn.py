@@ -13,9 +13,9 @@ import pytest
 import soundfile as sf
 
 from sampleaudio.errors import ParameterError
+from sampleaudio.families.musicnn import model as mn
 from sampleaudio.layers.filterbanks import mel_matrix
 from sampleaudio.layers.spectral import MelFrontEnd, musicnn_log
-from sampleaudio.models import musicnn as mn
 
 HERE = os.path.dirname(__file__)
 HAS_WHEEL = importlib.util.find_spec("musicnn") is not None

@@ -3,9 +3,11 @@
 Every Python function call made in the main thread while ``train`` runs is attributed to the ``sampleaudio``
 module whose code it is (calls into other libraries are skipped); consecutive calls in one module are one
 *stay*. Printed: stays, distinct modules (*rooms*), and *returns*: stays in a module that the walk had already
-left once (stays - rooms). Run it from the repository root on two commits to compare them::
+left once (stays - rooms). ``--trainer-calls`` counts only the calls made directly by the trainer module's own
+functions (the walk of ``train`` itself, not of the code it calls). Run it from the repository root on two commits
+to compare them::
 
-    python tools/trace_train.py            # builds a tiny tone store in a temporary folder and trains 1 step
+    python tools/trace_train.py [--trainer-calls]   # builds a tiny tone store in a temporary folder, trains 1 step
 
 Only the counts are meant to be compared, on the same tiny configuration, between versions of the package.
 """
@@ -21,8 +23,6 @@ import numpy as np
 
 
 def _store(root: str) -> str:
-    from sampleaudio import data_prep  # noqa: F401  (the converters' registrations)
-
     try:
         from sampleaudio.stores import Clip, write_dataset
     except ImportError:  # versions before the stores package
@@ -43,7 +43,7 @@ def _store(root: str) -> str:
         from sampleaudio.data_prep import get_info
 
         write_dataset(clips, out, info=get_info("mini-speech-commands"), **common)
-    except ImportError:  # versions before datasets declared themselves
+    except (ImportError, TypeError):  # versions before datasets declared themselves
         write_dataset(clips, out, dataset="mini-speech-commands", multi_label=False, **common)
     return out
 
@@ -68,8 +68,14 @@ def main() -> int:
         walk: list[str] = []
         main_thread = threading.get_ident()
 
+        trainer = os.path.join(package, "train.py")
+        only_trainer = "--trainer-calls" in sys.argv
+
         def profile(frame, event, arg):
             if event != "call" or threading.get_ident() != main_thread:
+                return
+            if only_trainer and (frame.f_back is None or frame.f_back.f_code.co_filename != trainer) \
+                    and frame.f_code.co_filename != trainer:
                 return
             path = frame.f_code.co_filename
             if path.startswith(package):
@@ -84,7 +90,9 @@ def main() -> int:
         finally:
             sys.setprofile(None)
     rooms = len(set(walk))
-    print(f"stays {len(walk)}, rooms {rooms}, returns {len(walk) - rooms}")
+    elsewhere = sum(1 for i, m in enumerate(walk) if m != "sampleaudio.train" and m in walk[:i])
+    print(f"stays {len(walk)}, rooms {rooms}, returns {len(walk) - rooms} "
+          f"({elsewhere} to modules other than the trainer)")
     print(" -> ".join(m.removeprefix("sampleaudio.") for m in walk))
     return 0
 
