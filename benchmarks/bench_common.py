@@ -35,15 +35,21 @@ def load_average() -> str:
 
 
 def cpu_model() -> str:
-    """``model name`` of ``/proc/cpuinfo`` (or the platform's processor string)."""
+    """``model name`` of ``/proc/cpuinfo`` with its family and model numbers (a virtual machine often names only
+    the vendor's line, "AMD EPYC"; family 25 model 17 is then Zen 4), or the platform's processor string."""
+    fields: dict[str, str] = {}
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as f:
             for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
+                key, _, value = line.partition(":")
+                if not line.strip():
+                    break  # the first processor is enough
+                fields.setdefault(key.strip(), value.strip())
     except OSError:
         pass
-    return platform.processor() or "unknown"
+    if "model name" not in fields:
+        return platform.processor() or "unknown"
+    return f"{fields['model name']} (family {fields.get('cpu family', '?')}, model {fields.get('model', '?')})"
 
 
 def versions() -> str:
