@@ -16,10 +16,13 @@ from __future__ import annotations
 
 import datetime
 import importlib.metadata as md
+import json
 import os
 import platform
 import resource
 import statistics
+import subprocess
+import sys
 import time
 
 
@@ -63,12 +66,17 @@ def versions() -> str:
     return ", ".join(out)
 
 
-def header(title: str, load_before: str, load_after: str) -> str:
-    """The lines every benchmark table starts with: what ran, when, on what, under which load."""
+def now() -> datetime.datetime:
+    """The local time, with its offset."""
+    return datetime.datetime.now().astimezone()
+
+
+def header(title: str, started: datetime.datetime, load_before: str, load_after: str) -> str:
+    """The lines every benchmark table starts with: what ran, when it started, on what, under which load."""
     from sampleaudio import cpu
 
     return (f"{title}\n\n"
-            f"- date: {datetime.datetime.now().astimezone().isoformat(timespec='seconds')}\n"
+            f"- started: {started.isoformat(timespec='seconds')}, {(now() - started).total_seconds() / 60:.0f} min\n"
             f"- CPU: {cpu_model()}, {os.cpu_count()} CPU threads, flags: {cpu.describe()}\n"
             f"- load average (1/5/15 min) before: {load_before}; after: {load_after}\n"
             f"- versions: Python {platform.python_version()}, {versions()}\n")
@@ -89,6 +97,20 @@ def markdown(df) -> str:
     for row in df.itertuples(index=False):
         lines.append("| " + " | ".join("" if v is None else str(v) for v in row) + " |")
     return "\n".join(lines)
+
+
+def run_child(name: str, cmd: list[str], env: dict) -> object:
+    """Run one benchmark child process; its JSON result (the last line of its stdout), or ``{"error": ...}`` with
+    the last lines of its stderr (all of it, up to 3,000 characters, goes to this process's stderr)."""
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
+    if proc.returncode != 0:
+        print(f"  {name}: FAILED\n{proc.stderr[-3000:]}", file=sys.stderr, flush=True)
+        tail = [line for line in proc.stderr.strip().splitlines() if line.strip()][-3:]
+        return {"error": " / ".join(tail) or f"exit status {proc.returncode}"}
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    shown = {k: v for k, v in out.items() if k != "scores"} if isinstance(out, dict) else out
+    print(f"  {name}: {json.dumps(shown)[:400]}", file=sys.stderr, flush=True)
+    return out
 
 
 def conv_shapes(widths: list[int], init_features: int, segment: int, batch: int) -> list[tuple]:

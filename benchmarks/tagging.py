@@ -50,7 +50,6 @@ import importlib.util
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -59,14 +58,14 @@ import numpy as np
 import soundfile as sf
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_common import conv_shapes, cpu_seconds, fmt, header, load_average, markdown, measure_limit  # noqa: E402
+from bench_common import cpu_seconds, fmt, header, load_average, markdown, now, run_child  # noqa: E402
 from throughput import (  # noqa: E402  (the benchmarks' shared model check and limit)
     TORCH_ARMS,
-    _limit_table,
     compare_counts,
-    keras_counts,
+    limit_table_of,
+    side_process,
+    size_args,
     sizes,
-    torch_counts,
     torch_installed,
 )
 
@@ -74,7 +73,6 @@ PLAIN_ARMS = {"plain": "float32", "plain-bf16": "mixed_bfloat16"}
 TAGGER_ARMS = ("sampleaudio", "bf16", "onednn=0", "onednn=1")
 MUSICNN_ARMS = ("musicnn", "musicnn-port")
 ARMS = (*PLAIN_ARMS, *TAGGER_ARMS, *TORCH_ARMS, *MUSICNN_ARMS)
-_CHILDREN = ("check", "limit-torch", "limit-tf")
 
 
 def _files(folder: str) -> list[str]:
@@ -209,18 +207,9 @@ def _musicnn_port(folder: str, args) -> dict:
 
 
 def _child_main(name: str, folder: str, args, preset: str = "mtat"):
-    num_blocks, segment = sizes(preset, args.blocks, args.segment)
-    kw = {"width": args.width, "block": "se", "num_blocks": num_blocks, "segment": segment, "batch": 1}
-    if name == "check":
-        out = {"keras": keras_counts(preset, **kw)}
-        if torch_installed():
-            out["torch"] = torch_counts(preset, **kw)
+    out = side_process(name, preset, args, block="se", batch=1)
+    if out is not None:
         return out
-    if name.startswith("limit-"):
-        from sampleaudio.models import block_widths
-
-        shapes = conv_shapes(block_widths(num_blocks, args.width), args.width, segment, args.batch_size)
-        return measure_limit(name.split("-", 1)[1], args.limit_n, shapes, args.limit_reps)
     if name in PLAIN_ARMS:
         return _plain(name, folder, args, preset)
     if name in TORCH_ARMS:
@@ -243,20 +232,8 @@ def _arm_env(env: dict, arm: str) -> dict:
 
 
 def _run(name: str, folder: str, args) -> dict:
-    cmd = [sys.executable, os.path.abspath(__file__), "--child", name, "--data", folder, "--width", str(args.width),
-           "--batch-size", str(args.batch_size), "--limit-n", str(args.limit_n), "--limit-reps", str(args.limit_reps)]
-    cmd += ["--blocks", str(args.blocks)] if args.blocks else []
-    cmd += ["--segment", str(args.segment)] if args.segment else []
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=_arm_env(dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"),
-                                                                             name))
-    if proc.returncode != 0:
-        print(f"  {name}: FAILED\n{proc.stderr[-3000:]}", file=sys.stderr, flush=True)
-        tail = [line for line in proc.stderr.strip().splitlines() if line.strip()][-3:]
-        return {"error": " / ".join(tail) or f"exit status {proc.returncode}"}
-    out = json.loads(proc.stdout.strip().splitlines()[-1])
-    shown = {k: v for k, v in out.items() if k != "scores"} if isinstance(out, dict) else out
-    print(f"  {name}: {json.dumps(shown)[:400]}", file=sys.stderr, flush=True)
-    return out
+    cmd = [sys.executable, os.path.abspath(__file__), "--child", name, "--data", folder, *size_args(args)]
+    return run_child(name, cmd, _arm_env(dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"), name))
 
 
 def _score_gap(a: dict, b: dict) -> float:
@@ -302,7 +279,7 @@ def main(argv=None) -> int:
         raise SystemExit("tagging.py: error: the musicnn arm needs musicnn: pip install --no-deps musicnn "
                          "'tf-keras==2.21.*' librosa")
 
-    started, load_before = time.time(), load_average()
+    started, load_before = now(), load_average()
     runs: dict[str, list[dict]] = {arm: [] for arm in args.arms}
     limit_runs: list = []
     with tempfile.TemporaryDirectory() as folder:
@@ -330,10 +307,10 @@ def main(argv=None) -> int:
 
     total = args.files * args.seconds
     forward = check["keras"]["forward_flops"]  # per segment
-    limit_table, best = _limit_table(limit_runs)
+    limit_table, best = limit_table_of(limit_runs)
     print("\n" + header(f"Tagging {args.files} files x {args.seconds:g} s ({total:g} s of audio), batch "
-                        f"{args.batch_size}: median of {args.repeats} fresh processes per arm", load_before,
-                        load_after))
+                        f"{args.batch_size}: median of {args.repeats} fresh processes per arm", started,
+                        load_before, load_after))
     num_blocks, segment = sizes("mtat", args.blocks, args.segment)
     print(f"SampleCNN SE + multi-level (MTAT preset), width {args.width}, {num_blocks} blocks, segment {segment:,}: "
           f"{forward / 1e9:.3f} GFLOP per segment forward (Keras hand count"
@@ -381,7 +358,7 @@ def main(argv=None) -> int:
             df = pd.DataFrame(rows[kind]).fillna("")
             tables[kind] = df[[c for c in df.columns if (df[c] != "").any()]]
             print(f"\n{title}\n\n{markdown(tables[kind])}")
-    print(f"\n(benchmark wall time {time.time() - started:.0f} s)")
+    print(f"\n(benchmark wall time {(now() - started).total_seconds():.0f} s)")
     return status
 
 

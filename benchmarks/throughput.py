@@ -57,9 +57,7 @@ import importlib
 import importlib.util
 import json
 import os
-import resource
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -67,7 +65,17 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_common import best_limits, conv_shapes, fmt, header, load_average, markdown, measure_limit  # noqa: E402
+from bench_common import (  # noqa: E402
+    best_limits,
+    conv_shapes,
+    fmt,
+    header,
+    load_average,
+    markdown,
+    measure_limit,
+    now,
+    run_child,
+)
 
 KEYS = {"onednn": int, "jit": int, "intra": int, "inter": int, "spe": int, "bn": str, "bf16": int, "fpmath": str,
         "caller": int}
@@ -330,30 +338,25 @@ def _run_child(name: str, preset: str, args, data: str = "") -> dict:
                 "_SAMPLEAUDIO_CPU_SET", *ENV_KEYS.values()):
         env.pop(var, None)  # each arm decides; the user's shell does not leak into the comparison
     cmd = [sys.executable, os.path.abspath(__file__), "--child", name, "--presets", preset, "--data", data,
-           "--width", str(args.width), "--block", args.block, "--batch-size", str(args.batch_size),
-           "--steps", str(args.steps), "--limit-n", str(args.limit_n), "--limit-reps", str(args.limit_reps)]
-    cmd += ["--blocks", str(args.blocks)] if args.blocks else []
-    cmd += ["--segment", str(args.segment)] if args.segment else []
+           "--block", args.block, "--steps", str(args.steps), *size_args(args)]
     cmd += [] if args.inference else ["--no-inference"]
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if out.returncode != 0:
-        tail = [line for line in out.stderr.strip().splitlines() if line.strip()][-3:]
-        print(f"  {name}: FAILED\n{out.stderr[-3000:]}", file=sys.stderr, flush=True)
-        return {"error": " / ".join(tail) or f"exit status {out.returncode}"}
-    result = json.loads(out.stdout.strip().splitlines()[-1])
-    if isinstance(result, dict):
-        result["process_cpu_s"] = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
-    print(f"  {name}: {json.dumps(result)[:400]}", file=sys.stderr, flush=True)
-    return result
+    return run_child(name, cmd, env)
 
 
-def _child_main(name: str, preset: str, args) -> object:
+def size_args(args) -> list[str]:
+    """The size options both benchmarks pass on to their child processes."""
+    out = ["--width", str(args.width), "--batch-size", str(args.batch_size), "--limit-n", str(args.limit_n),
+           "--limit-reps", str(args.limit_reps)]
+    out += ["--blocks", str(args.blocks)] if args.blocks else []
+    return out + (["--segment", str(args.segment)] if args.segment else [])
+
+
+def side_process(name: str, preset: str, args, *, block: str, batch: int):
+    """What the processes both benchmarks run beside their arms return: ``check`` (both models' parameters and
+    FLOPs at ``batch``) and ``limit-torch`` / ``limit-tf`` (that framework's machine limit); ``None`` for an arm."""
     num_blocks, segment = sizes(preset, args.blocks, args.segment)
-    kw = {"width": args.width, "block": args.block, "num_blocks": num_blocks, "segment": segment,
-          "batch": args.batch_size}
     if name == "check":
+        kw = {"width": args.width, "block": block, "num_blocks": num_blocks, "segment": segment, "batch": batch}
         out = {"keras": keras_counts(preset, **kw)}
         if torch_installed():
             out["torch"] = torch_counts(preset, **kw)
@@ -363,10 +366,15 @@ def _child_main(name: str, preset: str, args) -> object:
 
         shapes = conv_shapes(block_widths(num_blocks, args.width), args.width, segment, args.batch_size)
         return measure_limit(name.split("-", 1)[1], args.limit_n, shapes, args.limit_reps)
-    return _measure(name, preset, args.data, args)
+    return None
 
 
-def _limit_table(limit_runs: list[list[dict]]) -> tuple[object, dict[str, float]]:
+def _child_main(name: str, preset: str, args) -> object:
+    out = side_process(name, preset, args, block=args.block, batch=args.batch_size)
+    return _measure(name, preset, args.data, args) if out is None else out
+
+
+def limit_table_of(limit_runs: list[list[dict]]) -> tuple[object, dict[str, float]]:
     """Median over repeats of each kernel's rates, and the best of each precision."""
     import pandas as pd
 
@@ -476,7 +484,7 @@ def main(argv=None) -> int:
 
     from sampleaudio.tasks import TASKS
 
-    started, load_before = time.time(), load_average()
+    started, load_before = now(), load_average()
     frameworks = (["torch"] if have_torch else []) + ["tf"]
     results = []
     with tempfile.TemporaryDirectory() as root:
@@ -503,7 +511,7 @@ def main(argv=None) -> int:
     base = args.arms[0]
     print("\n" + header(f"SampleCNN {args.block}+multi, width {args.width}, batch {args.batch_size}: training step "
                         f"time, median (min-max) of {args.repeats} fresh processes per arm, {args.steps} timed "
-                        f"steps each", load_before, load_after))
+                        f"steps each", started, load_before, load_after))
     status = 0
     for name, check, failed, runs, limit_runs in results:
         num_blocks, segment = sizes(name, args.blocks, args.segment)
@@ -518,7 +526,7 @@ def main(argv=None) -> int:
         if failed:
             status = 1
             print(f"\nPyTorch arms failed: {next(iter(failed.values()))}")
-        limit_table, best = _limit_table(limit_runs)
+        limit_table, best = limit_table_of(limit_runs)
         if limit_table is not None:
             print(f"\nMachine limit (median of {args.repeats} processes x {args.limit_reps} calls per kernel; the "
                   "best GFLOP per CPU s of each precision is its limit: "
@@ -534,7 +542,7 @@ def main(argv=None) -> int:
         if lines:
             print("\n" + "\n".join(lines))
         status = status or int(any("error" in r for rs in runs.values() for r in rs))
-    print(f"\n(benchmark wall time {time.time() - started:.0f} s)")
+    print(f"\n(benchmark wall time {(now() - started).total_seconds():.0f} s)")
     return status
 
 
