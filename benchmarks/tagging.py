@@ -249,10 +249,10 @@ def main(argv=None) -> int:
     p.add_argument("--seconds", type=float, default=30.0, help="length of each file")
     p.add_argument("--batch-size", type=int, default=32, help="segments per forward pass")
     p.add_argument("--width", type=int, default=128, help="init_features of the SampleCNN (128 = the paper's)")
-    p.add_argument("--blocks", type=int, default=None, help="SampleCNN blocks (default: MTAT's 9)")
-    p.add_argument("--segment", type=int, default=None, help="samples per segment (default: MTAT's 59,049)")
+    p.add_argument("--blocks", type=int, default=None, help="SampleCNN blocks (%(default)s: MTAT's 9)")
+    p.add_argument("--segment", type=int, default=None, help="samples per segment (%(default)s: MTAT's 59,049)")
     p.add_argument("--arms", nargs="+", default=None, choices=ARMS, metavar="ARM",
-                   help="any of " + ", ".join(ARMS) + " (see the module doc; default: plain plain-bf16 sampleaudio "
+                   help="any of " + ", ".join(ARMS) + " (see the module doc; %(default)s: plain plain-bf16 sampleaudio "
                         "bf16, and the four torch arms when PyTorch is installed); the first is the baseline of "
                         "the ratio columns")
     p.add_argument("--repeats", type=int, default=2, help="fresh processes per arm, interleaved")

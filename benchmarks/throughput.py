@@ -39,7 +39,9 @@ disturbed by other load on a shared machine than wall time. The arms are interle
 repeat ``--repeats`` times) so slow phases of a shared machine hit every arm alike; compare ratios within one
 run. GFLOP/s is a hand count of the model's multiply-adds (every ``Conv1D`` and ``Dense``: forward 2 FLOPs per
 multiply-add, training 3x forward, less the first conv's input gradient, which is not computed) divided by the
-median step time, and by the median CPU seconds per step.
+median step time, and by the median CPU seconds per step. ``warm-up s`` is the wall time of the PyTorch steps
+that fall out; under ``torch.compile`` it is mostly compilation, and shorter when inductor's on-disk cache (in the
+system's temporary folder) still holds the graph from an earlier run.
 
 The machine limit (``--no-limit`` to skip) is measured in its own processes, interleaved with the arms: large
 matrix products and the model's block-0 and block-3 forward convolutions in float32 and bfloat16, with PyTorch and
@@ -448,15 +450,16 @@ def main(argv=None) -> int:
     p.add_argument("--presets", nargs="+", default=["mtat"], choices=["mtat", "speech-commands", "dcase2017"])
     p.add_argument("--width", type=int, default=128, help="init_features (128 = the paper's model)")
     p.add_argument("--block", default="se", help="SampleCNN block (the PyTorch arms have se and basic)")
-    p.add_argument("--blocks", type=int, default=None, help="blocks after the stem (default: the preset's, 9 for MTAT)")
+    p.add_argument("--blocks", type=int, default=None, help="blocks after the stem (%(default)s: the preset's, 9 for MTAT)")
     p.add_argument("--segment", type=int, default=None,
-                   help="samples per example (default: the preset's, 59,049 for MTAT); at least 3^(blocks+1)")
+                   help="samples per example, at least 3^(blocks+1) (%(default)s: the preset's, 59,049 for MTAT)")
     p.add_argument("--batch-size", type=int, default=23)
     p.add_argument("--steps", type=int, default=4, help="timed training steps per measurement (median)")
     p.add_argument("--repeats", type=int, default=2, help="fresh processes per arm, interleaved")
     p.add_argument("--arms", nargs="+", default=None,
                    help="arms to compare (see the module doc); the first is the baseline of the ratio columns "
-                        "(default: plain plain-bf16 sampleaudio, and the four torch arms when PyTorch is installed)")
+                        "(%(default)s: plain plain-bf16 sampleaudio, and the four torch arms when PyTorch is "
+                        "installed)")
     p.add_argument("--no-inference", dest="inference", action="store_false",
                    help="skip predict_on_batch and the input pipeline")
     p.add_argument("--no-limit", dest="limit", action="store_false", help="skip the machine limit")
