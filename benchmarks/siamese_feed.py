@@ -30,8 +30,8 @@ def main(argv=None) -> int:
     import tensorflow as tf
 
     from sampleaudio.families.artist_cnn.model import ArtistEncoder, ArtistSiameseModel, crop_samples
+    from sampleaudio.families.artist_cnn.siamese import ArtistSongs, siamese_dataset
     from sampleaudio.losses import SiameseLoss
-    from sampleaudio.sampler import ArtistSongs, siamese_dataset
 
     rng = np.random.default_rng(args.seed)
     audio = [0.1 * rng.standard_normal(int(6 * 22050)).astype(np.float32) for _ in range(args.artists * 20)]
