@@ -19,6 +19,8 @@ LAYERS = {
     "sampleaudio.tasks": 0, "sampleaudio.losses": 0, "sampleaudio.clipped_losses": 0,
     "sampleaudio.metrics": 0, "sampleaudio.cpu": 0, "sampleaudio.audio": 0, "sampleaudio.wordvectors": 0,
     "sampleaudio.zeroshot_metrics": 0, "sampleaudio.zeroshot_split": 0, "sampleaudio.cli_types": 0,
+    # streaming outputs and taggram plots: files and numbers only
+    "sampleaudio.outputs": 0, "sampleaudio.taggram": 0, "sampleaudio.logs": 0,
     # the store
     "sampleaudio.records": 1, "sampleaudio.store": 1,
     # tf.data pipelines
@@ -38,7 +40,7 @@ LAYERS = {
     "sampleaudio.inference": 8,
     "sampleaudio.retrieval": 9, "sampleaudio.transfer": 9,
     # experiment runner, reports, command line, the package facade
-    "sampleaudio.retrieval_cli": 10, "sampleaudio.zeroshot_cli": 10, "sampleaudio.experiments": 10,
+    "sampleaudio.inference_cli": 10, "sampleaudio.retrieval_cli": 10, "sampleaudio.zeroshot_cli": 10, "sampleaudio.experiments": 10,
     "sampleaudio.experiments.*": 10,
     "sampleaudio.reporting": 11,
     "sampleaudio.cli": 12, "sampleaudio": 12,
