@@ -88,16 +88,17 @@ class EmbedResult:
 def expand_inputs(inputs) -> list:
     """Files, folders (recursive), globs, arrays and ``(array, sr)`` pairs -> a flat list of sources, in order
     (:func:`scan_inputs`; its notes, files a folder held that are not taken, are issued as a warning)."""
-    sources, notes = scan_inputs(inputs)
+    sources, notes = scan_inputs(inputs, unique=False)
     for note in notes:
         warnings.warn(note, stacklevel=3)
     return sources
 
 
-def scan_inputs(inputs) -> tuple[list, list[str]]:
+def scan_inputs(inputs, *, unique: bool = True) -> tuple[list, list[str]]:
     """``(sources, notes)``: files, folders (recursive), globs, arrays and ``(array, sr)`` pairs as a flat list, and
     one note per folder that held files it did not take (how many, of which kinds) or audio that needs the
-    ``formats`` extra, so that nothing is left out silently. A file named twice is listed once.
+    ``formats`` extra, so that nothing is left out silently. With ``unique`` (the command line's way: its outputs
+    are keyed by path) a file named twice is listed once, with a note.
 
     A folder contributes the files whose extension is an audio one (:data:`sampleaudio.audio.AUDIO_EXTENSIONS`),
     sorted; hidden files (``.DS_Store``, ``._song.m4a``) are not audio. An existing path is taken as it is, even
@@ -140,11 +141,13 @@ def scan_inputs(inputs) -> tuple[list, list[str]]:
             out.extend(found)
         else:
             out.append(item)
+    if not unique:
+        return out, notes
     seen: set = set()  # a file named twice (overlapping globs, a folder and a file in it) is done once
-    unique = [s for s in out if not isinstance(s, str) or not (s in seen or seen.add(s))]
-    if len(unique) < len(out):
-        notes.append(f"{len(out) - len(unique):,} input(s) named a file already listed; each file is done once")
-    return unique, notes
+    once = [s for s in out if not isinstance(s, str) or not (s in seen or seen.add(s))]
+    if len(once) < len(out):
+        notes.append(f"{len(out) - len(once):,} input(s) named a file already listed; each file is done once")
+    return once, notes
 
 
 def _folder_notes(folder: str, found: list[str], other: collections.Counter, hidden: int) -> list[str]:

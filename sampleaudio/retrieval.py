@@ -367,6 +367,8 @@ class IndexBuilder:
         """Append one song's clip embedding (committing when ``commit_every`` files have come since the last)."""
         from sampleaudio.outputs import _entry, _test_kill
 
+        if "row" in self.journal.entries.get(source, {}):
+            raise ParameterError(f"'{source}' is in the index already")
         vector = np.asarray(embedding, np.float32).reshape(-1)
         if self.dim is None:
             self.dim = int(vector.shape[0])
