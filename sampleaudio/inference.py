@@ -192,6 +192,23 @@ def _decode(source, sample_rate: int = DEFAULT_SAMPLE_RATE, max_seconds: float |
     return audio
 
 
+@dataclasses.dataclass
+class _Pending:
+    """A file waiting for the network: its segments, how many are done, their outputs so far (or its error)."""
+
+    k: int
+    segs: np.ndarray | None = None
+    times: np.ndarray | None = None
+    seconds: float | None = None
+    error: str | None = None
+    done_segments: int = 0
+    outputs: list = dataclasses.field(default_factory=list)
+
+    @property
+    def todo(self) -> int:
+        return 0 if self.segs is None else self.segs.shape[0] - self.done_segments
+
+
 class _Segments(np.ndarray):
     """A clip's segments ``[n, segment]`` with their start samples (``starts``) and the clip's length (``length``,
     samples before tiling)."""
@@ -363,55 +380,78 @@ class Tagger:
 
     def _run(self, sources: list, network: keras.Model, progress: bool) -> Iterator[tuple[int, object]]:
         """``(k, (segment outputs, segment start times in seconds, clip seconds))`` or ``(k, error)`` for each source
-        ``k``, in order, as soon as its batch has been through ``network`` (segments of many sources share batches)."""
+        ``k``, in order, as soon as all its segments have been through ``network``.
+
+        Segments of many sources share batches, and every batch has exactly ``batch_size`` segments (the last one
+        padded with zeros, whose outputs are dropped): the network sees one input shape, so a segment's output
+        does not depend on which files it was batched with (a resumed run computes the same numbers as an
+        uninterrupted one), and the CPU kernels and their caches are built once (memory stays flat).
+        """
         import tensorflow as tf
         from tqdm.auto import tqdm
 
-        # one trace for every batch size (a full batch and the last, shorter one)
+        bs = self.batch_size
         predict = tf.function(lambda x: tf.cast(network(x, training=False), tf.float32),
-                              input_signature=[tf.TensorSpec([None, *network.input_shape[1:-1], 1], tf.float32)])
+                              input_signature=[tf.TensorSpec([bs, *network.input_shape[1:-1], 1], tf.float32)])
         ready: collections.deque = collections.deque()  # (k, result) in input order, errors included
-        pending: list[tuple[int, np.ndarray | None, object, float | None]] = []  # (k, segs, times or error, s)
-        pending_count = 0
+        pending: collections.deque = collections.deque()  # _Pending files (or errors), in input order
+        queued = 0  # segments of `pending` not yet through the network
 
-        def flush():
-            nonlocal pending, pending_count
-            batch = [s for _, s, _, _ in pending if s is not None]
-            if batch:
-                x = standardise_np(np.concatenate(batch), self.mean, self.std)[..., None]
-                y = np.concatenate([np.asarray(predict(x[i:i + self.batch_size]))
-                                    for i in range(0, x.shape[0], self.batch_size)])
-            start = 0
-            for k, segs, times, seconds in pending:
-                if segs is None:  # an error, kept in its place in the order
-                    ready.append((k, times))
+        def run(final: bool):
+            """Put the queued segments through the network in whole batches (``final``: all, the last padded), and
+            move the files that are complete to ``ready``."""
+            nonlocal queued
+            take = queued if final else queued - queued % bs
+            parts, left = [], take
+            for item in pending:
+                if left == 0:
+                    break
+                if item.error is None and item.todo:
+                    n = min(left, item.todo)
+                    parts.append(item.segs[item.done_segments:item.done_segments + n])
+                    left -= n
+            if take:
+                x = standardise_np(np.concatenate(parts), self.mean, self.std)[..., None]
+                pad = -take % bs
+                if pad:
+                    x = np.concatenate([x, np.zeros((pad, *x.shape[1:]), x.dtype)])
+                y = np.concatenate([np.asarray(predict(x[i:i + bs])) for i in range(0, x.shape[0], bs)])[:take]
+                pos = 0
+                for item in pending:
+                    if pos == take:
+                        break
+                    if item.error is None and item.todo:
+                        n = min(take - pos, item.todo)
+                        item.outputs.append(y[pos:pos + n])
+                        item.done_segments += n
+                        pos += n
+                queued -= take
+            while pending and (pending[0].error is not None or not pending[0].todo):
+                item = pending.popleft()
+                if item.error is not None:
+                    ready.append((item.k, item.error))
                     continue
-                out = y[start:start + segs.shape[0]]
-                ready.append((k, (out, times, seconds) if np.all(np.isfinite(out)) else
+                out = np.concatenate(item.outputs) if len(item.outputs) > 1 else item.outputs[0]
+                ready.append((item.k, (out, item.times, item.seconds) if np.all(np.isfinite(out)) else
                               "the model's output is NaN or Inf for this input (a diverged or broken model?)"))
-                start += segs.shape[0]
-            pending, pending_count = [], 0
 
         for k, (segs, error) in enumerate(tqdm(self._decoded(sources), total=len(sources), unit="file",
                                                disable=not progress, desc="audio")):
             if error:
-                pending.append((k, None, error, None))
-                if pending_count == 0:
-                    flush()
+                pending.append(_Pending(k, error=error))
             else:
                 # where each segment begins (consecutive segments where a decoder does not say)
                 starts = getattr(segs, "starts", None)
                 length = getattr(segs, "length", None)
                 times = (np.arange(segs.shape[0]) * self.segment if starts is None else starts) / self.sample_rate
                 seconds = None if length is None else length / self.sample_rate
-                segs = np.asarray(segs)
-                pending.append((k, segs, times, seconds))
-                pending_count += segs.shape[0]
-                if pending_count >= 4 * self.batch_size:
-                    flush()
+                pending.append(_Pending(k, np.asarray(segs), times, seconds))
+                queued += segs.shape[0]
+            if queued >= 4 * bs or (queued == 0 and pending):
+                run(final=False)
             while ready:
                 yield ready.popleft()
-        flush()
+        run(final=True)
         while ready:
             yield ready.popleft()
 
