@@ -48,8 +48,8 @@ from sampleaudio.segments import (
     standardise_np,
 )
 
-__all__ = ["Tagger", "TagResult", "EmbedResult", "tag", "embed", "expand_inputs", "scan_inputs", "write_tags",
-           "write_embeddings", "AUDIO_EXTENSIONS"]
+__all__ = ["Tagger", "TagResult", "EmbedResult", "tag", "embed", "iter_tag", "iter_embed", "expand_inputs",
+           "scan_inputs", "write_tags", "write_embeddings", "AUDIO_EXTENSIONS"]
 
 
 @dataclasses.dataclass
@@ -502,6 +502,19 @@ def tag(inputs, model, top_k: int | None = None, *, weights: str | None = None, 
     """Tag ``inputs`` (files, folders, globs, arrays) with ``model`` (a run folder, a registered pretrained model
     name or a :class:`Tagger`)."""
     return _tagger(model, weights).tag(inputs, top_k=top_k, **kwargs)
+
+
+def iter_tag(inputs, model, top_k: int | None = None, *, weights: str | None = None,
+             **kwargs) -> Iterator[TagResult]:
+    """:func:`tag` one result at a time, as soon as each input is done (for libraries: memory does not grow with the
+    number of files; write each result with :class:`sampleaudio.outputs.TagWriter`)."""
+    return _tagger(model, weights).iter_tag(inputs, top_k=top_k, **kwargs)
+
+
+def iter_embed(inputs, model, layer: str = "penultimate", *, weights: str | None = None,
+               **kwargs) -> Iterator[EmbedResult]:
+    """:func:`embed` one result at a time, as soon as each input is done."""
+    return _tagger(model, weights).iter_embed(inputs, layer=layer, **kwargs)
 
 
 def embed(inputs, model, layer: str = "penultimate", *, weights: str | None = None, **kwargs) -> list[EmbedResult]:

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 from sampleaudio.cli_types import positive_float, positive_int
 
-__all__ = ["add_inference_parsers", "add_run_options", "print_notes", "model_params", "stream_tags", "finish",
+__all__ = ["add_inference_parsers", "add_model_arguments", "add_run_options", "print_notes", "model_params", "stream_tags", "finish",
            "pretrained_help"]
 
 
@@ -26,6 +26,14 @@ def pretrained_help() -> str:
 
     return "registered pretrained models (use the name in place of a run folder):\n" + "\n".join(
         f"  {line}" for line in describe().splitlines())
+
+
+def add_model_arguments(p) -> None:
+    """``MODEL``, ``--weights`` and ``FILES``: what every streaming command runs on."""
+    p.add_argument("model", help="a finished `sampleaudio train` run folder, or a registered pretrained model name "
+                                 "(listed below)")
+    p.add_argument("--weights", help="weights file of a pretrained model whose weights the user supplies")
+    p.add_argument("files", nargs="+", help="audio files, folders or glob patterns")
 
 
 def add_run_options(p, *, what: str) -> None:
@@ -179,10 +187,7 @@ def add_inference_parsers(sub, *, tag_with_vocab: Callable | None = None) -> Non
                     "FLAC, OGG, MP3 and Opus decode with libsndfile; AAC/ALAC (.m4a), WMA and WebM need "
                     "pip install 'sampleaudio[formats]'. A file that cannot be tagged is one line on stderr and "
                     "counts as failed in the summary line; the exit code is then 1.")
-    p.add_argument("model", help="a finished `sampleaudio train` run folder, or a registered pretrained model name "
-                                 "(listed below)")
-    p.add_argument("--weights", help="weights file of a pretrained model whose weights the user supplies")
-    p.add_argument("files", nargs="+", help="audio files, folders or glob patterns")
+    add_model_arguments(p)
     p.add_argument("--top-k", type=positive_int, default=5, help="tags to print per file")
     p.add_argument("--vocab", help="co-embedding runs: rank the words of this file (one per line) by cosine with "
                                    "each file: zero-shot annotation with words never seen in training (default: "
@@ -201,9 +206,7 @@ def add_inference_parsers(sub, *, tag_with_vocab: Callable | None = None) -> Non
                     "in --out (keys: embedding, segment_embeddings, times, source, duration; named <file stem>-<hash "
                     "of its path>.npz), each written when its file is done, and manifest.jsonl listing every input "
                     "with its .npz or its error; --resume continues a killed run.")
-    p.add_argument("model", help="a finished `sampleaudio train` run folder, or a registered pretrained model name")
-    p.add_argument("--weights", help="weights file of a pretrained model whose weights the user supplies")
-    p.add_argument("files", nargs="+", help="audio files, folders or glob patterns")
+    add_model_arguments(p)
     p.add_argument("--out", required=True, help="output folder (created; its parent must exist)")
     p.add_argument("--layer", default="penultimate",
                    help="penultimate (head's hidden layer), multi (multi-level features) or a layer name")

@@ -204,6 +204,20 @@ class Manifest:
             return None
         return True
 
+    def plan(self, sources: Sequence) -> tuple[list, int, set]:
+        """``(sources still to do, how many are done, the done ones whose file has changed since)``; the changed
+        ones are in the to-do list too (their old result must go)."""
+        todo, done, stale = [], 0, set()
+        for source in sources:
+            state = self.is_done(source, file_identity(source))
+            if state:
+                done += 1
+                continue
+            if state is None:
+                stale.add(source)
+            todo.append(source)
+        return todo, done, stale
+
     def rewrite(self, entries: Iterable[dict]) -> None:
         """Replace the entries (atomically: a kill leaves the old manifest or the new one)."""
         self._file.close()
@@ -340,15 +354,7 @@ class TagWriter:
         """``(sources still to do, how many are done)``; the results of files changed since are removed first."""
         if self.manifest is None:
             return list(sources), 0
-        todo, done, stale = [], 0, set()
-        for source in sources:
-            state = self.manifest.is_done(source, file_identity(source))
-            if state:
-                done += 1
-                continue
-            if state is None:
-                stale.add(source)
-            todo.append(source)
+        todo, done, stale = self.manifest.plan(sources)
         if stale:
             self._drop(stale)
         return todo, done
@@ -497,12 +503,7 @@ class EmbeddingWriter:
 
     def plan(self, sources: Sequence) -> tuple[list, int]:
         """``(sources still to do, how many are done)`` (a changed file is done again; its ``.npz`` is replaced)."""
-        todo, done = [], 0
-        for source in sources:
-            if self.manifest.is_done(source, file_identity(source)):
-                done += 1
-            else:
-                todo.append(source)
+        todo, done, _ = self.manifest.plan(sources)
         return todo, done
 
     def add(self, result) -> str | None:

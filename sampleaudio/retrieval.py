@@ -31,7 +31,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 from sampleaudio.errors import ParameterError
-from sampleaudio.outputs import Manifest, file_identity
+from sampleaudio.outputs import Manifest
 
 __all__ = ["EmbeddingIndex", "IndexBuilder", "BACKENDS", "build_index", "plot_index", "load_points", "metadata_table",
            "song_metadata"]
@@ -334,15 +334,7 @@ class IndexBuilder:
 
     def plan(self, sources: Sequence) -> tuple[list, int]:
         """``(sources still to do, how many are done)``; the rows of files changed since are removed first."""
-        todo, done, stale = [], 0, set()
-        for source in sources:
-            state = self.journal.is_done(source, file_identity(source))
-            if state:
-                done += 1
-                continue
-            if state is None:
-                stale.add(source)
-            todo.append(source)
+        todo, done, stale = self.journal.plan(sources)
         if stale:
             self._drop(stale)
         return todo, done

@@ -118,7 +118,7 @@ def _cmd_plot(args: argparse.Namespace) -> int:
 
 def add_retrieval_parsers(sub) -> None:
     """Add the ``index``, ``similar`` and ``plot-embeddings`` subcommands."""
-    from sampleaudio.inference_cli import add_run_options, pretrained_help
+    from sampleaudio.inference_cli import add_model_arguments, add_run_options, pretrained_help
 
     p = sub.add_parser("index", help="build a song embedding index for similarity search",
                        formatter_class=argparse.RawDescriptionHelpFormatter, epilog=pretrained_help(),
@@ -127,10 +127,8 @@ def add_retrieval_parsers(sub) -> None:
                                    "file and index.json (paths, sizes and times, metadata, the model), committed "
                                    "together every --commit-every files and at the end, so a kill never pairs new "
                                    "vectors with old paths; --resume continues a killed run.")
-    p.add_argument("model", help="a finished `sampleaudio train` run folder, or a registered pretrained model name")
-    p.add_argument("files", nargs="+", help="audio files, folders or glob patterns")
+    add_model_arguments(p)
     p.add_argument("--out", required=True, help="index folder (created; its parent must exist)")
-    p.add_argument("--weights", help="weights file of a pretrained model whose weights the user supplies")
     p.add_argument("--layer", default="penultimate", help="embedding layer (as `sampleaudio embed`)")
     p.add_argument("--metadata", help="CSV with a 'path' column (relative to the CSV) and any other columns "
                                       "(artist, genre, ...) stored per song; the parent folder is stored as 'folder'")

@@ -167,6 +167,19 @@ def test_a_folder_says_what_it_skipped_once(library, tmp_path):
         expand_inputs(library)
 
 
+def test_the_iterators_yield_each_file_in_order_with_errors_in_place(run_dir, library, tmp_path):
+    from sampleaudio.inference import iter_embed, iter_tag
+
+    files = [os.path.join(library, "a", "01.wav"), str(tmp_path / "missing.wav"), os.path.join(library, "b", "05.m4a")]
+    results = iter_tag(files, run_dir)
+    assert not isinstance(results, list)  # a generator: nothing is kept
+    got = list(results)
+    assert [r.source for r in got] == files and got[1].error and "does not exist" in got[1].error
+    assert got[0].scores.shape == (3,) and got[2].duration == pytest.approx(0.3, abs=0.03)
+    embedded = list(iter_embed(files, run_dir))
+    assert [r.error is None for r in embedded] == [True, False, True]
+
+
 # ----------------------------------------------------------------------------------------------------- hop
 
 
