@@ -326,7 +326,9 @@ class IndexBuilder:
         files = index.files or [[None, None]] * len(index)
         with open(self.rows_path, "wb") as rows:
             rows.write(np.ascontiguousarray(index.vectors, np.float32).tobytes())
-        seeded = Manifest(journal, {"sampleaudio": "index-journal", "params": self.params}, resume=False)
+        # the settings the index was built with, so that the resume compares them with this run's
+        params = _read_meta(os.path.join(self.folder, "index.json")).get("params", self.params)
+        seeded = Manifest(journal, {"sampleaudio": "index-journal", "params": params}, resume=False)
         for k, (path, meta, (size, mtime)) in enumerate(zip(index.paths, index.metadata, files)):
             seeded.add({"source": path, "size": size, "mtime_ns": mtime, "row": k, "dim": index.dim,
                         "metadata": meta})
@@ -395,7 +397,7 @@ class IndexBuilder:
         self._commits += 1
         fields = {"model": self.params.get("model"), "layer": self.params.get("layer", "penultimate"),
                   "weights": self.params.get("weights_path"), "backend": self.backend, "nlist": None, "nprobe": 16,
-                  "seed": 0, "hop_seconds": self.params.get("hop_seconds")}
+                  "seed": 0, "hop_seconds": self.params.get("hop_seconds"), "params": self.params}
         _commit(self.folder, fields, (rows[i:i + _CHUNK_ROWS] for i in range(0, self.count, _CHUNK_ROWS)),
                 self.count, self.dim, (e["source"] for e in entries), (e.get("metadata", {}) for e in entries),
                 ([e.get("size"), e.get("mtime_ns")] for e in entries), kill_count=self._commits)

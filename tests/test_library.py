@@ -399,6 +399,9 @@ def test_a_killed_index_resumes_to_the_same_index_and_a_commit_is_atomic(run_dir
     assert main(["index", run_dir, library, str(extra), "--out", str(part), "--resume"]) == 1
     assert "1 done, 6 skipped" in capsys.readouterr().err
     assert EmbeddingIndex.load(str(part)).paths[-1] == str(extra)
+    # ... but not with other settings than it was built with
+    assert main(["index", run_dir, str(extra), "--out", str(part), "--resume", "--hop", "0.01"]) == 1
+    assert "hop_seconds: null then, 0.009977 now" in capsys.readouterr().err  # the hop in whole samples
 
 
 # ------------------------------------------------------------------------------------ damaged index files
