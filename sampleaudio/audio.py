@@ -3,7 +3,7 @@
 Two decoders, each where it is the better one:
 
 - ``soundfile`` (libsndfile: WAV, FLAC, OGG/Vorbis, Opus in Ogg, MP3, AIFF) is a core dependency and decodes its
-  formats faster than FFmpeg does (``docs/tagging.md``: 1.6x on a FLAC);
+  formats faster than FFmpeg does (``docs/tagging.md``: 1.5-1.7x on a FLAC, with identical samples);
 - PyAV (FFmpeg, bundled in the ``av`` wheel; ``pip install 'sampleaudio[formats]'``) reads what libsndfile cannot:
   AAC and ALAC in MP4/M4A, WMA, Opus or Vorbis in WebM/Matroska, raw AAC. It is used for those extensions, and for
   any file libsndfile refuses, when it is installed; without it such a file is an error that names the extra.
