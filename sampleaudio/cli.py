@@ -67,39 +67,6 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_tag(args: argparse.Namespace) -> int:
-    from sampleaudio.inference import Tagger, write_tags
-
-    if args.vocab or os.path.exists(os.path.join(args.model, "word_branch.npz")):  # Choi 2019 co-embedding runs
-        from sampleaudio.zeroshot_cli import tag_with_vocab
-
-        return tag_with_vocab(args)
-
-    tagger = Tagger.from_path(args.model, weights=args.weights, batch_size=args.batch_size,
-                              max_seconds=args.max_seconds, precision=args.precision)
-    results = tagger.tag(args.files, top_k=args.top_k, progress=not args.quiet)
-    for r in results:
-        if r.error:
-            print(f"{r.source}\tERROR: {r.error}", file=sys.stderr)
-        else:
-            print(f"{r.source}\t" + ", ".join(f"{t} ({s:.3f})" for t, s in r.top(args.top_k)))
-    if args.out:
-        write_tags(results, args.out, top_k=args.top_k)
-    return 1 if any(r.error for r in results) else 0
-
-
-def _cmd_embed(args: argparse.Namespace) -> int:
-    from sampleaudio.inference import Tagger, write_embeddings
-
-    tagger = Tagger.from_path(args.model, weights=args.weights, batch_size=args.batch_size,
-                              max_seconds=args.max_seconds, precision=args.precision)
-    results = tagger.embed(args.files, layer=args.layer, progress=not args.quiet)
-    for r in results:
-        if r.error:
-            print(f"{r.source}\tERROR: {r.error}", file=sys.stderr)
-    paths = write_embeddings(results, args.out)
-    print(f"wrote {len(paths)} embedding file(s) to {args.out}")
-    return 1 if any(r.error for r in results) else 0
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
@@ -110,48 +77,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def _add_precision(p) -> None:
-    p.add_argument("--precision", default="float32", choices=["float32", "bfloat16"],
-                   help="arithmetic of the forward pass: float32 (scores equal the exported SavedModel's) or "
-                        "bfloat16 (about 1.5x less CPU time at full width on CPUs with AVX-512 BF16 or AMX; scores "
-                        "differ by about 0.01)")
-
-
-def _add_inference_parsers(sub) -> None:
-    p = sub.add_parser("tag", help="tag audio files with a trained model",
-                       description="Clip-level tag probabilities (mean over every segment) for files, folders "
-                                   "(recursive) and globs, decoded in parallel and batched together. Prints the "
-                                   "top tags per file; --out writes CSV (a column per tag), JSON (top tags and the "
-                                   "tag-over-time matrix) or NPZ.")
-    p.add_argument("model", help="a finished `sampleaudio train` run folder, or a registered pretrained model name")
-    p.add_argument("--weights", help="weights file of a pretrained model whose weights the user supplies")
-    p.add_argument("files", nargs="+", help="audio files, folders or glob patterns")
-    p.add_argument("--top-k", type=_positive_int, default=5, help="tags to print per file")
-    p.add_argument("--vocab", help="co-embedding runs: rank the words of this file (one per line) by cosine with "
-                                   "each file: zero-shot annotation with words never seen in training (default: "
-                                   "the run's seen and unseen tags)")
-    p.add_argument("--out", help="results file: .csv, .json or .npz")
-    p.add_argument("--batch-size", type=_positive_int, default=32, help="segments per forward pass")
-    _add_max_seconds(p)
-    _add_precision(p)
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.set_defaults(func=_cmd_tag)
-
-    p = sub.add_parser("embed", help="embed audio files with a trained model",
-                       description="Clip embeddings (mean over segments) and per-segment embeddings, one .npz per "
-                                   "file in --out (keys: embedding, segment_embeddings, times, source).")
-    p.add_argument("model", help="a finished `sampleaudio train` run folder, or a registered pretrained model name")
-    p.add_argument("--weights", help="weights file of a pretrained model whose weights the user supplies")
-    p.add_argument("files", nargs="+", help="audio files, folders or glob patterns")
-    p.add_argument("--out", required=True, help="output folder")
-    p.add_argument("--layer", default="penultimate",
-                   help="penultimate (head's hidden layer), multi (multi-level features) or a layer name")
-    p.add_argument("--batch-size", type=_positive_int, default=32, help="segments per forward pass")
-    _add_max_seconds(p)
-    _add_precision(p)
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.set_defaults(func=_cmd_embed)
-
+def _add_export_parser(sub) -> None:
     p = sub.add_parser("export", help="export a run as a TF Serving SavedModel",
                        description="Write a SavedModel whose serving_default signature takes a batch of "
                                    "variable-length float32 waveforms at 22,050 Hz with their lengths, cuts "
@@ -165,12 +91,6 @@ def _add_inference_parsers(sub) -> None:
     p.add_argument("--max-request-seconds", type=_positive_float, default=600.0,
                    help="most audio one serving request may carry, all clips together (seconds)")
     p.set_defaults(func=_cmd_export)
-
-
-def _add_max_seconds(p) -> None:
-    p.add_argument("--max-seconds", type=_positive_float, default=3600.0,
-                   help="refuse (as that file's error) any file longer than this; memory per file in flight is "
-                        "about 88 kB per second of audio")
 
 
 def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
@@ -221,7 +141,11 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     from sampleaudio.train_cli import add_train_parsers
 
     add_train_parsers(sub, argv)
-    _add_inference_parsers(sub)
+    from sampleaudio.inference_cli import add_inference_parsers
+    from sampleaudio.zeroshot_cli import tag_with_vocab
+
+    add_inference_parsers(sub, tag_with_vocab=tag_with_vocab)
+    _add_export_parser(sub)
     from sampleaudio.retrieval_cli import add_retrieval_parsers
 
     add_retrieval_parsers(sub)

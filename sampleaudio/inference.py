@@ -13,6 +13,12 @@ tiled, clip scores the mean over segments; the per-segment scores form the tag-o
 
 A file that cannot be decoded (or anything else that goes wrong with one input, out-of-memory included, or a model
 output that is NaN) does not stop the others: its result carries the error.
+
+:meth:`Tagger.iter_tag` and :meth:`Tagger.iter_embed` yield each input's result as soon as its segments have been
+through the model, in input order: the command line writes them as they come (:mod:`sampleaudio.outputs`), so
+memory does not grow with the number of files, results included. :meth:`Tagger.tag` / :func:`tag` collect them in
+a list (fine for a few hundred files). ``hop`` (seconds; the CLIs' ``--hop``) cuts a window every ``hop`` seconds
+instead of the card's chunking, overlapping when it is shorter than the model's segment.
 """
 
 from __future__ import annotations
@@ -20,16 +26,17 @@ from __future__ import annotations
 import collections
 import dataclasses
 import glob
-import json
 import os
+import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import keras
 import numpy as np
 
-from sampleaudio.audio import MAX_SECONDS, load, resample
+from sampleaudio.audio import AUDIO_EXTENSIONS, FFMPEG_EXTENSIONS, MAX_SECONDS, have_ffmpeg, load, resample
 from sampleaudio.errors import AudioDecodeError, ParameterError
+from sampleaudio.outputs import DECIMALS
 from sampleaudio.segments import (
     DEFAULT_SAMPLE_RATE,
     WON2020_CHUNKS,
@@ -41,9 +48,8 @@ from sampleaudio.segments import (
     standardise_np,
 )
 
-__all__ = ["Tagger", "TagResult", "EmbedResult", "tag", "embed", "expand_inputs", "write_tags", "write_embeddings"]
-
-AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3", ".opus", ".aiff", ".aif", ".au")
+__all__ = ["Tagger", "TagResult", "EmbedResult", "tag", "embed", "iter_tag", "iter_embed", "expand_inputs",
+           "scan_inputs", "write_tags", "write_embeddings", "AUDIO_EXTENSIONS"]
 
 
 @dataclasses.dataclass
@@ -57,6 +63,7 @@ class TagResult:
     times: np.ndarray | None
     error: str | None = None
     top_k: int | None = None
+    duration: float | None = None  # seconds of audio decoded (before short clips are tiled)
 
     def top(self, k: int | None = None) -> list[tuple[str, float]]:
         """The ``k`` (default: the ``top_k`` asked for, else all) highest-scoring tags with their scores."""
@@ -75,20 +82,34 @@ class EmbedResult:
     segment_embeddings: np.ndarray | None
     times: np.ndarray | None
     error: str | None = None
+    duration: float | None = None  # seconds of audio decoded (before short clips are tiled)
 
 
 def expand_inputs(inputs) -> list:
-    """Files, folders (recursive), globs, arrays and ``(array, sr)`` pairs -> a flat list of sources, in order.
+    """Files, folders (recursive), globs, arrays and ``(array, sr)`` pairs -> a flat list of sources, in order
+    (:func:`scan_inputs`; its notes, files a folder held that are not taken, are issued as a warning)."""
+    sources, notes = scan_inputs(inputs, unique=False)
+    for note in notes:
+        warnings.warn(note, stacklevel=3)
+    return sources
 
-    An existing path is taken as it is, even when its name holds ``*?[``; a non-existing file stays in the list
-    (its result will say it does not exist).
+
+def scan_inputs(inputs, *, unique: bool = True) -> tuple[list, list[str]]:
+    """``(sources, notes)``: files, folders (recursive), globs, arrays and ``(array, sr)`` pairs as a flat list, and
+    one note per folder that held files it did not take (how many, of which kinds) or audio that needs the
+    ``formats`` extra, so that nothing is left out silently. With ``unique`` (the command line's way: its outputs
+    are keyed by path) a file named twice is listed once, with a note.
+
+    A folder contributes the files whose extension is an audio one (:data:`sampleaudio.audio.AUDIO_EXTENSIONS`),
+    sorted; hidden files (``.DS_Store``, ``._song.m4a``) are not audio. An existing path is taken as it is, even
+    when its name holds ``*?[``; a non-existing file stays in the list (its result will say it does not exist).
 
     Raises:
         ParameterError: a folder holds no audio file, or a glob pattern matches nothing.
     """
     if isinstance(inputs, (str, os.PathLike, np.ndarray, tuple)):
         inputs = [inputs]
-    out = []
+    out, notes = [], []
     for item in inputs:
         if isinstance(item, (np.ndarray, tuple)):
             out.append(item)
@@ -99,11 +120,20 @@ def expand_inputs(inputs) -> list:
             raise ParameterError(f"an input must be a path, an array or an (array, sample_rate) pair. "
                                  f"Received: {type(item).__name__}") from exc
         if os.path.isdir(item):
-            found = sorted(os.path.join(d, f) for d, _, files in os.walk(item) for f in files
-                           if f.lower().endswith(AUDIO_EXTENSIONS))
+            found, other, hidden = [], collections.Counter(), 0
+            for folder, dirs, files in os.walk(item):
+                dirs[:] = [d for d in dirs if not d.startswith(".")]
+                for f in files:
+                    if f.startswith("."):
+                        hidden += 1
+                    elif f.lower().endswith(AUDIO_EXTENSIONS):
+                        found.append(os.path.join(folder, f))
+                    else:
+                        other[os.path.splitext(f)[1].lower() or "(no extension)"] += 1
             if not found:
                 raise ParameterError(f"folder '{item}' holds no audio file ({', '.join(AUDIO_EXTENSIONS)})")
-            out.extend(found)
+            notes.extend(_folder_notes(item, found, other, hidden))
+            out.extend(sorted(found))
         elif not os.path.lexists(item) and any(ch in item for ch in "*?["):
             found = sorted(p for p in glob.glob(item, recursive=True) if not os.path.isdir(p))
             if not found:
@@ -111,7 +141,31 @@ def expand_inputs(inputs) -> list:
             out.extend(found)
         else:
             out.append(item)
-    return out
+    if not unique:
+        return out, notes
+    seen: set = set()  # a file named twice (overlapping globs, a folder and a file in it) is done once
+    once = [s for s in out if not isinstance(s, str) or not (s in seen or seen.add(s))]
+    if len(once) < len(out):
+        notes.append(f"{len(out) - len(once):,} input(s) named a file already listed; each file is done once")
+    return once, notes
+
+
+def _folder_notes(folder: str, found: list[str], other: collections.Counter, hidden: int) -> list[str]:
+    notes = []
+    if other or hidden:
+        kinds = ", ".join(f"{ext} x{n}" for ext, n in other.most_common(8))
+        more = f", {len(other) - 8} other kinds" if len(other) > 8 else ""
+        parts = ([f"{sum(other.values()):,} not audio by their extension ({kinds}{more})"] if other else []) + \
+            ([f"{hidden:,} hidden"] if hidden else [])
+        notes.append(f"folder '{folder}': {len(found):,} audio file(s) taken; skipped {' and '.join(parts)}")
+    if not have_ffmpeg():
+        needy = collections.Counter(os.path.splitext(p)[1].lower() for p in found
+                                    if p.lower().endswith(FFMPEG_EXTENSIONS))
+        if needy:
+            kinds = ", ".join(f"{ext} x{n}" for ext, n in needy.most_common())
+            notes.append(f"folder '{folder}': {sum(needy.values()):,} file(s) need FFmpeg to decode ({kinds}) and "
+                         "will fail: pip install 'sampleaudio[formats]'")
+    return notes
 
 
 def _name(source, k: int) -> str:
@@ -138,15 +192,29 @@ def _decode(source, sample_rate: int = DEFAULT_SAMPLE_RATE, max_seconds: float |
     return audio
 
 
+@dataclasses.dataclass
+class _Pending:
+    """A file waiting for the network: its segments, how many are done, their outputs so far (or its error)."""
+
+    k: int
+    segs: np.ndarray | None = None
+    times: np.ndarray | None = None
+    seconds: float | None = None
+    error: str | None = None
+    done_segments: int = 0
+    outputs: list = dataclasses.field(default_factory=list)
+
+    @property
+    def todo(self) -> int:
+        return 0 if self.segs is None else self.segs.shape[0] - self.done_segments
+
+
 class _Segments(np.ndarray):
-    """A clip's segments ``[n, segment]`` with their start samples (``starts``)."""
+    """A clip's segments ``[n, segment]`` with their start samples (``starts``) and the clip's length (``length``,
+    samples before tiling)."""
 
     starts: np.ndarray | None = None
-
-
-def _segments(audio: np.ndarray, segment: int) -> np.ndarray:
-    """Every consecutive segment, short clips tiled (:func:`sampleaudio.segments.clip_segments_np`)."""
-    return clip_segments_np(audio, segment)
+    length: int | None = None
 
 
 class Tagger:
@@ -160,7 +228,7 @@ class Tagger:
                  sample_rate: int = DEFAULT_SAMPLE_RATE, batch_size: int = 32, workers: int = 4,
                  max_seconds: float | None = MAX_SECONDS, embedding_layer: str | None = None,
                  clip_pooling: str = "mean", chunking: str = "consecutive", chunks: int = WON2020_CHUNKS,
-                 precision: str = "float32"):
+                 precision: str = "float32", hop: float | None = None):
         from sampleaudio.export import check_card
         from sampleaudio.runs import in_precision
 
@@ -171,7 +239,13 @@ class Tagger:
                 raise ParameterError(f"{name} must be a positive integer. Received: {name}={value!r}")
         if max_seconds is not None and not max_seconds > 0:
             raise ParameterError(f"max_seconds must be positive or None. Received: max_seconds={max_seconds!r}")
+        if hop is not None and (isinstance(hop, bool) or not isinstance(hop, (int, float)) or not np.isfinite(hop)
+                                or int(round(hop * sample_rate)) < 1):
+            raise ParameterError(f"hop must be a positive number of seconds (at least one sample). Received: "
+                                 f"hop={hop!r}")
         self.max_seconds = max_seconds
+        # windows every `hop` seconds instead of the card's chunking (None: the card's; the default)
+        self.hop = None if hop is None else int(round(hop * sample_rate))
         self.spec = InputSpec(segment=int(segment), mean=float(mean), std=float(std), sample_rate=int(sample_rate),
                               chunking=chunking, chunks=chunks, pooling=clip_pooling,
                               embedding_layer=embedding_layer)
@@ -214,6 +288,7 @@ class Tagger:
 
         if is_pretrained(path):
             return cls.from_card(*load_pretrained(path, weights), **kwargs)
+        cls.check_reference(path)
 
         folder, file = (path, os.path.join(path, "best.keras")) if os.path.isdir(path) else (
             os.path.dirname(path), path)
@@ -229,6 +304,17 @@ class Tagger:
             raise ParameterError(f"'{file}' cannot be loaded as a Keras model ({exc})") from exc
         return cls.from_card(model, card, **kwargs)
 
+    @staticmethod
+    def check_reference(path: str) -> None:
+        """Refuse, before anything is loaded, a model reference that is no path and no registered name (the error
+        lists the pretrained names and what each needs)."""
+        from sampleaudio.pretrained import is_pretrained, summary
+
+        if not is_pretrained(path) and not os.path.exists(path) and os.sep not in path and \
+                not os.path.splitext(path)[1]:
+            raise ParameterError(f"'{path}' is neither a run folder nor a registered pretrained model; pretrained "
+                                 f"models (and what they need): {summary()}")
+
     def _head(self, layer: str) -> keras.Model:
         from sampleaudio.export import embedding_layer_name
 
@@ -243,11 +329,27 @@ class Tagger:
         return self._heads[layer]
 
     def _cut(self, audio: np.ndarray) -> np.ndarray:
-        """The segments of one clip as the card's chunking cuts them (their start samples in ``.starts``)."""
+        """The segments of one clip as the card's chunking (or ``hop``) cuts them, with their start samples in
+        ``.starts`` and the clip's length in ``.length``."""
         spec = self.spec
-        segs = clip_segments_np(audio, spec.segment, chunking=spec.chunking, chunks=spec.chunks).view(_Segments)
-        segs.starts = segment_starts_np(audio.shape[0], spec.segment, chunking=spec.chunking, chunks=spec.chunks)
+        segs = clip_segments_np(audio, spec.segment, chunking=spec.chunking, chunks=spec.chunks,
+                                hop=self.hop).view(_Segments)
+        segs.starts = segment_starts_np(audio.shape[0], spec.segment, chunking=spec.chunking, chunks=spec.chunks,
+                                        hop=self.hop)
+        segs.length = int(audio.shape[0])
         return segs
+
+    @property
+    def hop_seconds(self) -> float | None:
+        """The hop between windows in seconds (``None``: the card's chunking)."""
+        return None if self.hop is None else self.hop / self.sample_rate
+
+    def settings(self) -> dict:
+        """What decides the numbers this tagger computes (outputs record it; ``--resume`` compares it)."""
+        return {"sample_rate": self.sample_rate, "segment_seconds": round(self.segment / self.sample_rate, 6),
+                "hop_seconds": None if self.hop is None else round(self.hop / self.sample_rate, 6),
+                "chunking": self.spec.chunking if self.hop is None else "hop", "clip_pooling": self.clip_pooling,
+                "precision": self.precision}
 
     def _decoded(self, sources: list) -> Iterator[tuple[np.ndarray | None, str | None]]:
         """``(segments, None)`` or ``(None, error)`` per source, in order, decoded in a thread pool with at most
@@ -276,81 +378,120 @@ class Tagger:
                     break
                 yield result
 
-    def _run(self, sources: list, network: keras.Model, progress: bool):
-        """``(segment outputs, segment start times in seconds)`` per source (or the error), batching segments
-        across sources."""
+    def _run(self, sources: list, network: keras.Model, progress: bool) -> Iterator[tuple[int, object]]:
+        """``(k, (segment outputs, segment start times in seconds, clip seconds))`` or ``(k, error)`` for each source
+        ``k``, in order, as soon as all its segments have been through ``network``.
+
+        Segments of many sources share batches, and every batch has exactly ``batch_size`` segments (the last one
+        padded with zeros, whose outputs are dropped): the network sees one input shape, so a segment's output
+        does not depend on which files it was batched with (a resumed run computes the same numbers as an
+        uninterrupted one), and the CPU kernels and their caches are built once (memory stays flat).
+        """
         import tensorflow as tf
         from tqdm.auto import tqdm
 
-        # one trace for every batch size (a full batch and the last, shorter one)
+        bs = self.batch_size
         predict = tf.function(lambda x: tf.cast(network(x, training=False), tf.float32),
-                              input_signature=[tf.TensorSpec([None, *network.input_shape[1:-1], 1], tf.float32)])
-        outputs: list = [None] * len(sources)
-        pending: list[tuple[int, np.ndarray]] = []
-        pending_count = 0
-        times: dict[int, np.ndarray] = {}
+                              input_signature=[tf.TensorSpec([bs, *network.input_shape[1:-1], 1], tf.float32)])
+        ready: collections.deque = collections.deque()  # (k, result) in input order, errors included
+        pending: collections.deque = collections.deque()  # _Pending files (or errors), in input order
+        queued = 0  # segments of `pending` not yet through the network
 
-        def flush():
-            nonlocal pending, pending_count
-            if not pending:
-                return
-            x = np.concatenate([s for _, s in pending])
-            x = standardise_np(x, self.mean, self.std)[..., None]
-            y = np.concatenate([np.asarray(predict(x[i:i + self.batch_size]))
-                                for i in range(0, x.shape[0], self.batch_size)])
-            start = 0
-            for k, segs in pending:
-                out = y[start:start + segs.shape[0]]
-                outputs[k] = (out, times[k]) if np.all(np.isfinite(out)) else \
-                    "the model's output is NaN or Inf for this input (a diverged or broken model?)"
-                start += segs.shape[0]
-            pending, pending_count = [], 0
+        def run(final: bool):
+            """Put the queued segments through the network in whole batches (``final``: all, the last padded), and
+            move the files that are complete to ``ready``."""
+            nonlocal queued
+            take = queued if final else queued - queued % bs
+            parts, left = [], take
+            for item in pending:
+                if left == 0:
+                    break
+                if item.error is None and item.todo:
+                    n = min(left, item.todo)
+                    parts.append(item.segs[item.done_segments:item.done_segments + n])
+                    left -= n
+            if take:
+                x = standardise_np(np.concatenate(parts), self.mean, self.std)[..., None]
+                pad = -take % bs
+                if pad:
+                    x = np.concatenate([x, np.zeros((pad, *x.shape[1:]), x.dtype)])
+                y = np.concatenate([np.asarray(predict(x[i:i + bs])) for i in range(0, x.shape[0], bs)])[:take]
+                pos = 0
+                for item in pending:
+                    if pos == take:
+                        break
+                    if item.error is None and item.todo:
+                        n = min(take - pos, item.todo)
+                        item.outputs.append(y[pos:pos + n])
+                        item.done_segments += n
+                        pos += n
+                queued -= take
+            while pending and (pending[0].error is not None or not pending[0].todo):
+                item = pending.popleft()
+                if item.error is not None:
+                    ready.append((item.k, item.error))
+                    continue
+                out = np.concatenate(item.outputs) if len(item.outputs) > 1 else item.outputs[0]
+                ready.append((item.k, (out, item.times, item.seconds) if np.all(np.isfinite(out)) else
+                              "the model's output is NaN or Inf for this input (a diverged or broken model?)"))
 
         for k, (segs, error) in enumerate(tqdm(self._decoded(sources), total=len(sources), unit="file",
                                                disable=not progress, desc="audio")):
             if error:
-                outputs[k] = error
-                continue
-            # where each segment begins (consecutive segments where a decoder does not say)
-            starts = getattr(segs, "starts", None)
-            times[k] = (np.arange(segs.shape[0]) * self.segment if starts is None else starts) / self.sample_rate
-            segs = np.asarray(segs)
-            pending.append((k, segs))
-            pending_count += segs.shape[0]
-            if pending_count >= 4 * self.batch_size:
-                flush()
-        flush()
-        return outputs
+                pending.append(_Pending(k, error=error))
+            else:
+                # where each segment begins (consecutive segments where a decoder does not say)
+                starts = getattr(segs, "starts", None)
+                length = getattr(segs, "length", None)
+                times = (np.arange(segs.shape[0]) * self.segment if starts is None else starts) / self.sample_rate
+                seconds = None if length is None else length / self.sample_rate
+                pending.append(_Pending(k, np.asarray(segs), times, seconds))
+                queued += segs.shape[0]
+            if queued >= 4 * bs or (queued == 0 and pending):
+                run(final=False)
+            while ready:
+                yield ready.popleft()
+        run(final=True)
+        while ready:
+            yield ready.popleft()
 
-    def tag(self, inputs, *, top_k: int | None = None, progress: bool = False) -> list[TagResult]:
-        """Clip-level tag scores and taggrams of every input (``top_k`` only limits :meth:`TagResult.top`)."""
+    def iter_tag(self, inputs, *, top_k: int | None = None, progress: bool = False) -> Iterator[TagResult]:
+        """:meth:`tag`, one result at a time as soon as it is computed (in input order): memory does not grow
+        with the number of inputs."""
         if not self.labels:
             raise ParameterError("this model is an embedding model with no tag outputs: use embed() (`sampleaudio "
                                  "embed`); a co-embedding run tags with words (`sampleaudio tag RUN FILES --vocab`)")
         sources = expand_inputs(inputs)
-        results = []
-        for k, (source, out) in enumerate(zip(sources, self._run(sources, self.model, progress))):
+        for k, out in self._run(sources, self.model, progress):
+            name = _name(sources[k], k)
             if isinstance(out, str):
-                results.append(TagResult(_name(source, k), self.labels, None, None, None, error=out, top_k=top_k))
+                yield TagResult(name, self.labels, None, None, None, error=out, top_k=top_k)
                 continue
-            out, times = out
+            out, times, seconds = out
             clip = pool_np(out, None, self.clip_pooling)[1][0].astype(out.dtype)
-            results.append(TagResult(_name(source, k), self.labels, clip, out, times, top_k=top_k))
-        return results
+            yield TagResult(name, self.labels, clip, out, times, top_k=top_k, duration=seconds)
+
+    def tag(self, inputs, *, top_k: int | None = None, progress: bool = False) -> list[TagResult]:
+        """Clip-level tag scores and taggrams of every input (``top_k`` only limits :meth:`TagResult.top`)."""
+        return list(self.iter_tag(inputs, top_k=top_k, progress=progress))
+
+    def iter_embed(self, inputs, *, layer: str = "penultimate", progress: bool = False) -> Iterator[EmbedResult]:
+        """:meth:`embed`, one result at a time as soon as it is computed (in input order)."""
+        network = self._head(layer)
+        sources = expand_inputs(inputs)
+        for k, out in self._run(sources, network, progress):
+            name = _name(sources[k], k)
+            if isinstance(out, str):
+                yield EmbedResult(name, None, None, None, error=out)
+                continue
+            out, times, seconds = out
+            clip = pool_np(out, None, self.clip_pooling)[1][0].astype(out.dtype)
+            yield EmbedResult(name, clip, out, times, duration=seconds)
 
     def embed(self, inputs, *, layer: str = "penultimate", progress: bool = False) -> list[EmbedResult]:
         """Clip and segment embeddings: ``penultimate`` (the head's hidden layer), ``multi`` (the multi-level
         features) or any layer name (time-averaged when it has a time axis)."""
-        sources = expand_inputs(inputs)
-        results = []
-        for k, (source, out) in enumerate(zip(sources, self._run(sources, self._head(layer), progress))):
-            if isinstance(out, str):
-                results.append(EmbedResult(_name(source, k), None, None, None, error=out))
-                continue
-            out, times = out
-            clip = pool_np(out, None, self.clip_pooling)[1][0].astype(out.dtype)
-            results.append(EmbedResult(_name(source, k), clip, out, times))
-        return results
+        return list(self.iter_embed(inputs, layer=layer, progress=progress))
 
 
 def _tagger(model, weights: str | None = None) -> Tagger:
@@ -363,55 +504,53 @@ def tag(inputs, model, top_k: int | None = None, *, weights: str | None = None, 
     return _tagger(model, weights).tag(inputs, top_k=top_k, **kwargs)
 
 
+def iter_tag(inputs, model, top_k: int | None = None, *, weights: str | None = None,
+             **kwargs) -> Iterator[TagResult]:
+    """:func:`tag` one result at a time, as soon as each input is done (for libraries: memory does not grow with the
+    number of files; write each result with :class:`sampleaudio.outputs.TagWriter`)."""
+    return _tagger(model, weights).iter_tag(inputs, top_k=top_k, **kwargs)
+
+
+def iter_embed(inputs, model, layer: str = "penultimate", *, weights: str | None = None,
+               **kwargs) -> Iterator[EmbedResult]:
+    """:func:`embed` one result at a time, as soon as each input is done."""
+    return _tagger(model, weights).iter_embed(inputs, layer=layer, **kwargs)
+
+
 def embed(inputs, model, layer: str = "penultimate", *, weights: str | None = None, **kwargs) -> list[EmbedResult]:
     """Embed ``inputs`` with ``model`` (a run folder, a registered pretrained model name or a :class:`Tagger`);
     see :meth:`Tagger.embed`."""
     return _tagger(model, weights).embed(inputs, layer=layer, **kwargs)
 
 
-def write_tags(results: Iterable[TagResult], path: str, top_k: int | None = None) -> None:
-    """Write tag results as CSV (one row per input, a column per tag), JSON (top tags and taggram) or NPZ."""
-    results = list(results)
-    ext = os.path.splitext(path)[1].lower()
-    labels = next((r.labels for r in results), [])
-    if ext not in (".csv", ".json", ".npz"):
-        raise ParameterError(f"output must end in .csv, .json or .npz. Received: {path}")
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise ParameterError(f"--out '{path}': folder '{folder}' does not exist")
-    if ext == ".csv":
-        import pandas as pd
+def write_tags(results: Iterable[TagResult], path: str, top_k: int | None = None, *,
+               decimals: int = DECIMALS) -> None:
+    """Write tag results as ``.csv``, ``.jsonl``, ``.json`` or ``.npz`` (:class:`sampleaudio.outputs.TagWriter`:
+    every label's score, rounded to ``decimals`` in text formats, and the taggram with its segment times). Results
+    with an error are left out (they are no result). ``top_k`` is kept for compatibility and not used: every
+    label's score is written."""
+    from sampleaudio.outputs import TagWriter
 
-        rows = [{"source": r.source, "error": r.error or "",
-                 **({lab: float(s) for lab, s in zip(labels, r.scores)} if r.scores is not None else {})}
-                for r in results]
-        pd.DataFrame(rows, columns=["source", "error", *labels]).to_csv(path, index=False)
-    elif ext == ".json":
-        with open(path, "w") as f:
-            json.dump([{"source": r.source, "error": r.error, "top_tags": r.top(top_k),
-                        "taggram": None if r.taggram is None else r.taggram.round(5).tolist(),
-                        "times": None if r.times is None else r.times.tolist()} for r in results], f, indent=1)
-    elif ext == ".npz":
-        ok = [r for r in results if r.scores is not None]
-        arrays = {"labels": np.array(labels), "sources": np.array([r.source for r in ok]),
-                  "scores": np.stack([r.scores for r in ok]) if ok else np.zeros((0, len(labels)))}
-        for i, r in enumerate(ok):
-            arrays[f"taggram_{i}"] = r.taggram
-        np.savez_compressed(path, **arrays)
-    else:
-        raise ParameterError(f"output must end in .csv, .json or .npz. Received: {path}")
+    del top_k
+    writer = None
+    for r in results:
+        if r.error:
+            continue
+        if writer is None:
+            writer = TagWriter(path, r.labels, {}, decimals=decimals, manifest=False)
+        writer.add(r)
+    if writer is None:
+        raise ParameterError(f"no result to write to '{path}': every input failed")
+    writer.close()
 
 
 def write_embeddings(results: Iterable[EmbedResult], out_dir: str) -> list[str]:
-    """One ``.npz`` per input in ``out_dir`` (``embedding``, ``segment_embeddings``, ``times``), like openl3."""
-    os.makedirs(out_dir, exist_ok=True)
-    written = []
-    for i, r in enumerate(results):
-        if r.embedding is None:
-            continue
-        stem = os.path.splitext(os.path.basename(r.source))[0] if os.path.exists(r.source) else r.source
-        path = os.path.join(out_dir, f"{i:05d}_{stem}.npz")
-        np.savez(path, embedding=r.embedding, segment_embeddings=r.segment_embeddings, times=r.times,
-                 source=np.array(r.source))
-        written.append(path)
-    return written
+    """One ``.npz`` per input in ``out_dir`` (``embedding``, ``segment_embeddings``, ``times``, ``source``,
+    ``duration``), like openl3, and ``manifest.jsonl`` (:class:`sampleaudio.outputs.EmbeddingWriter`); returns the
+    files written."""
+    from sampleaudio.outputs import EmbeddingWriter
+
+    writer = EmbeddingWriter(out_dir, {})
+    written = [writer.add(r) for r in results]
+    writer.close()
+    return [os.path.join(out_dir, name) for name in written if name]

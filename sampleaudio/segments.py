@@ -139,9 +139,17 @@ def pool_segments(values: tf.Tensor, rows: tf.Tensor, num_clips, pooling: str = 
 
 
 def segment_starts_np(length: int, segment: int, *, chunking: str = "consecutive",
-                      chunks: int = WON2020_CHUNKS) -> np.ndarray:
-    """Start samples of the segments of a clip of ``length`` samples (after tiling), as :func:`clip_segments`."""
+                      chunks: int = WON2020_CHUNKS, hop: int | None = None) -> np.ndarray:
+    """Start samples of the segments of a clip of ``length`` samples (after tiling), as :func:`clip_segments`.
+
+    ``hop`` (samples) replaces the chunking with a window every ``hop`` samples (overlapping when ``hop <
+    segment``; the tagging CLIs' ``--hop``), a remainder shorter than a segment dropped as in ``consecutive``.
+    """
     padded = max(int(length), segment)
+    if hop is not None:
+        if isinstance(hop, bool) or not isinstance(hop, (int, np.integer)) or hop < 1:
+            raise ParameterError(f"hop must be a positive number of samples. Received: hop={hop!r}")
+        return np.arange(0, padded - segment + 1, int(hop))
     if chunking == "consecutive":
         return np.arange(padded // segment) * segment
     if chunking != "evenly-spaced":
@@ -150,14 +158,16 @@ def segment_starts_np(length: int, segment: int, *, chunking: str = "consecutive
 
 
 def clip_segments_np(audio: np.ndarray, segment: int, *, chunking: str = "consecutive",
-                     chunks: int = WON2020_CHUNKS, max_segments: int | None = None) -> np.ndarray:
-    """:func:`clip_segments` in numpy (the same windows, tiling short clips)."""
+                     chunks: int = WON2020_CHUNKS, max_segments: int | None = None,
+                     hop: int | None = None) -> np.ndarray:
+    """:func:`clip_segments` in numpy (the same windows, tiling short clips); ``hop``: see
+    :func:`segment_starts_np`."""
     audio = np.asarray(audio)
     n = audio.shape[0]
-    if chunking == "consecutive" and n >= segment:  # a view: the same windows as the gather below, no copy
+    if chunking == "consecutive" and n >= segment and hop in (None, segment):  # a view of the same windows
         count = n // segment
         return audio[: count * segment].reshape(count, segment)[:max_segments]
-    starts = segment_starts_np(n, segment, chunking=chunking, chunks=chunks)[:max_segments]
+    starts = segment_starts_np(n, segment, chunking=chunking, chunks=chunks, hop=hop)[:max_segments]
     return audio[(starts[:, None] + np.arange(segment)[None, :]) % n]
 
 

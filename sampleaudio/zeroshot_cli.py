@@ -71,6 +71,7 @@ def _unit(x) -> np.ndarray:
 
 def _cmd_search(args: argparse.Namespace) -> int:
     from sampleaudio.retrieval import EmbeddingIndex
+    from sampleaudio.retrieval_cli import print_results
 
     index = EmbeddingIndex.load(args.index)
     if not index.model or not os.path.isdir(index.model):
@@ -82,17 +83,16 @@ def _cmd_search(args: argparse.Namespace) -> int:
         raise ParameterError(f"query {args.query!r}: no word has a vector in '{space.source}'")
     if report:
         print(f"note: {report}", file=sys.stderr)
-    print(f"query: {args.query}")
-    for row in index.query(emb[0], args.top):
-        extra = "  ".join(f"{k}={v}" for k, v in row.items() if k not in ("rank", "score", "path"))
-        print(f"{row['rank']:>3}  {row['score']:.4f}  {row['path']}" + (f"  {extra}" if extra else ""))
+    print_results([(args.query, index.query(emb[0], args.top))], args.format)
     return 0
 
 
-def tag_with_vocab(args: argparse.Namespace) -> int:
+def tag_with_vocab(args: argparse.Namespace, sources: list) -> int:
     """``sampleaudio tag RUN FILES [--vocab words.txt]``: rank the vocabulary's words (default: the run's tags) by
-    cosine with each file."""
-    from sampleaudio.inference import Tagger
+    cosine with each file; the word-over-time cosines are its taggram. Written as ``tag`` writes (any --out
+    format, --resume, --plot)."""
+    from sampleaudio.inference import Tagger, TagResult
+    from sampleaudio.inference_cli import model_params, stream_tags
 
     if not os.path.isdir(args.model):
         raise ParameterError(f"--vocab needs a co-embedding run folder, not {args.model!r}")
@@ -103,27 +103,28 @@ def tag_with_vocab(args: argparse.Namespace) -> int:
         raise ParameterError(f"--vocab '{args.vocab}': no word has a vector in '{space.source}'")
     if report:
         print(f"note: {report}", file=sys.stderr)
-    tagger = Tagger.from_path(args.model, batch_size=args.batch_size, max_seconds=args.max_seconds)
-    status, rows = 0, []
-    for r in tagger.embed(args.files, progress=not args.quiet):
-        if r.error:
-            print(f"{r.source}\tERROR: {r.error}", file=sys.stderr)
-            status = 1
-            continue
-        scores = _unit(emb) @ _unit(r.embedding)
-        order = np.argsort(-scores, kind="stable")[:args.top_k]
-        print(f"{r.source}\t" + ", ".join(f"{found[i]} ({scores[i]:.3f})" for i in order))
-        rows.append({"source": r.source, **{w: float(s) for w, s in zip(found, scores)}})
-    if args.out and rows:
-        import pandas as pd
+    words_unit = _unit(emb)
+    tagger = Tagger.from_path(args.model, batch_size=args.batch_size, max_seconds=args.max_seconds,
+                              precision=args.precision, hop=args.hop)
 
-        if not args.out.endswith(".csv"):
-            raise ParameterError(f"--out '{args.out}': with --vocab the results are written as .csv")
-        pd.DataFrame(rows).to_csv(args.out, index=False)
-    return status
+    def results(todo):
+        for r in tagger.iter_embed(todo, progress=not args.quiet):
+            if r.error:
+                yield TagResult(r.source, found, None, None, None, error=r.error)
+                continue
+            yield TagResult(r.source, found, words_unit @ _unit(r.embedding),
+                            _unit(r.segment_embeddings) @ words_unit.T, r.times, top_k=args.top_k,
+                            duration=r.duration)
+
+    params = {**model_params(args.model, None, tagger), "scores": "cosine", "vocab": args.vocab}
+    return stream_tags(sources, results, labels=found, params=params, out=args.out, resume=args.resume,
+                       decimals=args.decimals, top_k=args.top_k, plot=args.plot, quiet=args.quiet,
+                       plot_title=os.path.basename(os.path.normpath(args.model)))
 
 
 def _cmd_neighbours(args: argparse.Namespace) -> int:
+    from sampleaudio.retrieval_cli import print_rows
+
     space = ZeroShotSpace(args.run, args.word_vectors)
     candidates = list(dict.fromkeys(space.info["tags"] + (read_vocab(args.vocab) if args.vocab else [])))
     if args.vector_top:
@@ -139,17 +140,27 @@ def _cmd_neighbours(args: argparse.Namespace) -> int:
     joint = raw @ space.kernel + space.bias
     learned, glove = _unit(joint[1:]) @ _unit(joint[0]), _unit(raw[1:]) @ _unit(raw[0])
     seen, unseen = set(space.info["seen_tags"]), set(space.info["unseen_tags"])
-    print(f"nearest words of {args.word!r} in the learned audio-word space of {args.run} "
-          f"(beside: cosine of the input word vectors, {space.source})")
+    rows = []
     for rank, i in enumerate(np.argsort(-learned, kind="stable")[:args.top], start=1):
         name = names[i + 1]
         kind = "seen tag" if name in seen else "unseen tag" if name in unseen else ""
-        print(f"{rank:>3}  {learned[i]:.4f}  (word vectors {glove[i]:.4f})  {name}  {kind}".rstrip())
+        rows.append({"word": args.word, "rank": rank, "score": float(learned[i]), "word_vector_score":
+                     float(glove[i]), "neighbour": name, "kind": kind})
+    if args.format != "table":
+        print_rows(rows, args.format)
+        return 0
+    print(f"nearest words of {args.word!r} in the learned audio-word space of {args.run} "
+          f"(beside: cosine of the input word vectors, {space.source})")
+    for row in rows:
+        print(f"{row['rank']:>3}  {row['score']:.4f}  (word vectors {row['word_vector_score']:.4f})  "
+              f"{row['neighbour']}  {row['kind']}".rstrip())
     return 0
 
 
 def add_zeroshot_parsers(sub) -> None:
     """Add the ``search`` and ``neighbours`` subcommands (``tag --vocab`` lives on ``tag``)."""
+    from sampleaudio.retrieval_cli import add_format_option
+
     p = sub.add_parser("search", help="text-to-music search over an index of a co-embedding run",
                        description="Rank the songs of an index (built with `sampleaudio index RUN ...` from a run "
                                    "trained with --objective coembedding) by cosine with a free-text query: the "
@@ -159,6 +170,7 @@ def add_zeroshot_parsers(sub) -> None:
     p.add_argument("--index", required=True, help="a folder written by `sampleaudio index RUN FILES`")
     p.add_argument("--top", type=positive_int, default=10, help="songs to list")
     p.add_argument("--word-vectors", help="override the run's word vectors (same dimension), e.g. a GloVe .txt")
+    add_format_option(p)
     p.set_defaults(func=_cmd_search)
 
     p = sub.add_parser("neighbours", help="nearest words of a word in a co-embedding run's learned space",
@@ -173,4 +185,5 @@ def add_zeroshot_parsers(sub) -> None:
     p.add_argument("--vector-top", type=non_negative_int, default=0,
                    help="also the N most frequent words of the word vectors (GloVe is frequency-ordered)")
     p.add_argument("--word-vectors", help="override the run's word vectors (same dimension)")
+    add_format_option(p)
     p.set_defaults(func=_cmd_neighbours)

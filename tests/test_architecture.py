@@ -18,7 +18,9 @@ LAYERS = {
     "sampleaudio._version": 0, "sampleaudio.errors": 0, "sampleaudio.fileio": 0, "sampleaudio.params": 0,
     "sampleaudio.logs": 0, "sampleaudio.losses": 0, "sampleaudio.clipped_losses": 0,
     "sampleaudio.metrics": 0, "sampleaudio.cpu": 0, "sampleaudio.audio": 0, "sampleaudio.wordvectors": 0,
-    "sampleaudio.families.zeroshot.metrics": 0, "sampleaudio.families.zeroshot.split": 0, "sampleaudio.cli_types": 0,
+    "sampleaudio.cli_types": 0,
+    # streaming outputs and taggram plots: files and numbers only
+    "sampleaudio.outputs": 0, "sampleaudio.taggram": 0,
     # what the families declare (TensorFlow-free: the CLI reads it at start-up), the run configuration made of
     # their parameters, the run folder's files, the reading of older formats, the dataset table
     "sampleaudio.families": 1, "sampleaudio.families.samplecnn": 1, "sampleaudio.families.samplecnn.params": 1,
@@ -47,6 +49,7 @@ LAYERS = {
     "sampleaudio.retrieval": 11, "sampleaudio.transfer": 11,
     # experiment runner, reports, command line, the package facade
     "sampleaudio.retrieval_cli": 12, "sampleaudio.zeroshot_cli": 12, "sampleaudio.train_cli": 12,
+    "sampleaudio.inference_cli": 12,
     "sampleaudio.experiments": 12, "sampleaudio.experiments.*": 12,
     "sampleaudio.reporting": 13,
     "sampleaudio.cli": 14, "sampleaudio": 14,

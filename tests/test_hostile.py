@@ -185,10 +185,11 @@ def test_hours_of_silence_are_a_per_file_error(run, tmp_path, monkeypatch, capsy
     monkeypatch.setattr(inference, "_decode", flaky)
     results = inference.tag([str(tmp_path / "boom.wav"), good], run)
     assert "out of memory" in results[0].error and results[1].error is None
-    # CLI: the good file is tagged, the bad one is one line, exit code 1
+    # CLI: the good file is tagged, the bad one is one line, then the summary line; exit code 1
     rc = cli_main(["tag", run, huge, good, "--quiet"])
     out, err = capsys.readouterr()
-    assert rc == 1 and "good.wav" in out and err.count("\n") == 1 and "silence.flac" in err
+    assert rc == 1 and "good.wav" in out and err.count("\n") == 2 and "silence.flac" in err.splitlines()[0]
+    assert "1 done, 0 skipped (done before), 1 failed" in err.splitlines()[1]
 
 
 def test_a_loader_running_out_of_memory_skips_that_clip(tmp_path):

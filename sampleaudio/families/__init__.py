@@ -161,6 +161,7 @@ class Pretrained:
             package) and returning ``(model, card)``.
         paper: its reference; ``needs``: what the user supplies or installs (``--weights FILE``, an extra).
         sample_rate, segment: its input, for listings (the card it returns is what counts).
+        outputs: what it computes (tags and their vocabulary, or an embedding).
     """
 
     name: str
@@ -169,6 +170,18 @@ class Pretrained:
     needs: str = ""
     sample_rate: int | None = None
     segment: int | None = None
+    outputs: str = ""
+
+    @property
+    def segment_seconds(self) -> float | None:
+        return self.segment / self.sample_rate if self.segment and self.sample_rate else None
+
+    def line(self) -> str:
+        """One line for a listing: name, paper, input, outputs and what it needs."""
+        window = f"{self.sample_rate:,} Hz, {round(self.segment_seconds, 2):g} s windows; " if self.segment_seconds \
+            else ""
+        needs = f"; needs {self.needs}" if self.needs else ""
+        return f"{self.name}: {self.paper}; {window}{self.outputs}{needs}"
 
 
 @dataclasses.dataclass(frozen=True)

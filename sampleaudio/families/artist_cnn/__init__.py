@@ -62,8 +62,8 @@ FAMILY = Family(
                           "artist triplets, max-margin loss (Park et al., ISMIR 2018, Sec. 3.2)"),),
     pretrained=(
         Pretrained("park2018-artist", "sampleaudio.families.artist_cnn.model:load_park2018_artist",
-                   "Park et al., ISMIR 2018: the authors' Siamese model (MIT, jongpillee/ismir2018-artist)",
-                   needs="--weights model_siamese_10000.h5 (the authors' release)", sample_rate=22050,
-                   segment=660480),
+                   "Park et al., ISMIR 2018 (the authors' Siamese model)",
+                   needs="--weights model_siamese_10000.h5 (the authors' release, jongpillee/ismir2018-artist, MIT)",
+                   sample_rate=22050, segment=660480, outputs="256-d song embedding (first 30 s of a file)"),
     ),
 )

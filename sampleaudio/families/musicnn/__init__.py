@@ -18,11 +18,11 @@ FAMILY = Family(
     paper=_PAPER,
     docs="papers/musicnn.md",
     pretrained=tuple(
-        Pretrained(name, f"{_LOADERS}:{loader}", f"{_PAPER}: {what}", _NEEDS, 16000, 47872)
-        for name, loader, what in (
-            ("musicnn-mtt", "load_mtt_musicnn", "musicnn, MagnaTagATune top-50 tags"),
-            ("musicnn-msd", "load_msd_musicnn", "musicnn, Million Song Dataset top-50 tags"),
-            ("musicnn-mtt-vgg", "load_mtt_vgg", "VGG baseline, MagnaTagATune top-50 tags"),
-            ("musicnn-msd-vgg", "load_msd_vgg", "VGG baseline, Million Song Dataset top-50 tags"),
+        Pretrained(name, f"{_LOADERS}:{loader}", _PAPER, _NEEDS, 16000, 47872, outputs)
+        for name, loader, outputs in (
+            ("musicnn-mtt", "load_mtt_musicnn", "50 MagnaTagATune tags"),
+            ("musicnn-msd", "load_msd_musicnn", "50 Million Song Dataset tags"),
+            ("musicnn-mtt-vgg", "load_mtt_vgg", "50 MagnaTagATune tags (VGG baseline)"),
+            ("musicnn-msd-vgg", "load_msd_vgg", "50 Million Song Dataset tags (VGG baseline)"),
         )),
 )

@@ -9,7 +9,7 @@ are scored on consecutive segments, averaged (Kim 2019 Sec. IV-C).
 
 from __future__ import annotations
 
-from sampleaudio.families import Architecture, AudioInput, Family
+from sampleaudio.families import Architecture, AudioInput, Family, Pretrained
 from sampleaudio.families.samplecnn.params import (
     KIM2019_SIZES,
     FrameParams,
@@ -58,4 +58,10 @@ FAMILY = Family(
         Architecture("frame", FrameParams, f"{_BUILD}:frame", "frame-level CNN (Dieleman and Schrauwen, ICASSP 2014)",
                      _INPUT, {"penultimate": "final_relu"}, signature=lambda p: f"frame_w{p.window}"),
     ),
+    pretrained=tuple(
+        Pretrained(f"samplecnn-mtat-{block}-multi", f"sampleaudio.families.samplecnn.pretrained:load_mtat_{block}_multi",
+                   f"Kim, Lee, Nam, ICASSP 2018 ({title}+multi)",
+                   f"--weights {block}-multi-auc_{auc}-tfrmodel.hdf5 (the authors' release, tae-jun/resemul README, MIT)",
+                   22050, 59049, f"50 MagnaTagATune tags (ROC-AUC {auc} in the paper)")
+        for block, title, auc in (("se", "SE", "0.9111"), ("rese", "ReSE", "0.9113"))),
 )
