@@ -72,7 +72,7 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
 def _cmd_export(args: argparse.Namespace) -> int:
     from sampleaudio.export import export_run
 
-    print(export_run(args.run_dir, args.out, overwrite=args.overwrite, weights=args.weights,
+    print(export_run(args.model, args.out, overwrite=args.overwrite, weights=args.weights,
                      max_request_seconds=args.max_request_seconds))
     return 0
 
@@ -80,10 +80,13 @@ def _cmd_export(args: argparse.Namespace) -> int:
 def _add_export_parser(sub) -> None:
     p = sub.add_parser("export", help="export a run as a TF Serving SavedModel",
                        description="Write a SavedModel whose serving_default signature takes a batch of "
-                                   "variable-length float32 waveforms at 22,050 Hz with their lengths, cuts "
-                                   "segments in the graph and returns clip-level probabilities and the tag "
-                                   "vocabulary (an asset); an `embed` signature returns clip embeddings.")
-    p.add_argument("run_dir", help="a finished `sampleaudio train` run folder, or a registered pretrained model name")
+                                   "variable-length float32 waveforms at the model card's sample rate (22,050 Hz "
+                                   "for the package's runs, 16 kHz for musicnn and the Won 2020 models: "
+                                   "`sampleaudio models` lists each) with their lengths, cuts segments in the graph "
+                                   "and returns clip-level probabilities and the tag vocabulary (an asset); an "
+                                   "`embed` signature returns clip embeddings.")
+    p.add_argument("model", metavar="MODEL",
+                   help="a finished `sampleaudio train` run folder, or a registered pretrained model name")
     p.add_argument("--weights", help="weights file of a pretrained model whose weights the user supplies")
     p.add_argument("--out", required=True, help="version folder for TF Serving, e.g. models/tagger/1")
     p.add_argument("--overwrite", action="store_true",

@@ -17,7 +17,8 @@ from __future__ import annotations
 import argparse
 import math
 
-__all__ = ["number", "positive_int", "non_negative_int", "positive_float", "unit_interval", "fraction"]
+__all__ = ["number", "positive_int", "non_negative_int", "positive_float", "unit_interval", "fraction",
+           "add_top_k"]
 
 
 def number(kind, *, low=None, high=None, low_open=False, high_open=False):
@@ -48,3 +49,11 @@ non_negative_int = number(int, low=0)
 positive_float = number(float, low=0, low_open=True)
 unit_interval = number(float, low=0, high=1)  # thresholds
 fraction = number(float, low=0, high=1, high_open=True)  # dropout, momentum
+
+
+def add_top_k(parser, default: int, what: str) -> None:
+    """``--top-k N``, the one spelling every command uses for how many results to list (``--top``, the spelling of
+    earlier versions, still works and is not shown)."""
+    parser.add_argument("--top-k", dest="top", type=positive_int, default=default, metavar="N",
+                        help=f"{what} (default: {default})")
+    parser.add_argument("--top", dest="top", type=positive_int, help=argparse.SUPPRESS)

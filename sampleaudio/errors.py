@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import errno
 
-__all__ = ["SampleAudioError", "AudioDecodeError", "FeatureDecodeError", "DatasetLayoutError", "DiskFullError",
+__all__ = ["SampleAudioError", "AudioDecodeError", "ImageDecodeError", "FeatureDecodeError", "DatasetLayoutError", "DiskFullError",
            "ParameterError", "MissingDependencyError", "TrainingDivergedError", "expected_error_line"]
 
 
@@ -50,6 +50,23 @@ class FeatureDecodeError(SampleAudioError):
 
     def __reduce__(self):
         return (FeatureDecodeError, (self.path, self.reason))
+
+
+class ImageDecodeError(SampleAudioError):
+    """An image file (an album cover) is missing, unreadable, not an image or too large.
+
+    Attributes:
+        path: the image.
+        reason: a short human-readable cause.
+    """
+
+    def __init__(self, path: str, reason: str):
+        self.path = str(path)
+        self.reason = reason
+        super().__init__(f"cannot decode image '{self.path}': {reason}")
+
+    def __reduce__(self):
+        return (ImageDecodeError, (self.path, self.reason))
 
 
 class DatasetLayoutError(SampleAudioError):

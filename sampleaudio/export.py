@@ -211,12 +211,43 @@ class ClipModel(tf.Module):
         return {"labels": self.labels_tensor()}
 
 
+def _add_image_signature(module: ClipModel, model: keras.Model, card: dict):
+    """An ``embed_image`` signature on ``module``: a batch of encoded images (JPEG, PNG, GIF, BMP bytes) ->
+    decoded RGB, resized to the card's size (bilinear, antialiased) -> the image tower's embedding (the card's
+    ``image`` embedding). The tower's weights join the module's tracked variables."""
+    from sampleaudio.cards import ImageSpec
+    from sampleaudio.inference import _named_input
+
+    image = ImageSpec(**card["image"])
+    layer = (card.get("embeddings") or {}).get("image")
+    if not layer:
+        raise ParameterError("the model card names an image input but no 'image' embedding to export")
+    net = keras.Model(_named_input(model, "image"), model.get_layer(layer).output, name="image_embedder")
+    module.__dict__["image_net"] = net
+    tracked = {id(v): v for v in module.variables_}
+    tracked.update({id(w.value): w.value for w in net.weights})
+    module.variables_ = list(tracked.values())
+    size = (image.height, image.width)
+
+    def one(data):
+        x = tf.io.decode_image(data, channels=3, expand_animations=False)
+        return tf.image.resize(tf.cast(x, tf.float32), size, method="bilinear", antialias=True)
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="image")])
+    def embed_image(image_bytes):
+        x = tf.map_fn(one, image_bytes, fn_output_signature=tf.TensorSpec([*size, 3], tf.float32))
+        return {"embedding": tf.cast(net(x, training=False), tf.float32)}
+
+    module.embed_image = embed_image
+    return module.embed_image
+
+
 def export_run(run_dir: str, out_dir: str, *, overwrite: bool = False, weights: str | None = None,
                max_request_seconds: float = MAX_REQUEST_SECONDS) -> str:
     """Export a finished training run's best model, or a registered pretrained model (``weights``: its file where
     the user supplies one), as a SavedModel at ``out_dir`` (e.g. ``models/tagger/1``)."""
     from sampleaudio.pretrained import is_pretrained, load_pretrained
-    from sampleaudio.runs import load_run, read_model_card
+    from sampleaudio.runs import load_best, read_model_card
 
     if is_pretrained(run_dir):
         model, card = load_pretrained(run_dir, weights)
@@ -225,8 +256,8 @@ def export_run(run_dir: str, out_dir: str, *, overwrite: bool = False, weights: 
                             max_request_seconds=max_request_seconds)
 
     _refuse_unsafe_target(out_dir, [run_dir])  # before the (slow) model load
-    model, _, _ = load_run(run_dir)
     card = read_model_card(run_dir)
+    model = load_best(run_dir)
     return export_model(model, card, out_dir, overwrite=overwrite, protect=[run_dir],
                         max_request_seconds=max_request_seconds)
 
@@ -301,14 +332,22 @@ def export_model(model: keras.Model, card: dict, out_dir: str, *, overwrite: boo
         with open(labels_file, "w") as f:
             f.write("\n".join(card["labels"]) + "\n")
         spec = InputSpec.from_card(card)
-        module = ClipModel(model, card["labels"], segment=spec.segment, mean=spec.mean, std=spec.std,
+        audio_model, layer = model, embedding_layer_name(model, card) if len(model.inputs) == 1 else None
+        if len(model.inputs) > 1:  # audio and image towers in one space: the waveform's path to its embedding
+            from sampleaudio.inference import _named_input
+
+            layer = (card.get("embeddings") or {}).get("audio") or embedding_layer_name(model, card)
+            audio_model = keras.Model(_named_input(model, "waveform"), model.get_layer(layer).output)
+        module = ClipModel(audio_model, card["labels"], segment=spec.segment, mean=spec.mean, std=spec.std,
                            sample_rate=spec.sample_rate, labels_file=labels_file,
                            max_request_seconds=max_request_seconds,
-                           embedding_layer=embedding_layer_name(model, card), chunking=spec.chunking,
-                           chunks=spec.chunks, clip_pooling=spec.pooling)
+                           embedding_layer=layer,
+                           chunking=spec.chunking, chunks=spec.chunks, clip_pooling=spec.pooling)
+        signatures = {"serving_default": module.serve, "embed": module.embed, "labels": module.labels}
+        if card.get("image"):
+            signatures["embed_image"] = _add_image_signature(module, model, card)
         export_dir = os.path.join(staging, "model")
-        tf.saved_model.save(module, export_dir, signatures={"serving_default": module.serve, "embed": module.embed,
-                                                            "labels": module.labels})
+        tf.saved_model.save(module, export_dir, signatures=signatures)
         with open(os.path.join(export_dir, "sampleaudio.json"), "w") as f:
             json.dump({k: v for k, v in card.items() if k != "labels"}, f, indent=2)
         previous = os.path.join(staging, "previous")

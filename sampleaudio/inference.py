@@ -35,7 +35,8 @@ import keras
 import numpy as np
 
 from sampleaudio.audio import AUDIO_EXTENSIONS, FFMPEG_EXTENSIONS, MAX_SECONDS, have_ffmpeg, load, resample
-from sampleaudio.errors import AudioDecodeError, ParameterError
+from sampleaudio.cards import ImageSpec
+from sampleaudio.errors import AudioDecodeError, ParameterError, SampleAudioError
 from sampleaudio.outputs import DECIMALS
 from sampleaudio.segments import (
     DEFAULT_SAMPLE_RATE,
@@ -228,7 +229,8 @@ class Tagger:
                  sample_rate: int = DEFAULT_SAMPLE_RATE, batch_size: int = 32, workers: int = 4,
                  max_seconds: float | None = MAX_SECONDS, embedding_layer: str | None = None,
                  clip_pooling: str = "mean", chunking: str = "consecutive", chunks: int = WON2020_CHUNKS,
-                 precision: str = "float32", hop: float | None = None):
+                 precision: str = "float32", hop: float | None = None, embeddings: dict | None = None,
+                 image: dict | None = None):
         from sampleaudio.export import check_card
         from sampleaudio.runs import in_precision
 
@@ -254,6 +256,12 @@ class Tagger:
         self.precision = precision
         self.model = in_precision(model, precision)
         self.embedding_layer = embedding_layer  # the card's "penultimate" layer, when it names one
+        # the card's named embeddings (name -> layer); a model of several inputs names one per input ("audio",
+        # "image": Oramas et al.'s shared space) and takes the waveform through its input named "waveform"
+        self.embeddings = dict(embeddings or {})
+        self.image = None if not image else ImageSpec(**image)
+        self.waveform_input = _named_input(self.model, "waveform") if len(self.model.inputs) > 1 else \
+            self.model.inputs[0]
         self.clip_pooling = clip_pooling  # segments -> clip: mean, max over time then mean, or the first segment's
         self.sample_rate = int(sample_rate)
         self.labels = list(labels)
@@ -274,7 +282,8 @@ class Tagger:
         spec = InputSpec.from_card(card)
         return cls(model, card["labels"], segment=spec.segment, mean=spec.mean, std=spec.std,
                    sample_rate=spec.sample_rate, embedding_layer=spec.embedding_layer, clip_pooling=spec.pooling,
-                   chunking=spec.chunking, chunks=spec.chunks, **kwargs)
+                   chunking=spec.chunking, chunks=spec.chunks, embeddings=card.get("embeddings"),
+                   image=card.get("image"), **kwargs)
 
     @classmethod
     def from_path(cls, path: str, *, weights: str | None = None, **kwargs) -> Tagger:
@@ -312,21 +321,59 @@ class Tagger:
 
         if not is_pretrained(path) and not os.path.exists(path) and os.sep not in path and \
                 not os.path.splitext(path)[1]:
-            raise ParameterError(f"'{path}' is neither a run folder nor a registered pretrained model; pretrained "
-                                 f"models (and what they need): {summary()}")
+            from sampleaudio.params import closest
+            from sampleaudio.pretrained import PRETRAINED
+
+            raise ParameterError(f"'{path}' is neither a run folder nor a registered pretrained model"
+                                 f"{closest(path, PRETRAINED)}; pretrained models (and what they need): {summary()}")
 
     def _head(self, layer: str) -> keras.Model:
         from sampleaudio.export import embedding_layer_name
 
         if layer not in self._heads:
-            name = (self.embedding_layer or embedding_layer_name(self.model)) if layer == "penultimate" else layer
+            name = self.embeddings.get(layer, layer)
+            if layer == "penultimate":
+                name = self.embeddings.get("audio") or self.embedding_layer or embedding_layer_name(self.model)
             names = [la.name for la in self.model.layers]
             if name not in names:
-                raise ParameterError(f"layer '{name}' is not in the model (multi-level features need a model "
-                                     f"trained with multi=True); layers: {names[-8:]}")
+                from sampleaudio.params import closest
+
+                raise ParameterError(f"layer '{name}' is not in the model{closest(name, names)} (multi-level "
+                                     "features need a model trained with multi=True); its embeddings: "
+                                     f"{', '.join(self.embeddings) or 'penultimate'}; its layers: {', '.join(names)}")
             out = reduce_time(self.model.get_layer(name).output, self.clip_pooling)  # a time axis: mean or max
-            self._heads[layer] = keras.Model(self.model.inputs, out)
+            self._heads[layer] = keras.Model(self.waveform_input, out)
         return self._heads[layer]
+
+    def _image_head(self) -> keras.Model:
+        """The image input's path to the card's ``image`` embedding (a model of several inputs)."""
+        if "image" not in self._heads:
+            if self.image is None or "image" not in self.embeddings:
+                raise ParameterError("this model takes no image (its card names no image input and embedding)")
+            self._heads["image"] = keras.Model(_named_input(self.model, "image"),
+                                               self.model.get_layer(self.embeddings["image"]).output)
+        return self._heads["image"]
+
+    def _iter_images(self, sources: list, batch: int = 16) -> Iterator[EmbedResult]:
+        """The image embedding of each image file, in order (one line per unreadable file, as audio)."""
+        from sampleaudio.images import load_image
+
+        network = self._image_head()
+        for start in range(0, len(sources), batch):
+            chunk = sources[start:start + batch]
+            arrays, errors = [], []
+            for source in chunk:
+                try:
+                    arrays.append(load_image(source, self.image.height, self.image.width))
+                    errors.append(None)
+                except SampleAudioError as exc:
+                    errors.append(str(exc))
+            out = np.asarray(network(np.stack(arrays).astype(np.float32), training=False)) if arrays else []
+            it = iter(out)
+            for source, error in zip(chunk, errors):
+                name = os.fspath(source)
+                yield EmbedResult(name, None, None, None, error=error) if error else \
+                    EmbedResult(name, next(it).astype(np.float32), None, None)
 
     def _cut(self, audio: np.ndarray) -> np.ndarray:
         """The segments of one clip as the card's chunking (or ``hop``) cuts them, with their start samples in
@@ -476,9 +523,25 @@ class Tagger:
         return list(self.iter_tag(inputs, top_k=top_k, progress=progress))
 
     def iter_embed(self, inputs, *, layer: str = "penultimate", progress: bool = False) -> Iterator[EmbedResult]:
-        """:meth:`embed`, one result at a time as soon as it is computed (in input order)."""
-        network = self._head(layer)
+        """:meth:`embed`, one result at a time as soon as it is computed (in input order). For a model that takes
+        images too (its card names an image input), image files are embedded through the image input, into the
+        same space."""
         sources = expand_inputs(inputs)
+        from sampleaudio.images import is_image_path
+
+        pictures = {k for k, s in enumerate(sources) if self.image is not None and is_image_path(s)}
+        if not pictures:
+            yield from self._iter_embed_audio(sources, layer, progress)
+            return
+        audio = self._iter_embed_audio([s for k, s in enumerate(sources) if k not in pictures], layer, progress)
+        images = self._iter_images([s for k, s in enumerate(sources) if k in pictures])
+        for k in range(len(sources)):
+            yield next(images) if k in pictures else next(audio)
+
+    def _iter_embed_audio(self, sources: list, layer: str, progress: bool) -> Iterator[EmbedResult]:
+        if not sources:
+            return
+        network = self._head(layer)
         for k, out in self._run(sources, network, progress):
             name = _name(sources[k], k)
             if isinstance(out, str):
@@ -554,3 +617,12 @@ def write_embeddings(results: Iterable[EmbedResult], out_dir: str) -> list[str]:
     written = [writer.add(r) for r in results]
     writer.close()
     return [os.path.join(out_dir, name) for name in written if name]
+
+
+def _named_input(model: keras.Model, name: str):
+    """The input of ``model`` named ``name`` (a model of several inputs: ``waveform``, ``image``)."""
+    for tensor in model.inputs:
+        if getattr(tensor, "name", "").split(":")[0] == name:
+            return tensor
+    raise ParameterError(f"model '{model.name}' has no input named '{name}' (its inputs: "
+                         f"{', '.join(t.name for t in model.inputs)})")

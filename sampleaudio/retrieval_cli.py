@@ -11,7 +11,7 @@ import argparse
 import os
 import sys
 
-from sampleaudio.cli_types import non_negative_int, positive_int
+from sampleaudio.cli_types import add_top_k, non_negative_int, positive_int
 
 __all__ = ["add_retrieval_parsers", "add_format_option", "print_rows", "print_results"]
 
@@ -140,12 +140,12 @@ def add_retrieval_parsers(sub) -> None:
     p.set_defaults(func=_cmd_index)
 
     p = sub.add_parser("similar", help="list the songs of an index most similar to a query file",
-                       description="Embed the query file(s) with the index's model (and hop) and print the --top "
+                       description="Embed the query file(s) with the index's model (and hop) and print the --top-k "
                                    "most similar songs with their cosine similarity and metadata (the query itself "
                                    "is skipped if it is in the index).")
     p.add_argument("query", nargs="+", help="query audio file(s)")
     p.add_argument("--index", required=True, help="a folder written by `sampleaudio index`")
-    p.add_argument("--top", type=positive_int, default=5, help="songs to list per query")
+    add_top_k(p, 5, "songs to list per query")
     p.add_argument("--weights", help="override the weights file recorded in the index")
     p.add_argument("--backend", choices=["exact", "faiss", "faiss-ivf"], help="override the index's backend")
     p.add_argument("--keep-self", action="store_true", help="do not skip the query file itself")

@@ -25,7 +25,7 @@ from sampleaudio.errors import ParameterError
 from sampleaudio.segments import InputSpec
 from sampleaudio.stores import Task
 
-__all__ = ["in_float32", "in_precision", "environment", "read_model_card", "load_run"]
+__all__ = ["in_float32", "in_precision", "environment", "read_model_card", "load_best", "load_run"]
 
 
 def environment() -> dict:
@@ -67,12 +67,22 @@ def read_model_card(run_dir: str) -> dict:
         raise ParameterError(f"'{path}': {exc}") from exc
 
 
-def load_run(run_dir: str) -> tuple[keras.Model, ExperimentConfig, Task]:
-    """The best model of a finished run, its configuration and task."""
+def load_best(run_dir: str) -> keras.Model:
+    """The best model of a finished run, in float32 (what tag, embed, export and evaluate compute with)."""
     path = os.path.join(run_dir, "best.keras")
     if not os.path.exists(path):
         raise ParameterError(f"'{run_dir}' has no best.keras: the run has not finished (resume it with "
                              "`sampleaudio train` and the same arguments)")
+    try:
+        model = keras.saving.load_model(path)
+    except (OSError, ValueError, TypeError, KeyError) as exc:
+        raise ParameterError(f"'{path}' cannot be loaded as a Keras model ({exc})") from exc
+    return in_float32(model)
+
+
+def load_run(run_dir: str) -> tuple[keras.Model, ExperimentConfig, Task]:
+    """The best model of a finished run (:func:`load_best`), its configuration and task."""
+    model = load_best(run_dir)
     config = RunDir(run_dir).read_config()
     if config is None:
         raise ParameterError(f"'{run_dir}' has no config.json: not a sampleaudio run folder")
@@ -82,11 +92,7 @@ def load_run(run_dir: str) -> tuple[keras.Model, ExperimentConfig, Task]:
     except (TypeError, KeyError) as exc:
         raise ParameterError(f"'{os.path.join(run_dir, 'model_card.json')}' is not a model card with a task "
                              f"({exc})") from exc
-    try:
-        model = keras.saving.load_model(path)
-    except (OSError, ValueError, TypeError, KeyError) as exc:
-        raise ParameterError(f"'{path}' cannot be loaded as a Keras model ({exc})") from exc
-    return in_float32(model), config, task
+    return model, config, task
 
 
 def _policy(name: str) -> dict:

@@ -15,7 +15,7 @@ import sys
 
 import numpy as np
 
-from sampleaudio.cli_types import non_negative_int, positive_int
+from sampleaudio.cli_types import add_top_k, non_negative_int
 from sampleaudio.errors import ParameterError
 
 __all__ = ["ZeroShotSpace", "add_zeroshot_parsers", "tag_with_vocab", "read_vocab"]
@@ -125,7 +125,11 @@ def tag_with_vocab(args: argparse.Namespace, sources: list) -> int:
 def _cmd_neighbours(args: argparse.Namespace) -> int:
     from sampleaudio.retrieval_cli import print_rows
 
-    space = ZeroShotSpace(args.run, args.word_vectors)
+    if args.run:  # the earlier spelling: the one positional is the word
+        args.model, args.word = args.run, args.model
+    if not args.word:
+        raise ParameterError("give the word: sampleaudio neighbours MODEL WORD")
+    space = ZeroShotSpace(args.model, args.word_vectors)
     candidates = list(dict.fromkeys(space.info["tags"] + (read_vocab(args.vocab) if args.vocab else [])))
     if args.vector_top:
         tv, table = space.vectors([args.word], full=True)
@@ -149,7 +153,7 @@ def _cmd_neighbours(args: argparse.Namespace) -> int:
     if args.format != "table":
         print_rows(rows, args.format)
         return 0
-    print(f"nearest words of {args.word!r} in the learned audio-word space of {args.run} "
+    print(f"nearest words of {args.word!r} in the learned audio-word space of {args.model} "
           f"(beside: cosine of the input word vectors, {space.source})")
     for row in rows:
         print(f"{row['rank']:>3}  {row['score']:.4f}  (word vectors {row['word_vector_score']:.4f})  "
@@ -168,7 +172,7 @@ def add_zeroshot_parsers(sub) -> None:
                                    "2019). Any words with a vector work, not only the training tags.")
     p.add_argument("query", help="words, e.g. \"calm piano\"")
     p.add_argument("--index", required=True, help="a folder written by `sampleaudio index RUN FILES`")
-    p.add_argument("--top", type=positive_int, default=10, help="songs to list")
+    add_top_k(p, 10, "songs to list")
     p.add_argument("--word-vectors", help="override the run's word vectors (same dimension), e.g. a GloVe .txt")
     add_format_option(p)
     p.set_defaults(func=_cmd_search)
@@ -178,9 +182,10 @@ def add_zeroshot_parsers(sub) -> None:
                                    "informed word embedding), with their cosine in the input word vectors beside. "
                                    "Candidates: the run's tags, --vocab words and the --vector-top most frequent "
                                    "words of the word vectors.")
-    p.add_argument("word", help="a word or phrase")
-    p.add_argument("--run", required=True, help="a finished co-embedding run folder")
-    p.add_argument("--top", type=positive_int, default=10, help="neighbours to list")
+    p.add_argument("model", metavar="MODEL", help="a finished co-embedding run folder")
+    p.add_argument("word", nargs="?", help="a word or phrase")
+    p.add_argument("--run", help=argparse.SUPPRESS)  # earlier versions: neighbours WORD --run MODEL
+    add_top_k(p, 10, "neighbours to list")
     p.add_argument("--vocab", help="file of extra candidate words, one per line")
     p.add_argument("--vector-top", type=non_negative_int, default=0,
                    help="also the N most frequent words of the word vectors (GloVe is frequency-ordered)")
