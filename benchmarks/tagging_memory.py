@@ -6,8 +6,8 @@ Each cell is a fresh process that tags N synthetic WAV files (22,050 Hz mono, ``
 (MTAT preset, basic blocks, width ``--width``, random weights: memory does not depend on them) and reports its peak
 resident set size (``ru_maxrss``). Two arms run in the same invocation:
 
-- ``bounded``: ``Tagger.tag`` as shipped: at most ``workers`` files decoded ahead of the model (issue #11);
-- ``unbounded``: the same tagger with the decode step of before #11 (``ThreadPoolExecutor.map`` over every file at
+- ``bounded``: ``Tagger.tag`` as shipped: at most ``workers`` files decoded ahead of the model;
+- ``unbounded``: the same tagger with the earlier decode step (``ThreadPoolExecutor.map`` over every file at
   once, each decoded file kept until the model reaches it), as the baseline.
 
 With a bounded queue the peak should not grow with N; figures are printed, never asserted.
@@ -29,16 +29,17 @@ import soundfile as sf
 _CHILD = r"""
 import json, resource, sys, time
 from concurrent.futures import ThreadPoolExecutor
-from sampleaudio.inference import Tagger, _decode, _segments
+from sampleaudio.inference import Tagger
+from sampleaudio.sources import decode_source
 from sampleaudio.models import from_preset
 from sampleaudio.families.samplecnn.params import KIM2019_SIZES
 
 folder, arm, width = sys.argv[1], sys.argv[2], int(sys.argv[3])
 
 class Unbounded(Tagger):
-    def _decoded(self, sources):  # the decode step before #11: every file submitted at once
+    def _decoded(self, sources):  # the earlier decode step: every file submitted at once
         def decode(source):
-            return _segments(_decode(source, self.sample_rate, self.max_seconds), self.segment), None
+            return self._cut(decode_source(source, self.sample_rate, self.max_seconds)), None
         with ThreadPoolExecutor(max_workers=self.workers) as pool:
             yield from pool.map(decode, sources)
 

@@ -5,7 +5,7 @@ On-disk layout of the release::
     SRC/annotations_final.csv        tab-separated: clip_id, 188 tag columns (0/1), mp3_path
     SRC/mp3/0/... SRC/mp3/f/         the 16 folders of the mp3 zip (``SRC/0 ... SRC/f`` accepted too)
 
-Protocol (``../shared/reference/papers.md`` Sec. 1; authors' ``lib/data/mtt.py``): the 50 most frequent tags;
+Protocol (Kim, Lee, Nam 2019 Sec. IV-A; authors' ``lib/data/mtt.py``): the 50 most frequent tags;
 clips with none of them dropped; split by the mp3 folder's hex digit: ``0``-``b`` train, ``c`` valid,
 ``d``-``f`` test (15,244-15,250 / 1,529 / 4,332 clips). The vocabulary is ordered like the original (ascending
 tag frequency), so the authors' released output layers line up index by index. Clips are stored whole

@@ -51,7 +51,7 @@ SOUNDFILE_EXTENSIONS = (".wav", ".flac", ".ogg", ".oga", ".mp3", ".opus", ".aiff
 #: Extensions only FFmpeg decodes (PyAV, the ``formats`` extra): AAC/ALAC in MP4, WMA, WebM/Matroska, raw AAC, ...
 FFMPEG_EXTENSIONS = (".m4a", ".m4b", ".mp4", ".aac", ".alac", ".wma", ".asf", ".webm", ".mka", ".ac3", ".amr",
                      ".3gp", ".ape", ".wv", ".mpc")
-#: Every extension a folder is searched for (:func:`sampleaudio.inference.scan_inputs`).
+#: Every extension a folder is searched for (:func:`sampleaudio.sources.scan_inputs`).
 AUDIO_EXTENSIONS = SOUNDFILE_EXTENSIONS + FFMPEG_EXTENSIONS
 #: ``load(decoder=...)``: ``auto`` (libsndfile for its extensions, FFmpeg for the others and for files libsndfile
 #: refuses), or one of the two.

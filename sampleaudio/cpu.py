@@ -60,7 +60,7 @@ class CpuSettings:
 #: increasing width; a width above the last row takes the last row. SampleCNN SE + multi-level, MTAT preset,
 #: batch 23, ``benchmarks/throughput.py``, 2 cores; docs/performance.md has the tables.
 #:
-#: - ``avx2`` (issue #13's machine, no AVX-512): oneDNN 2.79x plain at width 16 and 2.34x at 32, but 0.72x at
+#: - ``avx2`` (the earlier 2-core machine, no AVX-512): oneDNN 2.79x plain at width 16 and 2.34x at 32, but 0.72x at
 #:   width 128, where the Eigen path (oneDNN off) was 1.14x. Width 64 was not measured there; it takes the
 #:   width-128 row. bfloat16 has no hardware support there (no precision change).
 #: - ``avx512_bf16`` (AMD EPYC Zen 4, AVX-512 F/VNNI/BF16, no AMX): oneDNN wins at every width measured (16, 32,

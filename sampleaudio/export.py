@@ -216,13 +216,13 @@ def _add_image_signature(module: ClipModel, model: keras.Model, card: dict):
     decoded RGB, resized to the card's size (bilinear, antialiased) -> the image tower's embedding (the card's
     ``image`` embedding). The tower's weights join the module's tracked variables."""
     from sampleaudio.cards import ImageSpec
-    from sampleaudio.inference import _named_input
+    from sampleaudio.runs import named_input
 
     image = ImageSpec(**card["image"])
     layer = (card.get("embeddings") or {}).get("image")
     if not layer:
         raise ParameterError("the model card names an image input but no 'image' embedding to export")
-    net = keras.Model(_named_input(model, "image"), model.get_layer(layer).output, name="image_embedder")
+    net = keras.Model(named_input(model, "image"), model.get_layer(layer).output, name="image_embedder")
     module.__dict__["image_net"] = net
     tracked = {id(v): v for v in module.variables_}
     tracked.update({id(w.value): w.value for w in net.weights})
@@ -334,10 +334,10 @@ def export_model(model: keras.Model, card: dict, out_dir: str, *, overwrite: boo
         spec = InputSpec.from_card(card)
         audio_model, layer = model, embedding_layer_name(model, card) if len(model.inputs) == 1 else None
         if len(model.inputs) > 1:  # audio and image towers in one space: the waveform's path to its embedding
-            from sampleaudio.inference import _named_input
+            from sampleaudio.runs import named_input
 
             layer = (card.get("embeddings") or {}).get("audio") or embedding_layer_name(model, card)
-            audio_model = keras.Model(_named_input(model, "waveform"), model.get_layer(layer).output)
+            audio_model = keras.Model(named_input(model, "waveform"), model.get_layer(layer).output)
         module = ClipModel(audio_model, card["labels"], segment=spec.segment, mean=spec.mean, std=spec.std,
                            sample_rate=spec.sample_rate, labels_file=labels_file,
                            max_request_seconds=max_request_seconds,

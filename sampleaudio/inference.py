@@ -1,9 +1,6 @@
 """Tag and embed audio with a trained model: ``sampleaudio.tag`` / ``sampleaudio.embed`` and their CLIs.
 
-Inputs may be file paths, folders (searched recursively for audio files), glob patterns, numpy arrays
-(mono, at the model card's ``sample_rate``: 22,050 Hz for sampleaudio's runs) or ``(array, sample_rate)`` pairs
-(resampled to the card's rate, as files are). An existing path is always a path (``Song [Live].wav`` is not
-a pattern); a pattern or folder that matches no file is an error. Files are decoded in a thread pool and the
+Inputs are files, folders, glob patterns and arrays (:mod:`sampleaudio.sources`). Files are decoded in a thread pool and the
 segments of many files share batches (musicnn and openl3 users asked for exactly that: no batch of one, no
 one-file-at-a-time). At most ``workers`` files are decoded ahead of the model (a bounded queue), and a file
 longer than ``max_seconds`` is refused, so memory does not grow with the number or length of the inputs.
@@ -19,25 +16,28 @@ through the model, in input order: the command line writes them as they come (:m
 memory does not grow with the number of files, results included. :meth:`Tagger.tag` / :func:`tag` collect them in
 a list (fine for a few hundred files). ``hop`` (seconds; the CLIs' ``--hop``) cuts a window every ``hop`` seconds
 instead of the card's chunking, overlapping when it is shorter than the model's segment.
+
+Why one module of about 500 lines: the :class:`Tagger`'s decode pool, its fixed-size batcher (one input shape, so a
+file's numbers do not depend on its batch neighbours) and its heads share one object's state.
 """
 
 from __future__ import annotations
 
 import collections
 import dataclasses
-import glob
 import os
-import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import keras
 import numpy as np
 
-from sampleaudio.audio import AUDIO_EXTENSIONS, FFMPEG_EXTENSIONS, MAX_SECONDS, have_ffmpeg, load, resample
+from sampleaudio import sources as _sources
+from sampleaudio.audio import MAX_SECONDS
 from sampleaudio.cards import ImageSpec
 from sampleaudio.errors import AudioDecodeError, ParameterError, SampleAudioError
 from sampleaudio.outputs import DECIMALS
+from sampleaudio.runs import named_input
 from sampleaudio.segments import (
     DEFAULT_SAMPLE_RATE,
     WON2020_CHUNKS,
@@ -48,6 +48,7 @@ from sampleaudio.segments import (
     segment_starts_np,
     standardise_np,
 )
+from sampleaudio.sources import AUDIO_EXTENSIONS, expand_inputs, scan_inputs, source_name
 
 __all__ = ["Tagger", "TagResult", "EmbedResult", "tag", "embed", "iter_tag", "iter_embed", "expand_inputs",
            "scan_inputs", "write_tags", "write_embeddings", "AUDIO_EXTENSIONS"]
@@ -84,113 +85,6 @@ class EmbedResult:
     times: np.ndarray | None
     error: str | None = None
     duration: float | None = None  # seconds of audio decoded (before short clips are tiled)
-
-
-def expand_inputs(inputs) -> list:
-    """Files, folders (recursive), globs, arrays and ``(array, sr)`` pairs -> a flat list of sources, in order
-    (:func:`scan_inputs`; its notes, files a folder held that are not taken, are issued as a warning)."""
-    sources, notes = scan_inputs(inputs, unique=False)
-    for note in notes:
-        warnings.warn(note, stacklevel=3)
-    return sources
-
-
-def scan_inputs(inputs, *, unique: bool = True) -> tuple[list, list[str]]:
-    """``(sources, notes)``: files, folders (recursive), globs, arrays and ``(array, sr)`` pairs as a flat list, and
-    one note per folder that held files it did not take (how many, of which kinds) or audio that needs the
-    ``formats`` extra, so that nothing is left out silently. With ``unique`` (the command line's way: its outputs
-    are keyed by path) a file named twice is listed once, with a note.
-
-    A folder contributes the files whose extension is an audio one (:data:`sampleaudio.audio.AUDIO_EXTENSIONS`),
-    sorted; hidden files (``.DS_Store``, ``._song.m4a``) are not audio. An existing path is taken as it is, even
-    when its name holds ``*?[``; a non-existing file stays in the list (its result will say it does not exist).
-
-    Raises:
-        ParameterError: a folder holds no audio file, or a glob pattern matches nothing.
-    """
-    if isinstance(inputs, (str, os.PathLike, np.ndarray, tuple)):
-        inputs = [inputs]
-    out, notes = [], []
-    for item in inputs:
-        if isinstance(item, (np.ndarray, tuple)):
-            out.append(item)
-            continue
-        try:
-            item = os.fspath(item)
-        except TypeError as exc:
-            raise ParameterError(f"an input must be a path, an array or an (array, sample_rate) pair. "
-                                 f"Received: {type(item).__name__}") from exc
-        if os.path.isdir(item):
-            found, other, hidden = [], collections.Counter(), 0
-            for folder, dirs, files in os.walk(item):
-                dirs[:] = [d for d in dirs if not d.startswith(".")]
-                for f in files:
-                    if f.startswith("."):
-                        hidden += 1
-                    elif f.lower().endswith(AUDIO_EXTENSIONS):
-                        found.append(os.path.join(folder, f))
-                    else:
-                        other[os.path.splitext(f)[1].lower() or "(no extension)"] += 1
-            if not found:
-                raise ParameterError(f"folder '{item}' holds no audio file ({', '.join(AUDIO_EXTENSIONS)})")
-            notes.extend(_folder_notes(item, found, other, hidden))
-            out.extend(sorted(found))
-        elif not os.path.lexists(item) and any(ch in item for ch in "*?["):
-            found = sorted(p for p in glob.glob(item, recursive=True) if not os.path.isdir(p))
-            if not found:
-                raise ParameterError(f"pattern '{item}' matches no file")
-            out.extend(found)
-        else:
-            out.append(item)
-    if not unique:
-        return out, notes
-    seen: set = set()  # a file named twice (overlapping globs, a folder and a file in it) is done once
-    once = [s for s in out if not isinstance(s, str) or not (s in seen or seen.add(s))]
-    if len(once) < len(out):
-        notes.append(f"{len(out) - len(once):,} input(s) named a file already listed; each file is done once")
-    return once, notes
-
-
-def _folder_notes(folder: str, found: list[str], other: collections.Counter, hidden: int) -> list[str]:
-    notes = []
-    if other or hidden:
-        kinds = ", ".join(f"{ext} x{n}" for ext, n in other.most_common(8))
-        more = f", {len(other) - 8} other kinds" if len(other) > 8 else ""
-        parts = ([f"{sum(other.values()):,} not audio by their extension ({kinds}{more})"] if other else []) + \
-            ([f"{hidden:,} hidden"] if hidden else [])
-        notes.append(f"folder '{folder}': {len(found):,} audio file(s) taken; skipped {' and '.join(parts)}")
-    if not have_ffmpeg():
-        needy = collections.Counter(os.path.splitext(p)[1].lower() for p in found
-                                    if p.lower().endswith(FFMPEG_EXTENSIONS))
-        if needy:
-            kinds = ", ".join(f"{ext} x{n}" for ext, n in needy.most_common())
-            notes.append(f"folder '{folder}': {sum(needy.values()):,} file(s) need FFmpeg to decode ({kinds}) and "
-                         "will fail: pip install 'sampleaudio[formats]'")
-    return notes
-
-
-def _name(source, k: int) -> str:
-    return source if isinstance(source, str) else f"array{k}"
-
-
-def _decode(source, sample_rate: int = DEFAULT_SAMPLE_RATE, max_seconds: float | None = MAX_SECONDS) -> np.ndarray:
-    if isinstance(source, str):
-        return load(source, sr=sample_rate, max_seconds=max_seconds)
-    if isinstance(source, tuple):
-        if len(source) != 2:
-            raise AudioDecodeError("<array>", "expected an (array, sample_rate) pair")
-        audio, sr = source
-        if isinstance(sr, bool) or not isinstance(sr, (int, np.integer)) or sr <= 0:
-            raise AudioDecodeError("<array>", f"sample rate must be a positive integer, got {sr!r}")
-        audio = np.asarray(audio, dtype=np.float32)
-        audio = resample(audio, sr, sample_rate)
-    else:
-        audio = np.asarray(source, dtype=np.float32)
-    if audio.ndim != 1:
-        raise AudioDecodeError("<array>", f"expected a mono 1-D waveform, got shape {audio.shape}")
-    if audio.shape[0] == 0 or not np.all(np.isfinite(audio)):
-        raise AudioDecodeError("<array>", "empty, or holds NaN/Inf")
-    return audio
 
 
 @dataclasses.dataclass
@@ -260,7 +154,7 @@ class Tagger:
         # "image": Oramas et al.'s shared space) and takes the waveform through its input named "waveform"
         self.embeddings = dict(embeddings or {})
         self.image = None if not image else ImageSpec(**image)
-        self.waveform_input = _named_input(self.model, "waveform") if len(self.model.inputs) > 1 else \
+        self.waveform_input = named_input(self.model, "waveform") if len(self.model.inputs) > 1 else \
             self.model.inputs[0]
         self.clip_pooling = clip_pooling  # segments -> clip: mean, max over time then mean, or the first segment's
         self.sample_rate = int(sample_rate)
@@ -350,7 +244,7 @@ class Tagger:
         if "image" not in self._heads:
             if self.image is None or "image" not in self.embeddings:
                 raise ParameterError("this model takes no image (its card names no image input and embedding)")
-            self._heads["image"] = keras.Model(_named_input(self.model, "image"),
+            self._heads["image"] = keras.Model(named_input(self.model, "image"),
                                                self.model.get_layer(self.embeddings["image"]).output)
         return self._heads["image"]
 
@@ -403,13 +297,13 @@ class Tagger:
         ``workers`` files ahead of the consumer (a bounded queue: memory does not depend on ``len(sources)``)."""
         def decode(source):
             try:
-                return self._cut(_decode(source, self.sample_rate, self.max_seconds)), None
+                return self._cut(_sources.decode_source(source, self.sample_rate, self.max_seconds)), None
             except AudioDecodeError as exc:
                 return None, str(exc)
             except MemoryError:
-                return None, f"'{_name(source, 0)}': out of memory while decoding (lower --max-seconds)"
+                return None, f"'{source_name(source, 0)}': out of memory while decoding (lower --max-seconds)"
             except Exception as exc:  # any per-file failure is that file's error, never the batch's
-                return None, f"'{_name(source, 0)}': {type(exc).__name__}: {exc}"
+                return None, f"'{source_name(source, 0)}': {type(exc).__name__}: {exc}"
 
         with ThreadPoolExecutor(max_workers=self.workers) as pool:
             queue: collections.deque = collections.deque()
@@ -510,7 +404,7 @@ class Tagger:
                                  "embed`); a co-embedding run tags with words (`sampleaudio tag RUN FILES --vocab`)")
         sources = expand_inputs(inputs)
         for k, out in self._run(sources, self.model, progress):
-            name = _name(sources[k], k)
+            name = source_name(sources[k], k)
             if isinstance(out, str):
                 yield TagResult(name, self.labels, None, None, None, error=out, top_k=top_k)
                 continue
@@ -543,7 +437,7 @@ class Tagger:
             return
         network = self._head(layer)
         for k, out in self._run(sources, network, progress):
-            name = _name(sources[k], k)
+            name = source_name(sources[k], k)
             if isinstance(out, str):
                 yield EmbedResult(name, None, None, None, error=out)
                 continue
@@ -618,11 +512,3 @@ def write_embeddings(results: Iterable[EmbedResult], out_dir: str) -> list[str]:
     writer.close()
     return [os.path.join(out_dir, name) for name in written if name]
 
-
-def _named_input(model: keras.Model, name: str):
-    """The input of ``model`` named ``name`` (a model of several inputs: ``waveform``, ``image``)."""
-    for tensor in model.inputs:
-        if getattr(tensor, "name", "").split(":")[0] == name:
-            return tensor
-    raise ParameterError(f"model '{model.name}' has no input named '{name}' (its inputs: "
-                         f"{', '.join(t.name for t in model.inputs)})")

@@ -29,6 +29,10 @@ Tag files (:class:`TagWriter`):
 Scores in CSV and JSON are rounded to ``decimals`` (default 4: ``0.0234``, not ``0.023439999669790268``), times to
 milliseconds. The manifest of ``tags.csv`` is ``tags.csv.manifest.jsonl``; an embedding folder's is
 ``manifest.jsonl`` inside it.
+
+Why one module of about 580 lines: every output format of ``tag``, ``embed`` and ``index`` is written through the
+one resume manifest they share (path, size and mtime of each input done), so that a kill loses nothing and a resumed
+run writes the same bytes; splitting the formats would split that guarantee.
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ from sampleaudio.errors import ParameterError
 from sampleaudio.segments import InputSpec
 from sampleaudio.stores import Task
 
-__all__ = ["in_float32", "in_precision", "environment", "read_model_card", "load_best", "load_run"]
+__all__ = ["in_float32", "in_precision", "environment", "read_model_card", "load_best", "load_run", "named_input"]
 
 
 def environment() -> dict:
@@ -144,3 +144,12 @@ def in_precision(model: keras.Model, precision: str = "float32") -> keras.Model:
 def in_float32(model: keras.Model) -> keras.Model:
     """``model`` computing in float32 throughout (:func:`in_precision`)."""
     return in_precision(model, "float32")
+
+
+def named_input(model: keras.Model, name: str):
+    """The input of ``model`` named ``name`` (a model of several inputs: ``waveform``, ``image``)."""
+    for tensor in model.inputs:
+        if getattr(tensor, "name", "").split(":")[0] == name:
+            return tensor
+    raise ParameterError(f"model '{model.name}' has no input named '{name}' (its inputs: "
+                         f"{', '.join(t.name for t in model.inputs)})")

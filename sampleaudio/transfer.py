@@ -6,7 +6,7 @@ classification and regression tasks", ISMIR 2017; code ``keunwoochoi/transfer_le
    pretrained model such as ``musicnn-mtt``), average-pooled over time (and frequency) per segment, averaged over
    a clip's segments, concatenated ("convnet feature": five 32-d layers -> 160-d in the paper). Batch norms use
    their moving statistics: the original's Keras-1 BN ``mode=2`` used batch statistics at inference, which made
-   features depend on the batch (its issue #2).
+   features depend on the batch (keunwoochoi/transfer_learning_music#2).
 2. :func:`mfcc_features`: the baseline, 20 MFCCs with deltas and double deltas, mean and standard deviation over
    time (120-d), as ``librosa.feature.mfcc`` (n_fft 2048, hop 512, Slaney mel, dB with top 80) and
    ``librosa.feature.delta`` (width 9).

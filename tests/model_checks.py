@@ -1,4 +1,4 @@
-"""The checks every model family's test runs (issue #10; keras-hub's ``test_case`` idea), in one place.
+"""The checks every model family's test runs (keras-hub's ``test_case`` idea), in one place.
 
 ``run_model_checks(build, x, y, tmp_path)``: config round trip, eager call (shape and float32 output), one fit
 step, ``.keras`` save/load with the same outputs, and the same model built and trained one step under a mixed

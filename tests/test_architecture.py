@@ -1,5 +1,6 @@
-"""The import layers of the package (issue #10; ``../shared/reference/architecture.md``): data flows one way,
-store -> pipeline -> models -> train -> evaluate / export -> experiments -> CLI, and imports point upstream.
+"""The import layers of the package: data flows one way, core -> stores -> pipeline -> families (and the layers
+they share) -> objectives -> train -> evaluate / inference / export -> experiments -> CLI, and imports point
+upstream; a family never imports another family.
 
 Every import counts, including those inside functions. A new module must be given its layer here.
 """
@@ -20,7 +21,7 @@ LAYERS = {
     "sampleaudio.metrics": 0, "sampleaudio.cpu": 0, "sampleaudio.audio": 0, "sampleaudio.wordvectors": 0,
     "sampleaudio.cli_types": 0,
     # streaming outputs and taggram plots: files and numbers only
-    "sampleaudio.outputs": 0, "sampleaudio.taggram": 0,
+    "sampleaudio.outputs": 0, "sampleaudio.taggram": 0, "sampleaudio.images": 0,
     # what the families declare (TensorFlow-free: the CLI reads it at start-up), the run configuration made of
     # their parameters, the run folder's files, the reading of older formats, the dataset table
     "sampleaudio.families": 1, "sampleaudio.families.samplecnn": 1, "sampleaudio.families.samplecnn.params": 1,
@@ -45,7 +46,7 @@ LAYERS = {
     "sampleaudio.train": 8,
     # what uses a trained model
     "sampleaudio.export": 9, "sampleaudio.chunk_eval": 9, "sampleaudio.analysis": 9,
-    "sampleaudio.inference": 10,
+    "sampleaudio.inference": 10, "sampleaudio.sources": 1,
     "sampleaudio.retrieval": 11, "sampleaudio.transfer": 11,
     # experiment runner, reports, command line, the package facade
     "sampleaudio.retrieval_cli": 12, "sampleaudio.zeroshot_cli": 12, "sampleaudio.train_cli": 12,
@@ -310,3 +311,17 @@ def test_a_family_never_imports_another_family():
             if other[:2] == ["sampleaudio", "families"] and len(other) > 2 and other[2] != parts[2]:
                 crossing.append(f"{module} imports {dep}")
     assert not crossing, "\n".join(crossing)
+
+
+def test_the_package_points_to_nothing_outside_itself():
+    """No reference to the developers' shared folder (not installed) or to this project's issue tracker in the
+    installed code; the original authors' repositories are named as ``owner/repo`` (``owner/repo#N`` for one of
+    their issues)."""
+    import re
+
+    found = []
+    for path in _modules().values():
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if "../shared" in line or re.search(r"\b[Ii]ssues? #\d", line):
+                found.append(f"{path.relative_to(ROOT)}:{n}: {line.strip()}")
+    assert not found, "\n".join(found)

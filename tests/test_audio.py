@@ -91,7 +91,7 @@ def test_pcm16_round_trip():
 
 
 def test_resample_keeps_the_frequency_and_matches_the_stream():
-    """One resampling function (issue #10): a 1 kHz sine at 16 kHz is still 1 kHz at 22,050 Hz, the result is
+    """One resampling function: a 1 kHz sine at 16 kHz is still 1 kHz at 22,050 Hz, the result is
     soxr HQ's (what the three call sites used before), and the block-by-block stream of ``load`` agrees."""
     import soxr
 

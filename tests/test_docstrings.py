@@ -1,4 +1,4 @@
-"""Every docstring example (``>>>``) in the package and the converters runs and prints what it shows (issue #10).
+"""Every docstring example (``>>>``) in the package and the converters runs and prints what it shows.
 
 Modules are found by their text, so an example added anywhere is tested without touching this file.
 """

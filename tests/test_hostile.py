@@ -4,7 +4,7 @@ tests/test_hostile_files.py and tests/test_hostile_data.py; the helpers: tests/h
 
 For each one the test asserts the outcome a user must get: one line naming the file or argument and the problem
 (the package's own error classes; exit code non-zero from the CLI), or a per-file error beside the good files'
-results; and, where the tool writes, that nothing outside its own files was touched. Issue #11.
+results; and, where the tool writes, that nothing outside its own files was touched.
 """
 
 from __future__ import annotations
@@ -175,14 +175,16 @@ def test_hours_of_silence_are_a_per_file_error(run, tmp_path, monkeypatch, capsy
     with pytest.raises(AudioDecodeError, match="limit of 0.1 s"):
         audio.load(good, max_seconds=0.1)
     # any other per-file failure, out-of-memory included, is that file's error too
-    real = inference._decode
+    from sampleaudio import sources
+
+    real = sources.decode_source
 
     def flaky(source, sample_rate, max_seconds):
         if "boom" in str(source):
             raise MemoryError()
         return real(source, sample_rate, max_seconds)
 
-    monkeypatch.setattr(inference, "_decode", flaky)
+    monkeypatch.setattr(sources, "decode_source", flaky)
     results = inference.tag([str(tmp_path / "boom.wav"), good], run)
     assert "out of memory" in results[0].error and results[1].error is None
     # CLI: the good file is tagged, the bad one is one line, then the summary line; exit code 1

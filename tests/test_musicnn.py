@@ -242,7 +242,7 @@ def test_loud_audio_gets_finite_tags():
 @needs_wheel
 def test_embed_named_layers_across_batches():
     """Features stay per clip however segments are batched (musicnn's extractor returned stale cnn1..3 and
-    penultimate after its first batch, issue #20)."""
+    penultimate after its first batch)."""
     from sampleaudio.inference import Tagger
 
     clips = [(_music(s, 0.05, seed=s), 16000) for s in (7, 3, 5)]

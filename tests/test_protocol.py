@@ -1,4 +1,4 @@
-"""The authors' training protocol (issue #12): fixed segments once per epoch, steps = segments / batch, the
+"""The authors' training protocol: fixed segments once per epoch, steps = segments / batch, the
 clipped cross-entropy of TF 1.10 Keras, and the SMC 2017 / ICASSP 2018 setups."""
 
 import dataclasses

@@ -146,7 +146,7 @@ def test_dcase_events_fill_their_span():
 
 
 def test_shared_proxy_helpers_keep_the_old_outputs():
-    """The proxies' shared helpers (issue #10: ``signals``, ``scores``) give what the proxy modules that used to
+    """The proxies' shared helpers (``signals``, ``scores``) give what the proxy modules that used to
     hold them gave: the values below were printed by the old ``mini_speech_commands.colored_noise``,
     ``mini_mtat._tags`` and ``MiniMTATLoader._notes``, so the demo's cached stores stay valid."""
     from sampleaudio.data_prep.synthetic import scores, signals

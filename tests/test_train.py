@@ -122,6 +122,13 @@ def test_mixed_precision_training_run(store, tmp_path):
     x = np.random.default_rng(0).standard_normal((2, 729, 1)).astype("float32")
     np.testing.assert_allclose(model.predict_on_batch(x), saved.predict_on_batch(x), atol=0.02)
     assert [w.name for w in model.weights] == [w.name for w in saved.weights]
+    # one score per run: the final metrics are computed as `sampleaudio evaluate` computes them (in float32)
+    from sampleaudio.evaluate import evaluate_run
+
+    again = evaluate_run(str(tmp_path), "test")
+    assert result["precision"] == "float32"
+    for key in ("roc_auc", "pr_auc", "accuracy"):
+        assert again[key] == result[key], key
 
 
 def test_auto_mixed_precision_is_resolved_recorded_and_kept_on_resume(store, tmp_path):

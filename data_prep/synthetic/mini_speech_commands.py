@@ -8,7 +8,7 @@ a random place in a 1 s clip and is mixed with white, pink or brown noise at a r
 Like the real dataset, a speaker appears in one split only (speakers are split 70/10/20, seeded), and clip
 ids follow its layout: ``<word>/<speaker>_nohash_<n>.wav``. Validation and test speakers are combinations drawn
 from the same distribution as the training ones (holding out a whole synthesiser variant instead made the task
-unlearnable in a short schedule; see ``../shared/reference/offline_sources.md``).
+unlearnable in a short schedule).
 
 This is a proxy: formant-synthesised speech is far more regular than the crowd-sourced recordings of the
 real dataset, and its numbers are never comparable to Speech Commands'.

@@ -62,7 +62,7 @@ PROFILES = {
                      loss="clipped", shuffle_buffer=10000),
     # 36 runs on 2 cores (measured, see docs/papers/kim2019.md). SGD at lr 0.05 for 50-120 steps left
     # every cell near chance;
-    # Adam with a short warm-up and a cosine decay to 0 at the last step reaches the targets of issue #18. The
+    # Adam with a short warm-up and a cosine decay to 0 at the last step reaches the demo's learning bar (every cell at least halfway from chance to the MFCC baseline). The
     # steps are what the slowest learners need: the two-conv blocks (res2, rese2) without multi-level features
     # reached MTAT ROC-AUC 0.66 after 165 steps, 0.75 after 240 and 0.81 after 330, Speech-Commands accuracy
     # 0.26 after 300 steps and 0.42 after 390 (one run each, seed 0). Batch 46: on 2 cores a batch of 23 often

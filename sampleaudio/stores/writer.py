@@ -22,6 +22,9 @@ the same bytes as an uninterrupted run. Only the converter's own temporaries (a 
 ``.tmp-<pid>``) are ever removed; a lock file keeps two conversions out of one folder. A full disk removes the
 temporaries and raises :class:`~sampleaudio.errors.DiskFullError` naming the folder; the same conversion
 resumes once there is space.
+
+Why one module of about 500 lines: planning the shards, the lock, writing and fsyncing them, the sidecars and the
+manifest are the steps of one atomic, resumable write, whose invariants are easiest to read together.
 """
 
 from __future__ import annotations
