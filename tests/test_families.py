@@ -349,3 +349,39 @@ def test_no_shared_module_names_a_family():
 def test_the_cpu_precision_rule_is_declared_by_the_architectures_it_was_measured_on():
     measured = {a.name for a in families.architectures().values() if a.cpu_bfloat16}
     assert measured == {"samplecnn", "lee2017"}  # the waveform SampleCNNs (docs/performance.md)
+
+
+def test_train_refuses_a_flag_the_architecture_does_not_take_in_one_line(tone_store, tmp_path, capsys):
+    from sampleaudio.cli import main
+
+    run = tmp_path / "run"
+    assert main(["train", str(run), "--data", tone_store, "--architecture", "frame", "--block", "se"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--block is not a parameter of architecture 'frame'" in err[0] and "--window" in err[0]
+    assert not run.exists()  # refused before anything was written
+    assert main(["train", str(run), "--data", tone_store, "--objective", "coembedding", "--margin", "0.2"]) == 1
+    assert "does not train architecture 'samplecnn'" in capsys.readouterr().err
+
+
+def test_every_command_names_a_model_the_same_way_and_lists_the_same_way():
+    """A model is the positional MODEL; how many results is --top-k (the older --top still works)."""
+    from sampleaudio.cli import build_parser
+
+    parser = build_parser()
+    commands = parser._subparsers._group_actions[0].choices
+    for name in ("evaluate", "tag", "embed", "index", "export", "neighbours"):
+        positionals = [a.dest for a in commands[name]._actions if not a.option_strings]
+        assert positionals[0] == "model", (name, positionals)
+    for name in ("similar", "search", "neighbours"):
+        flags = {f for a in commands[name]._actions for f in a.option_strings}
+        assert "--top-k" in flags, name
+    args = parser.parse_args(["similar", "q.wav", "--index", "i", "--top", "3"])
+    assert args.top == 3 and parser.parse_args(["similar", "q.wav", "--index", "i", "--top-k", "4"]).top == 4
+
+
+def test_a_mistyped_pretrained_name_gets_the_closest_one(capsys):
+    from sampleaudio.cli import main
+
+    assert main(["tag", "musicnn-mt", "x.wav"]) == 1
+    err = capsys.readouterr().err
+    assert "did you mean 'musicnn-mtt'" in err and err.count("\n") == 1
