@@ -1,4 +1,4 @@
-"""Export a trained run as a TF Serving SavedModel (``sampleaudio export RUN_DIR --out DIR/1``).
+"""Export a trained run as a TF Serving SavedModel (``sampleaudio export MODEL --out DIR/1``).
 
 Signatures (all take a batch of variable-length mono float32 waveforms at the model card's sample rate, 22,050 Hz
 unless the card says otherwise and recorded in the export's ``sampleaudio.json``, zero-padded to the longest, with
@@ -214,7 +214,9 @@ class ClipModel(tf.Module):
 def _add_image_signature(module: ClipModel, model: keras.Model, card: dict):
     """An ``embed_image`` signature on ``module``: a batch of encoded images (JPEG, PNG, GIF, BMP bytes) ->
     decoded RGB, resized to the card's size (bilinear, antialiased) -> the image tower's embedding (the card's
-    ``image`` embedding). The tower's weights join the module's tracked variables."""
+    ``image`` embedding). JPEG, PNG, GIF and BMP decode in the graph (not WebP or TIFF: convert those first). The
+    tower's weights join the module's tracked variables; its scaling (``ImageSpec.preprocessing``) is a layer of the
+    model, so the signature gives it pixels in [0, 255] as ``sampleaudio.images`` does."""
     from sampleaudio.cards import ImageSpec
     from sampleaudio.runs import named_input
 
@@ -229,9 +231,11 @@ def _add_image_signature(module: ClipModel, model: keras.Model, card: dict):
     module.variables_ = list(tracked.values())
     size = (image.height, image.width)
 
-    def one(data):
-        x = tf.io.decode_image(data, channels=3, expand_animations=False)
-        return tf.image.resize(tf.cast(x, tf.float32), size, method="bilinear", antialias=True)
+    def one(data):  # RGBA, the alpha composited over white as sampleaudio.images does
+        x = tf.cast(tf.io.decode_image(data, channels=4, expand_animations=False), tf.float32)
+        alpha = x[..., 3:] / 255.0
+        x = x[..., :3] * alpha + 255.0 * (1.0 - alpha)
+        return tf.image.resize(x, size, method="bilinear", antialias=True)
 
     @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="image")])
     def embed_image(image_bytes):

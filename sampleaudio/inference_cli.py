@@ -30,7 +30,8 @@ def pretrained_help() -> str:
 
 def add_model_arguments(p) -> None:
     """``MODEL``, ``--weights`` and ``FILES``: what every streaming command runs on."""
-    p.add_argument("model", help="a finished `sampleaudio train` run folder, or a registered pretrained model name "
+    p.add_argument("model", metavar="MODEL",
+                   help="a finished `sampleaudio train` run folder, or a registered pretrained model name "
                                  "(listed below)")
     p.add_argument("--weights", help="weights file of a pretrained model whose weights the user supplies")
     p.add_argument("files", nargs="+", help="audio files, folders or glob patterns")

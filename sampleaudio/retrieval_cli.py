@@ -143,7 +143,8 @@ def add_retrieval_parsers(sub) -> None:
                        description="Embed the query file(s) with the index's model (and hop) and print the --top-k "
                                    "most similar songs with their cosine similarity and metadata (the query itself "
                                    "is skipped if it is in the index).")
-    p.add_argument("query", nargs="+", help="query audio file(s)")
+    p.add_argument("query", nargs="+", help="query audio file(s), or images (album covers) for a model whose card "
+                                            "names an image input")
     p.add_argument("--index", required=True, help="a folder written by `sampleaudio index`")
     add_top_k(p, 5, "songs to list per query")
     p.add_argument("--weights", help="override the weights file recorded in the index")

@@ -55,7 +55,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
     config = ExperimentConfig(
         name=os.path.basename(os.path.normpath(run_dir)), **sections,
         model=_params("architecture", args.architecture, model_given, families.model_params),
-        objective=_params("objective", args.objective, given(args, "objective__"), families.objective_params))
+        objective=_params("objective", args.objective or families.architecture(args.architecture).objectives[0],
+                          given(args, "objective__"), families.objective_params))
     result = train(config, run_dir, verbose=0 if args.quiet else 1)
     print(json.dumps(result, indent=2))
     return 0
@@ -132,10 +133,14 @@ def add_train_parsers(sub, argv: list[str] | None = None) -> None:
                   shown=None if arch not in archs else [archs[arch].params],
                   who=lambda cls: "/".join(a.name for a in archs.values() if a.params is cls))
     g = p.add_argument_group("objective")
-    g.add_argument("--objective", default="classification", choices=list(objs), metavar="NAME",
-                   help="; ".join(f"{o.name}: {o.paper}" for o in objs.values()))
+    g.add_argument("--objective", default=None, choices=list(objs), metavar="NAME",
+                   help="default: the architecture's first (classification, or the one it trains with); "
+                        + "; ".join(f"{o.name}: {o.paper}" for o in objs.values()))
+    trains_with = archs[arch].objectives if arch in archs else ()
+    shown_objectives = [objs[obj].params] if obj in objs else \
+        [objs[o].params for o in trains_with if o in objs] if trains_with else None
     add_arguments(g, [o.params for o in objs.values()], prefix="objective__",
-                  shown=None if obj not in objs else [objs[obj].params],
+                  shown=shown_objectives,
                   who=lambda cls: "/".join(o.name for o in objs.values() if o.params is cls))
     g = p.add_argument_group("optimisation")
     add_arguments(g, [TrainConfig], prefix="train__")

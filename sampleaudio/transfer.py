@@ -1,6 +1,5 @@
 """Transfer learning with convnet features (Choi, Fazekas, Sandler, Cho, "Transfer learning for music
-classification and regression tasks", ISMIR 2017; code ``keunwoochoi/transfer_learning_music``). Facts in
-``papers.md`` section 8.
+classification and regression tasks", ISMIR 2017; code ``keunwoochoi/transfer_learning_music``).
 
 1. :func:`layer_features`: the output of every chosen layer of a network (a training run or a registered
    pretrained model such as ``musicnn-mtt``), average-pooled over time (and frequency) per segment, averaged over

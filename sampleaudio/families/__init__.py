@@ -6,7 +6,7 @@ its parameters as a :class:`ModelParams` dataclass, a builder imported when a mo
 sample rate, length, evaluation chunking and pooling, its named embeddings and its run-name signature), the
 training objectives it brings, and its pretrained names. Everything else is generated from these declarations:
 ``sampleaudio train --architecture`` and its flags, ``sampleaudio models``, the trainer's defaults, the model card's
-input and embedding fields, the docs' model table. keras-hub's ``register_presets`` and the transformers model
+input and embedding fields. keras-hub's ``register_presets`` and the transformers model
 folders work the same way.
 
 Adding a family: its folder ``sampleaudio/families/<name>/`` and one name in :data:`FAMILY_MODULES`.

@@ -1,4 +1,4 @@
-"""Layers shared by the Won 2020 benchmark models (``won2020.py``) and HarmonicCNN (``harmonic_cnn.py``): the
+"""Layers shared by the Won 2020 benchmark models (:mod:`sampleaudio.families.won2020`) and HarmonicCNN (:mod:`sampleaudio.families.harmonic_cnn`): the
 PyTorch code's batch norm, 3x3 conv block and classifier head (``minzwon/sota-music-tagging-models``,
 ``training/modules.py``), with PyTorch's defaults translated to Keras."""
 

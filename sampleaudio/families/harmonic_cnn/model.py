@@ -1,6 +1,5 @@
 """HarmonicCNN: Won, Chun, Nieto, Serra, "Data-driven harmonic filters for audio representation learning",
-ICASSP 2020 (code ``minzwon/sota-music-tagging-models``, ``HarmonicSTFT`` and ``HarmonicCNN``). Facts in
-``papers.md`` section 6.
+ICASSP 2020 (code ``minzwon/sota-music-tagging-models``, ``HarmonicSTFT`` and ``HarmonicCNN``).
 
 :class:`HarmonicFilterbank`: power spectrogram (n_fft 512, hop 256, centred with reflection) -> triangular
 filters centred on harmonics ``h * f0`` (h = 1..6) of 128 fundamentals from MIDI 24 (C1) in half-semitone

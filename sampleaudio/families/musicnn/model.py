@@ -2,7 +2,7 @@
 
 Reference: J. Pons and X. Serra, "musicnn: pre-trained convolutional neural networks for music audio
 tagging", ISMIR 2019 late-breaking demo; code and weights ``jordipons/musicnn`` (PyPI ``musicnn`` 0.1.0,
-``models.py`` and ``extractor.py``). Facts in ``papers.md`` section 7.
+``models.py`` and ``extractor.py``).
 
 Each model takes a 16 kHz waveform ``[B, 47872, 1]`` (187 hops of 256 samples: one of musicnn's 187-frame
 patches) and computes musicnn's input inside the model with :class:`~sampleaudio.layers.spectral.MelFrontEnd`

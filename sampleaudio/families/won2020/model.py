@@ -1,6 +1,6 @@
 """The mel-spectrogram models of Won, Ferraro, Bogdanov, Serra, "Evaluation of CNN-based automatic music tagging
 models", SMC 2020 (code ``minzwon/sota-music-tagging-models``, ``training/model.py`` and ``modules.py``), in
-Keras 3. Facts in ``papers.md`` section 5.
+Keras 3.
 
 Common front end (:func:`won_front_end`): 16 kHz, n_fft 512, hop 256, centred with reflection, power, HTK mel
 without area normalisation, f_max 8 kHz, ``10 log10(max(x, 1e-10))``, then a BatchNorm over the single channel.
