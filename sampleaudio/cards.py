@@ -306,11 +306,25 @@ class RunDir:
         os.makedirs(self.checkpoints, exist_ok=True)
         write_json(self.file("environment.json"), environment)
 
+    def mark_diverged(self, where: dict) -> None:
+        """Record that training diverged (``diverged.json``: where, and the losses), so that a command asked for
+        the run's model says so instead of advising a resume that would diverge again."""
+        write_json(self.file("diverged.json"), where)
+
+    def diverged(self) -> dict | None:
+        path = self.file("diverged.json")
+        if not os.path.exists(path):
+            return None
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+
     def resume_state(self) -> dict:
         """The committed state to continue from (a new run's initial state), with the ``history.csv`` rows of an
         epoch that was never committed dropped."""
         state = self.read_state() or {"stage": 0, "epoch": 0, "global_epoch": 0, "best_val_loss": None, "wait": 0,
                                       "stage_started": False}
+        if os.path.exists(self.file("diverged.json")):  # tried again (a resume): diverging again re-marks it
+            os.remove(self.file("diverged.json"))
         self.rewind_history(state["global_epoch"])
         return state
 

@@ -11,8 +11,8 @@ import sys
 
 # argument types: every number is checked where it enters (one argparse line naming the option, exit code 2)
 from sampleaudio.cli_types import non_negative_int as _non_negative_int
-from sampleaudio.cli_types import positive_float as _positive_float
 from sampleaudio.cli_types import positive_int as _positive_int
+from sampleaudio.cli_types import seconds
 
 __all__ = ["main", "build_parser"]
 
@@ -91,7 +91,7 @@ def _add_export_parser(sub) -> None:
     p.add_argument("--out", required=True, help="version folder for TF Serving, e.g. models/tagger/1")
     p.add_argument("--overwrite", action="store_true",
                    help="replace an existing export (only a SavedModel sampleaudio wrote; never anything else)")
-    p.add_argument("--max-request-seconds", type=_positive_float, default=600.0,
+    p.add_argument("--max-request-seconds", type=seconds, default=600.0,
                    help="most audio one serving request may carry, all clips together (seconds)")
     p.set_defaults(func=_cmd_export)
 

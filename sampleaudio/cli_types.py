@@ -17,7 +17,7 @@ from __future__ import annotations
 import argparse
 import math
 
-__all__ = ["number", "positive_int", "non_negative_int", "positive_float", "unit_interval", "fraction",
+__all__ = ["number", "positive_int", "non_negative_int", "positive_float", "seconds", "unit_interval", "fraction",
            "add_top_k"]
 
 
@@ -47,6 +47,8 @@ def number(kind, *, low=None, high=None, low_open=False, high_open=False):
 positive_int = number(int, low=1)
 non_negative_int = number(int, low=0)
 positive_float = number(float, low=0, low_open=True)
+#: seconds of audio: positive, at most a week (a longer "file" is a mistake, and a bound keeps sample counts finite)
+seconds = number(float, low=0, high=7 * 24 * 3600, low_open=True)
 unit_interval = number(float, low=0, high=1)  # thresholds
 fraction = number(float, low=0, high=1, high_open=True)  # dropout, momentum
 

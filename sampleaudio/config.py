@@ -32,8 +32,9 @@ class DataConfig(Params):
 
     data_dir: str = param("", "store folder (from `sampleaudio prep`)", flag="--data")
     segment: int | None = param(None, "input samples per example (default: the architecture's for the dataset, "
-                                      "e.g. 59,049 for a SampleCNN on MTAT, 464,000 for FCN)", low=1)
-    batch_size: int = param(23, "examples per batch (23 in Kim 2019)", low=1)
+                                      "e.g. 59,049 for a SampleCNN on MTAT, 464,000 for FCN)", low=1,
+                                high=1 << 26)
+    batch_size: int = param(23, "examples per batch (23 in Kim 2019)", low=1, high=1 << 16)
     standardize: str = param("manifest", "input standardisation: the store's training mean/std, the original's "
                                          "constants (real data), or none (raw waveform, as the SMC 2017 and ICASSP "
                                          "2018 codes)", choices=("manifest", "paper", "none"))

@@ -14,7 +14,7 @@ import os
 import sys
 from collections.abc import Callable, Iterable, Sequence
 
-from sampleaudio.cli_types import positive_float, positive_int
+from sampleaudio.cli_types import positive_int, seconds
 
 __all__ = ["add_inference_parsers", "add_model_arguments", "add_run_options", "print_notes", "model_params", "stream_tags", "finish",
            "pretrained_help"]
@@ -39,7 +39,7 @@ def add_model_arguments(p) -> None:
 
 def add_run_options(p, *, what: str) -> None:
     """The options every streaming command shares: hop, resume/overwrite, batching, limits, precision, quiet."""
-    p.add_argument("--hop", type=positive_float, default=None, metavar="SECONDS",
+    p.add_argument("--hop", type=seconds, default=None, metavar="SECONDS",
                    help="a window every SECONDS (overlapping when shorter than the model's segment; recorded in the "
                         "outputs); default: the model card's segments, i.e. consecutive non-overlapping windows")
     p.add_argument("--resume", action="store_true",
@@ -47,7 +47,7 @@ def add_run_options(p, *, what: str) -> None:
                         "failed ones tried again; the result is the same as an uninterrupted run's")
     p.add_argument("--overwrite", action="store_true", help=f"replace {what} if it exists")
     p.add_argument("--batch-size", type=positive_int, default=32, help="segments per forward pass")
-    p.add_argument("--max-seconds", type=positive_float, default=3600.0,
+    p.add_argument("--max-seconds", type=seconds, default=3600.0,
                    help="refuse (as that file's error) any file longer than this; memory per file in flight is "
                         "about 88 kB per second of audio")
     p.add_argument("--precision", default="float32", choices=["float32", "bfloat16"],

@@ -476,6 +476,20 @@ def load_points(folder: str) -> EmbeddingIndex:
     return EmbeddingIndex.load(folder)
 
 
+def check_figure_path(out: str) -> None:
+    """Refuse, before any work, a figure path matplotlib cannot write: an unknown extension or a missing folder."""
+    import matplotlib.figure
+
+    kinds = matplotlib.figure.Figure().canvas.get_supported_filetypes()
+    ext = os.path.splitext(out)[1].lower().lstrip(".")
+    if ext not in kinds:
+        raise ParameterError(f"--out '{out}': a figure is written as {', '.join('.' + k for k in sorted(kinds))} "
+                             f"(by its extension), not '.{ext}'" if ext else f"--out '{out}' has no extension")
+    folder = os.path.dirname(os.path.abspath(out))
+    if not os.path.isdir(folder):
+        raise ParameterError(f"--out '{out}': the folder '{folder}' does not exist")
+
+
 def plot_index(index: EmbeddingIndex, out: str, *, color_by: str = "folder", method: str = "tsne",
                seed: int = 0, perplexity: float = 30.0) -> str:
     """A 2-D map of the index's songs coloured by a metadata field (t-SNE, scikit-learn; or PCA), as Park 2018
@@ -485,6 +499,7 @@ def plot_index(index: EmbeddingIndex, out: str, *, color_by: str = "folder", met
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    check_figure_path(out)
     if len(index) < 3:
         raise ParameterError(f"an index of {len(index)} song(s) is too small to plot")
     labels = [str(m.get(color_by, "?")) for m in index.metadata]

@@ -110,7 +110,9 @@ def _cmd_similar(args: argparse.Namespace) -> int:
 
 
 def _cmd_plot(args: argparse.Namespace) -> int:
-    from sampleaudio.retrieval import load_points, plot_index
+    from sampleaudio.retrieval import check_figure_path, load_points, plot_index
+
+    check_figure_path(args.out)  # before the index is read and the map computed
 
     print(plot_index(load_points(args.index), args.out, color_by=args.color_by, method=args.method, seed=args.seed))
     return 0

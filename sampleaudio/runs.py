@@ -49,11 +49,22 @@ def environment() -> dict:
                     "inter_op_threads": os.environ.get("TF_NUM_INTEROP_THREADS", "TensorFlow's default")}}
 
 
+def _refuse_diverged(run_dir: str) -> None:
+    """Raise the one-line error of a run whose training diverged (its ``diverged.json``), if it did."""
+    diverged = RunDir(run_dir).diverged()
+    if diverged is not None:
+        raise ParameterError(f"'{run_dir}' has no model: its training diverged at stage {diverged['stage']}, "
+                             f"epoch {diverged['epoch']} (loss {diverged['loss']}); train again with a lower --lr "
+                             "(or another configuration) in a new run folder")
+
+
 def read_model_card(run_dir: str) -> dict:
     """A finished run's ``model_card.json``, the input-path fields a card written before them lacks filled in with
     what they then meant (:meth:`sampleaudio.segments.InputSpec.card_defaults`: 22,050 Hz, consecutive segments,
     mean pooling). Every entry point (evaluate, tag, embed, export, the chunked evaluation) reads cards here."""
     path = os.path.join(run_dir, "model_card.json")
+    if not os.path.exists(path):
+        _refuse_diverged(run_dir)
     try:
         with open(path, encoding="utf-8") as f:
             card = json.load(f)
@@ -71,6 +82,7 @@ def load_best(run_dir: str) -> keras.Model:
     """The best model of a finished run, in float32 (what tag, embed, export and evaluate compute with)."""
     path = os.path.join(run_dir, "best.keras")
     if not os.path.exists(path):
+        _refuse_diverged(run_dir)
         raise ParameterError(f"'{run_dir}' has no best.keras: the run has not finished (resume it with "
                              "`sampleaudio train` and the same arguments)")
     try:

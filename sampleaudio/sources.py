@@ -59,8 +59,8 @@ def scan_inputs(inputs, *, unique: bool = True) -> tuple[list, list[str]]:
             raise ParameterError(f"an input must be a path, an array or an (array, sample_rate) pair. "
                                  f"Received: {type(item).__name__}") from exc
         if os.path.isdir(item):
-            found, other, hidden = [], collections.Counter(), 0
-            for folder, dirs, files in os.walk(item):
+            found, other, hidden, unreadable = [], collections.Counter(), 0, []
+            for folder, dirs, files in os.walk(item, onerror=unreadable.append):
                 dirs[:] = [d for d in dirs if not d.startswith(".")]
                 for f in files:
                     if f.startswith("."):
@@ -69,6 +69,8 @@ def scan_inputs(inputs, *, unique: bool = True) -> tuple[list, list[str]]:
                         found.append(os.path.join(folder, f))
                     else:
                         other[os.path.splitext(f)[1].lower() or "(no extension)"] += 1
+            notes += [f"folder '{e.filename}' cannot be read ({e.strerror}): its files are left out"
+                      for e in unreadable]
             if not found:
                 raise ParameterError(f"folder '{item}' holds no audio file ({', '.join(AUDIO_EXTENSIONS)})")
             notes.extend(_folder_notes(item, found, other, hidden))

@@ -178,6 +178,8 @@ def _fit(config, run: RunDir, objective, task, sample_rate, segment, strategy, v
                     loss, val_loss = loop.epoch(model, ds, steps, val, val_steps, verbose=verbose)
                     _log_scalars(writers, state["global_epoch"], loss, val_loss)
             if not (math.isfinite(loss) and math.isfinite(val_loss)):
+                run.mark_diverged({"stage": stage, "epoch": state["epoch"], "loss": repr(loss),
+                                   "val_loss": repr(val_loss)})
                 raise TrainingDivergedError(
                     f"training diverged at stage {stage}, epoch {state['epoch']} (loss {loss}, validation loss "
                     f"{val_loss}); nothing of this epoch was saved, the last good checkpoint in "

@@ -270,7 +270,7 @@ def test_existing_paths_with_brackets_are_paths_and_empty_patterns_are_errors(ru
 # ------------------------------------------------------------------------------------ divergence (7)
 
 
-def test_nan_training_stops_and_keeps_the_last_good_checkpoint(tone_store, tmp_path):
+def test_nan_training_stops_and_keeps_the_last_good_checkpoint(tone_store, tmp_path, capsys):
     from sampleaudio.train import train
 
     run_dir = tmp_path / "run"
@@ -279,6 +279,10 @@ def test_nan_training_stops_and_keeps_the_last_good_checkpoint(tone_store, tmp_p
               str(run_dir), verbose=0)
     assert not (run_dir / "best.keras").exists() and not (run_dir / "model_card.json").exists()
     assert not os.path.exists(run_dir / "history.csv") or "nan" not in (run_dir / "history.csv").read_text()
+    # asked for its model, the run says it diverged (not "resume it with the same arguments", which would diverge
+    # again)
+    line = one_line_error(capsys, ["export", str(run_dir), "--out", str(tmp_path / "e" / "1")])
+    assert "diverged" in line and "lower --lr" in line and "resume" not in line
 
 
 def test_nan_model_outputs_are_per_file_errors_and_are_not_exported(run, tmp_path):

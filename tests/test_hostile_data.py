@@ -425,3 +425,54 @@ def test_the_script_wrapper_keeps_the_traceback_of_a_bug(raised):
 
     with pytest.raises(type(raised)):
         run_script(main, [])
+
+
+@pytest.mark.parametrize("argv, flag", [
+    (["export", "MODEL", "--out", "o", "--max-request-seconds", "1e300"], "--max-request-seconds"),
+    (["tag", "MODEL", "x.wav", "--max-seconds", "1e308"], "--max-seconds"),
+    (["tag", "MODEL", "x.wav", "--hop", "0"], "--hop"),
+    (["train", "run", "--data", "s", "--seed", "1e20"], "--seed"),
+    (["train", "run", "--data", "s", "--seed", "100000000000"], "--seed"),
+    (["train", "run", "--data", "s", "--init-features", "100000"], "--init-features"),
+    (["train", "run", "--data", "s", "--num-blocks", "500"], "--num-blocks"),
+    (["train", "run", "--data", "s", "--segment", "1e12"], "--segment"),
+    (["train", "run", "--data", "s", "--batch-size", "10000000"], "--batch-size"),
+])
+def test_numbers_are_bounded_on_both_sides_where_they_enter(argv, flag, capsys):
+    from sampleaudio.cli import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    err = capsys.readouterr().err.strip().splitlines()
+    assert exc.value.code == 2 and len(err) == 1 and flag in err[0], err
+
+
+def test_a_figure_path_is_checked_before_the_map_is_computed(tmp_path, capsys):
+    from sampleaudio.cli import main
+
+    assert main(["plot-embeddings", "--index", str(tmp_path / "no-index"), "--out", str(tmp_path / "p.txt")]) == 1
+    err = capsys.readouterr().err
+    assert "p.txt" in err and ".png" in err and err.count("\n") == 1
+    assert main(["plot-embeddings", "--index", str(tmp_path), "--out", str(tmp_path / "no" / "p.png")]) == 1
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_an_unreadable_sub_folder_is_named_not_skipped_silently(tmp_path):
+    import soundfile as sf
+
+    from sampleaudio.sources import scan_inputs
+
+    (tmp_path / "ok").mkdir()
+    sf.write(tmp_path / "ok" / "a.wav", np.zeros(100, np.float32), 22050)
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    sf.write(locked / "b.wav", np.zeros(100, np.float32), 22050)
+    locked.chmod(0)
+    try:
+        if os.access(locked, os.R_OK):
+            pytest.skip("running as a user who reads any folder")
+        sources, notes = scan_inputs([str(tmp_path)])
+    finally:
+        locked.chmod(0o755)
+    assert sources == [str(tmp_path / "ok" / "a.wav")]
+    assert any("locked" in n and "cannot be read" in n for n in notes)

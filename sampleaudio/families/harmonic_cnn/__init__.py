@@ -17,7 +17,7 @@ __all__ = ["FAMILY", "HarmonicParams"]
 class HarmonicParams(ModelParams):
     architecture: str = "harmonic_cnn"
     dropout: float = param(0.5, "dropout before the output layer", low=0, high=1, high_open=True)
-    init_features: int = param(128, "width (n_channels; 128 in the paper)", low=1)
+    init_features: int = param(128, "width (n_channels; 128 in the paper)", low=1, high=4096)
 
 
 FAMILY = Family(

@@ -24,9 +24,9 @@ KIM2019_SIZES: dict[str, tuple[int, int, int]] = {
     "mtat": (9, 59049, 4), "speech-commands": (8, 22050, 4), "dcase2017": (8, 22050, 5)}
 
 _DROPOUT = dict(help="dropout before the output layer", low=0, high=1, high_open=True)
-_WIDTH = dict(help="width of the first layers (128 in the papers)", low=1)
+_WIDTH = dict(help="width of the first layers (128 in the papers)", low=1, high=4096)
 _BLOCKS = dict(help="blocks after the stem (default: Kim 2019's for the dataset: 9 MTAT, 8 Speech Commands and "
-                    "DCASE; else the most the segment allows)", low=1)
+                    "DCASE; else the most the segment allows)", low=1, high=20)
 _INIT = dict(help="conv initialiser: the JSTSP 2019 code's variance scaling, or he_uniform (ICASSP 2018 code)",
              choices=("jstsp", "he_uniform"))
 
@@ -46,7 +46,7 @@ class FrameParams(ModelParams):
     """The frame-level CNN (Dieleman and Schrauwen, ICASSP 2014): a strided first layer of ``window`` samples."""
 
     architecture: str = "frame"
-    window: int = param(3, "first-layer window in samples (mel / strided / frame)", low=1)
+    window: int = param(3, "first-layer window in samples (mel / strided / frame)", low=1, high=1 << 20)
     dropout: float = param(0.5, **_DROPOUT)
     init_features: int = param(128, **_WIDTH)
     initializer: str = param("jstsp", **_INIT)
@@ -79,8 +79,8 @@ class FrontEndParams(SampleCNNParams):
     """A SampleCNN behind another first layer (Kim 2019 Fig. 4): a mel spectrogram or a strided conv."""
 
     architecture: str = "mel"
-    window: int = param(3, "first-layer window in samples (mel / strided / frame)", low=1)
-    hop: int = param(3, "first-layer hop in samples (mel / strided)", low=1)
+    window: int = param(3, "first-layer window in samples (mel / strided / frame)", low=1, high=1 << 20)
+    hop: int = param(3, "first-layer hop in samples (mel / strided)", low=1, high=1 << 20)
 
 
 def blocks_for_segment(segment: int) -> int:

@@ -30,7 +30,7 @@ class ScalableWonParams(WonParams):
     """The short-chunk models, whose width is a parameter (``n_channels``, 128 in the paper)."""
 
     architecture: str = "short_chunk_cnn"
-    init_features: int = param(128, "width (n_channels; 128 in the paper)", low=1)
+    init_features: int = param(128, "width (n_channels; 128 in the paper)", low=1, high=4096)
 
 
 _PAPER = "Won, Ferraro, Bogdanov, Serra, SMC 2020"
