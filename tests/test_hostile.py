@@ -129,7 +129,7 @@ def test_export_refuses_a_crafted_card(run, tmp_path):
 
 
 def test_decoding_runs_at_most_workers_files_ahead(run, monkeypatch):
-    from sampleaudio import inference
+    from sampleaudio import inference, sources as tagging_sources
 
     started = []
 
@@ -137,7 +137,7 @@ def test_decoding_runs_at_most_workers_files_ahead(run, monkeypatch):
         started.append(source)
         return np.zeros(1500, np.float32)
 
-    monkeypatch.setattr(inference, "_decode", fake_decode)
+    monkeypatch.setattr(tagging_sources, "decode_source", fake_decode)
     tagger = inference.Tagger.from_path(run, workers=3)
     sources = [f"f{k}.wav" for k in range(40)]
     for i, (segs, error) in enumerate(tagger._decoded(sources)):

@@ -116,7 +116,8 @@ def load_icassp2018_weights(model: keras.Model, path: str, block: str, *, num_bl
     try:
         load_keras2_weights(model, path, strict=True, rename=rename)
     except ParameterError as exc:
-        raise ParameterError(f"'{path}' does not fit the ICASSP 2018 {block}+multi model: {exc}") from exc
+        detail = str(exc).removeprefix(f"weights '{path}': ")
+        raise ParameterError(f"'{path}' does not fit the ICASSP 2018 {block}+multi model: {detail}") from exc
 
 
 def _load(block: str, weights: str | None, release: str) -> tuple[keras.Model, dict]:
