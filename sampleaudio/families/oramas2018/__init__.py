@@ -75,8 +75,8 @@ class AlbumTripletParams(ObjectiveParams):
     num_negatives: int = param(4, "other albums per triplet, drawn uniformly", low=1)
     audio_run: str = param("", "a finished oramas2018_audio run whose audio CNN starts the audio tower")
     image_run: str = param("", "a finished oramas2018_image run whose cover CNN starts the image tower")
-    train_towers: bool = param(False, "train the towers too (default: only the projections, the towers as "
-                                      "trained on genres)")
+    train_towers: bool = param(False, "train the towers started from audio_run / image_run too (default: they "
+                                      "stay as trained on genres; only the projections learn)")
 
 
 _AUDIO = AudioInput(sample_rate=22050, segment=PAPER_SEGMENT, min_segment=MIN_SEGMENT)
