@@ -56,7 +56,10 @@ def _open(path: str):
             image = Image.open(io.BytesIO(data))
     except UnidentifiedImageError:
         raise FeatureDecodeError(path, "not an image (Pillow cannot identify the format)") from None
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+    except Image.DecompressionBombError:
+        raise FeatureDecodeError(path, f"declares far more pixels than the {MAX_PIXELS // 1_000_000}-megapixel limit "
+                                       "of a cover") from None
+    except (OSError, SyntaxError, ValueError) as exc:
         raise FeatureDecodeError(path, f"damaged image ({exc})") from None
     width, height = image.size
     if width < 1 or height < 1:

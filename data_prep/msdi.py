@@ -21,7 +21,13 @@ from __future__ import annotations
 import os
 
 from sampleaudio.data_prep import keep_inside_src, require_inside_src
-from sampleaudio.data_prep.albums import ALBUM_FEATURE, COVER_FEATURE, album_cover, find_audio, read_audio_index
+from sampleaudio.data_prep.albums import (
+    ALBUM_FEATURE,
+    COVER_FEATURE,
+    album_cover,
+    find_audio,
+    read_audio_index,
+)
 from sampleaudio.errors import DatasetLayoutError, FeatureDecodeError
 from sampleaudio.stores import Clip, DatasetInfo, Manifest, Task, write_dataset
 

@@ -35,7 +35,14 @@ import pandas as pd
 
 from sampleaudio.cli_types import positive_int
 from sampleaudio.experiments.oramas2018 import PROFILES, OramasProfile, configs, describe  # noqa: F401  (the runs)
-from sampleaudio.reporting import markdown_table, mean_std, profile_arguments, run_experiments, run_script, write_results
+from sampleaudio.reporting import (
+    markdown_table,
+    mean_std,
+    profile_arguments,
+    run_experiments,
+    run_script,
+    write_results,
+)
 
 RETRIEVAL = {"cover -> tracks MAP": "cover_to_tracks_map", "cover -> tracks R@1": "cover_to_tracks_recall_at_1",
              "cover -> tracks R@5": "cover_to_tracks_recall_at_5", "cover -> tracks R@10": "cover_to_tracks_recall_at_10",
@@ -92,7 +99,8 @@ def main(argv=None) -> int:
     for s in seeds:
         dirs = {r.run: r.run_dir for r in runs[runs.seed == s].itertuples()}
         features = album_features(dirs, albums, segment=p.segment or PAPER_SEGMENT, max_segments=p.max_eval_segments)
-        rows += [{**row, "seed": s} for row in table_rows(features, albums, multi_label=multi_label, seed=s)]
+        rows += [{**row, "seed": s} for row in table_rows(features, albums, multi_label=multi_label, seed=s,
+                                                          lr=p.fusion_lr)]
     baselines = baseline_rows(albums, multi_label=multi_label, image_size=p.image_size, seed=args.seed)
     per_seed = pd.DataFrame(rows)
     metrics = [c for c in per_seed.columns if c not in ("features", "seed")]

@@ -19,7 +19,14 @@ import os
 
 import numpy as np
 
-from sampleaudio.config import DataConfig, EvalConfig, ExperimentConfig, TrainConfig, model_params, objective_params
+from sampleaudio.config import (
+    DataConfig,
+    EvalConfig,
+    ExperimentConfig,
+    TrainConfig,
+    model_params,
+    objective_params,
+)
 
 __all__ = ["OramasProfile", "PROFILES", "FEATURE_SETS", "describe", "configs", "album_features", "table_rows",
            "baseline_rows", "halfway"]
@@ -38,6 +45,8 @@ class OramasProfile:
     batch_size: int
     epochs: tuple[int, int, int]  # at most, per run: audio, image, co-embedding
     patience: int
+    num_negatives: int = 4  # other albums per triplet
+    fusion_lr: float = 0.001  # Adam's learning rate of the multimodal classifiers
     steps_per_epoch: int | None = None
     max_eval_segments: int | None = None
 
@@ -47,9 +56,13 @@ PROFILES = {
     # 224-pixel covers (ImageNet weights from --image-weights)
     "paper": OramasProfile(False, "default", 1.0, None, "resnet50", 224, 16, 128, 32, (100, 100, 100), 4),
     # mini-albums' 6 s songs: 130 CQT frames (the fewest the MuMu audio CNN takes is 127), the audio CNN at half
-    # width, a small ResNet on 64-pixel covers; a few minutes per run on a 2-core CPU
-    "demo": OramasProfile(True, "default", 0.5, 129 * 1024, "small_resnet", 64, 16, 64, 16, (20, 30, 15), 4),
-    "smoke": OramasProfile(True, "small", 0.25, 126 * 1024, "small_resnet", 32, 4, 16, 8, (1, 1, 1), 1, 2, 1),
+    # width, a small ResNet on 64-pixel covers; 2 negatives per triplet; the classifiers at Adam 0.01 (the proxy's
+    # 144 training albums give 5 steps an epoch: at 0.001 they end near their initialisation); a few minutes per
+    # run on a 2-core CPU
+    "demo": OramasProfile(True, "default", 0.5, 129 * 1024, "small_resnet", 64, 16, 64, 16, (20, 30, 10), 4,
+                          num_negatives=2, fusion_lr=0.01),
+    "smoke": OramasProfile(True, "small", 0.25, 126 * 1024, "small_resnet", 32, 4, 16, 8, (1, 1, 1), 1,
+                           num_negatives=2, fusion_lr=0.01, steps_per_epoch=2, max_eval_segments=1),
 }
 
 #: the table's feature sets (the paper's rows): name -> the features combined
@@ -77,7 +90,8 @@ def describe(name: str, variant: str = "mumu") -> str:
             f"(the paper: 322), a small ResNet (width {p.image_width}) from scratch on {p.image_size}-pixel covers "
             f"(the paper: an ImageNet ResNet on 224), Adam 0.001, batch {p.batch_size}, at most "
             f"{'/'.join(map(str, p.epochs))} epochs (audio/image/co-embedding), patience {p.patience}; "
-            f"co-embedding d={p.embedding_dim}, margin 0.2, 4 negatives")
+            f"co-embedding d={p.embedding_dim}, margin 0.2, {p.num_negatives} negatives; the classifiers at Adam "
+            f"{p.fusion_lr:g} (the authors': 0.001)")
 
 
 def configs(profile: str, data_dir: str, runs_root: str, seed: int, *, variant: str = "mumu",
@@ -111,7 +125,7 @@ def configs(profile: str, data_dir: str, runs_root: str, seed: int, *, variant: 
         ({"run": "coembedding"}, ExperimentConfig(
             name=names["coembedding"], data=DataConfig(**data),
             model=model_params("oramas2018", embedding_dim=p.embedding_dim, **audio, **image),
-            objective=objective_params("album_triplets", margin=0.2, num_negatives=4,
+            objective=objective_params("album_triplets", margin=0.2, num_negatives=p.num_negatives,
                                        audio_run=os.path.join(os.path.abspath(runs_root), names["audio"]),
                                        image_run=os.path.join(os.path.abspath(runs_root), names["image"])),
             train=train(2), eval=EvalConfig(), notes=describe(profile, variant))),
@@ -135,10 +149,10 @@ def album_features(runs: dict[str, str], albums, *, segment: int, max_segments: 
         return keras.saving.load_model(os.path.join(runs[name], "best.keras"))
 
     audio_model = load("audio")
-    audio_cnn = keras.Model(audio_model.inputs, audio_model.get_layer("audio_features").output)
+    audio_cnn = keras.Model(audio_model.input, audio_model.get_layer("audio_features").output)
     image_model = load("image")
     size = int(image_model.input.shape[1])
-    image_cnn = keras.Model(image_model.inputs, image_model.get_layer("image_features").output)
+    image_cnn = keras.Model(image_model.input, image_model.get_layer("image_features").output)
     audio_emb, image_emb = oramas_model.embedders_of(load("coembedding"))
     waves = [albums.audio(t) for t in range(len(albums))]
 
@@ -170,9 +184,10 @@ def _scores(truth: np.ndarray, scores: np.ndarray, multi_label: bool) -> dict[st
             "macro F1": float(skm.f1_score(y, p, average="macro", zero_division=0))}
 
 
-def table_rows(features: dict[str, np.ndarray], albums, *, multi_label: bool, seed: int) -> list[dict]:
+def table_rows(features: dict[str, np.ndarray], albums, *, multi_label: bool, seed: int, lr: float = 0.001
+               ) -> list[dict]:
     """One row per :data:`FEATURE_SETS` entry: its classifier trained on the training albums (validation albums
-    for early stopping), scored on the test albums."""
+    for early stopping; Adam at ``lr``), scored on the test albums."""
     from sampleaudio.families.oramas2018.fusion import train_fused
 
     rows = {s: albums.albums_of(s) for s in ("train", "valid", "test")}
@@ -181,7 +196,7 @@ def table_rows(features: dict[str, np.ndarray], albums, *, multi_label: bool, se
     for name, keys in FEATURE_SETS.items():
         model = train_fused([features[k][rows["train"]] for k in keys], y[rows["train"]],
                             [features[k][rows["valid"]] for k in keys], y[rows["valid"]],
-                            multi_label=multi_label, dropout=0.0 if multi_label else 0.5, seed=seed)
+                            multi_label=multi_label, dropout=0.0 if multi_label else 0.5, seed=seed, lr=lr)
         scores = np.asarray(model.predict([features[k][rows["test"]] for k in keys], verbose=0))
         out.append({"features": name, **_scores(y[rows["test"]], scores, multi_label)})
     return out
