@@ -25,7 +25,8 @@ from sampleaudio.errors import FeatureDecodeError
 from sampleaudio.stores import Feature
 
 __all__ = ["MAX_SIDE", "MAX_PIXELS", "IMAGE_SUFFIXES", "AUDIO_SUFFIXES", "COVER_FEATURE", "ALBUM_FEATURE",
-           "read_cover", "cover_note", "find_cover", "album_cover", "find_audio", "read_audio_index", "read_id_list"]
+           "read_cover", "cover_note", "find_cover", "album_cover", "find_audio", "read_audio_index", "audio_index_of",
+           "track_sources", "read_id_list"]
 
 #: the longest side a stored cover keeps (a ResNet takes 224; keras.applications' ImageNet resize is 256)
 MAX_SIDE = 512
@@ -205,3 +206,28 @@ def album_cover(src: str, key: str, folder: str = "images") -> tuple[str | Featu
         return path, cover_note(path)
     except FeatureDecodeError as exc:
         return exc, None
+
+
+def audio_index_of(src: str) -> dict[str, str] | None:
+    """``src/index_audio.tsv`` read (:func:`read_audio_index`), or ``None`` when there is none."""
+    from sampleaudio.data_prep import require_inside_src
+
+    path = os.path.join(src, "index_audio.tsv")
+    return read_audio_index(require_inside_src(src, path)) if os.path.exists(path) else None
+
+
+def track_sources(src: str, clip_id: str, track: str, cover, *, cover_key: str, album: str,
+                  audio_index: dict[str, str] | None) -> tuple[tuple[str, str] | None, dict[str, str] | None]:
+    """``((cover path, audio path), None)`` for a track that has both, else ``(None, skipped entry)``: the album's
+    cover (:func:`album_cover`'s answer for ``images/<cover_key>``) missing or refused, or the track's audio
+    missing (:func:`find_audio`)."""
+    if cover is None:
+        return None, {"clip_id": clip_id, "path": os.path.join(src, "images", cover_key + ".jpg"),
+                      "reason": f"album {album} has no cover (images/{cover_key}.jpg, .png, ...)"}
+    if isinstance(cover, FeatureDecodeError):
+        return None, {"clip_id": clip_id, "path": cover.path, "reason": f"cover: {cover.reason}"}
+    audio = find_audio(src, track, audio_index)
+    if audio is None:
+        return None, {"clip_id": clip_id, "path": os.path.join(src, "audio", track + ".mp3"),
+                      "reason": f"track {track} of album {album} has no audio file"}
+    return (cover, audio), None

@@ -25,10 +25,10 @@ from sampleaudio.data_prep.albums import (
     ALBUM_FEATURE,
     COVER_FEATURE,
     album_cover,
-    find_audio,
-    read_audio_index,
+    audio_index_of,
+    track_sources,
 )
-from sampleaudio.errors import DatasetLayoutError, FeatureDecodeError
+from sampleaudio.errors import DatasetLayoutError
 from sampleaudio.stores import Clip, DatasetInfo, Manifest, Task, write_dataset
 
 __all__ = ["NAME", "VERSION", "INFO", "COLUMNS", "read_table", "list_clips", "convert"]
@@ -70,9 +70,7 @@ def list_clips(src: str) -> tuple[list[Clip], list[dict[str, str]], list[str], l
     if not genres:
         raise DatasetLayoutError(f"'{src}': MSD-I_dataset.tsv names no genre")
     index = {g: i for i, g in enumerate(genres)}
-    audio_index_path = os.path.join(src, "index_audio.tsv")
-    audio_index = read_audio_index(require_inside_src(src, audio_index_path)) if os.path.exists(
-        audio_index_path) else None
+    audio_index = audio_index_of(src)
     clips, skipped, notes, seen = [], [], [], set()
     for row in table.itertuples(index=False):
         track = row.msd_track_id.strip()
@@ -85,19 +83,12 @@ def list_clips(src: str) -> tuple[list[Clip], list[dict[str, str]], list[str], l
             skipped.append({"clip_id": track, "path": "", "reason": f"track {track} is listed twice"})
             continue
         cover, note = album_cover(src, track)
-        if cover is None:
-            skipped.append({"clip_id": track, "path": os.path.join(src, "images", track + ".jpg"),
-                            "reason": f"track {track} (album {row.album_index}) has no cover (images/{track}.jpg, "
-                                      ".png, ...)"})
+        found, skip = track_sources(src, track, track, cover, cover_key=track, album=row.album_index.strip(),
+                                    audio_index=audio_index)
+        if skip:
+            skipped.append(skip)
             continue
-        if isinstance(cover, FeatureDecodeError):
-            skipped.append({"clip_id": track, "path": cover.path, "reason": f"cover: {cover.reason}"})
-            continue
-        audio = find_audio(src, track, audio_index)
-        if audio is None:
-            skipped.append({"clip_id": track, "path": os.path.join(src, "audio", track + ".mp3"),
-                            "reason": f"track {track} (album {row.album_index}) has no audio file"})
-            continue
+        cover, audio = found
         seen.add(track)
         notes += [note] if note else []
         clips.append(Clip(track, split, (index[row.genre.strip()],), audio,

@@ -34,11 +34,11 @@ from sampleaudio.data_prep.albums import (
     ALBUM_FEATURE,
     COVER_FEATURE,
     album_cover,
-    find_audio,
-    read_audio_index,
+    audio_index_of,
     read_id_list,
+    track_sources,
 )
-from sampleaudio.errors import DatasetLayoutError, FeatureDecodeError
+from sampleaudio.errors import DatasetLayoutError
 from sampleaudio.stores import Clip, DatasetInfo, Manifest, Task, write_dataset
 
 __all__ = ["NAME", "VERSION", "INFO", "SPLIT_FILES", "read_table", "list_clips", "convert"]
@@ -106,10 +106,7 @@ def list_clips(src: str) -> tuple[list[Clip], list[dict[str, str]], list[str], l
     album_split = _splits(src)
     labels = _vocabulary(src, table)
     index = {g: i for i, g in enumerate(labels)}
-    audio_index_path = os.path.join(src, "index_audio.tsv")
-    audio_index = read_audio_index(require_inside_src(src, audio_index_path)) if os.path.exists(
-        audio_index_path) else None
-    images = os.path.join(src, "images")
+    audio_index = audio_index_of(src)
     clips, skipped, notes, seen_tracks, covers = [], [], [], {}, {}
     for row in table.itertuples(index=False):
         album, track = row.amazon_id.strip(), row.MSD_track_id.strip()
@@ -127,19 +124,12 @@ def list_clips(src: str) -> tuple[list[Clip], list[dict[str, str]], list[str], l
         if album not in covers:
             covers[album], note = album_cover(src, album)
             notes += [note] if note else []
-        cover = covers[album]
-        if cover is None:
-            skipped.append({"clip_id": clip_id, "path": os.path.join(images, album + ".jpg"),
-                            "reason": f"album {album} has no cover (images/{album}.jpg, .png, ...)"})
+        found, skip = track_sources(src, clip_id, track, covers[album], cover_key=album, album=album,
+                                    audio_index=audio_index)
+        if skip:
+            skipped.append(skip)
             continue
-        if isinstance(cover, FeatureDecodeError):
-            skipped.append({"clip_id": clip_id, "path": cover.path, "reason": f"cover: {cover.reason}"})
-            continue
-        audio = find_audio(src, track, audio_index)
-        if audio is None:
-            skipped.append({"clip_id": clip_id, "path": os.path.join(src, "audio", track + ".mp3"),
-                            "reason": f"track {track} of album {album} has no audio file"})
-            continue
+        cover, audio = found
         seen_tracks[track] = album
         genres = sorted({index[g.strip()] for g in row.genres.split(",") if g.strip() in index})
         artist = getattr(row, "artist_mbid", "") or ""

@@ -26,6 +26,14 @@ def rgb(data: bytes) -> np.ndarray:
     return np.asarray(image)
 
 
+def convert_and_check(converter, make, tmp_path) -> Store:
+    """Build the fixture, convert it, check what was kept, skipped (one line each) and noted; the opened store."""
+    src, out = tmp_path / "src", tmp_path / "store"
+    expect = make(str(src))
+    check_outcome(converter.convert(str(src), str(out), progress=False), expect, str(out))
+    return Store.open(str(out))
+
+
 def check_outcome(manifest, expect: dict, store: str) -> None:
     reasons = {s["clip_id"]: s["reason"] for s in manifest.skipped}
     assert set(reasons) == set(expect["skipped"])
@@ -39,16 +47,13 @@ def check_outcome(manifest, expect: dict, store: str) -> None:
 
 
 def test_mumu_converts_the_release_layout_and_lists_every_bad_album(tmp_path):
-    src, out = tmp_path / "mumu", tmp_path / "store"
-    expect = make_mumu(str(src))
-    manifest = mumu.convert(str(src), str(out), progress=False)
-    check_outcome(manifest, expect, str(out))
-    store = Store.open(str(out))
+    store = convert_and_check(mumu, make_mumu, tmp_path)
+    src = tmp_path / "src"
     assert store.labels == MUMU_GENRES and store.multi_label and store.task.proxy == "mini-albums"
     from sampleaudio.pipeline import read_clips
 
     clips = {ex["clip_id"].decode(): ex for split in store.splits for ex in read_clips(store, split).as_numpy_iterator()}
-    first = clips["B00000000/" + next(c.split("/")[1] for c in expect["kept"] if c.startswith("B00000000/"))]
+    first = clips[min(c for c in clips if c.startswith("B00000000/"))]
     assert first["album_id"].decode() == "B00000000"
     assert first["labels"].tolist() == [1, 0, 1, 0]  # Christmas and Pop: multi-label
     with open(src / "images" / "B00000000.jpg", "rb") as f:
@@ -71,13 +76,9 @@ def test_mumu_refuses_a_folder_without_the_release_files(tmp_path):
 
 
 def test_msdi_converts_the_release_layout(tmp_path):
-    src, out = tmp_path / "msdi", tmp_path / "store"
-    expect = make_msdi(str(src))
-    manifest = msdi.convert(str(src), str(out), progress=False)
-    check_outcome(manifest, expect, str(out))
-    store = Store.open(str(out))
+    store = convert_and_check(msdi, make_msdi, tmp_path)
     assert not store.multi_label and set(store.labels) <= set(MSDI_GENRES)
-    assert read_manifest(str(out)).extra["split_rule"].startswith("the authors' set column")
+    assert read_manifest(str(tmp_path / "store")).extra["split_rule"].startswith("the authors' set column")
     make_msdi(str(tmp_path / "flat"), tracks=4, bad=False, nested_release=False)  # the release file at the top
     assert len(msdi.list_clips(str(tmp_path / "flat"))[0]) == 4
 

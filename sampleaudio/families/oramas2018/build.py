@@ -11,18 +11,18 @@ def audio_cnn(params, task, segment: int, sample_rate: int) -> keras.Model:
     """The audio CNN on the CQT of ``segment`` samples, with its genre layer."""
     from sampleaudio.families.oramas2018.model import genre_classifier
 
-    return genre_classifier("audio", params, task, segment, sample_rate)
+    return genre_classifier(params, modality="audio", task=task, segment=segment, sample_rate=sample_rate)
 
 
 def image_cnn(params, task, segment: int, sample_rate: int) -> keras.Model:
     """The cover CNN on ``image_size``-pixel covers, with its genre layer (it takes no audio)."""
     from sampleaudio.families.oramas2018.model import genre_classifier
 
-    return genre_classifier("image", params, task, segment, sample_rate)
+    return genre_classifier(params, modality="image", task=task, segment=segment, sample_rate=sample_rate)
 
 
 def multimodal(params, task, segment: int, sample_rate: int) -> keras.Model:
     """Both towers projected to the shared space (inputs ``waveform`` and ``image``)."""
     from sampleaudio.families.oramas2018.model import multimodal_model
 
-    return multimodal_model(params, segment, sample_rate)
+    return multimodal_model(params, segment=segment, sample_rate=sample_rate)

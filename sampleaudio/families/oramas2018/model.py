@@ -164,7 +164,7 @@ def _head(x, task, name: str):
     return layers.Dense(task.num_classes, activation=task.activation, dtype="float32", name=name)(x)
 
 
-def genre_classifier(modality: str, params, task, segment: int, sample_rate: int) -> keras.Model:
+def genre_classifier(params, *, modality: str, task, segment: int, sample_rate: int) -> keras.Model:
     """A tower and its genre layer: ``audio_genres`` on ``waveform`` or ``image_genres`` on ``image``."""
     if modality == "audio":
         waveform = keras.Input((segment, 1), name="waveform")
@@ -179,7 +179,7 @@ def genre_classifier(modality: str, params, task, segment: int, sample_rate: int
     return keras.Model(image, _head(x, task, "image_genres"), name="oramas2018_image")
 
 
-def multimodal_model(params, segment: int, sample_rate: int) -> keras.Model:
+def multimodal_model(params, *, segment: int, sample_rate: int) -> keras.Model:
     """Both towers and their projections to the shared space: inputs ``waveform`` ``[N, segment, 1]`` and
     ``image`` ``[N, size, size, 3]``; outputs the unit ``audio_embedding`` and ``image_embedding``."""
     waveform = keras.Input((segment, 1), name="waveform")
