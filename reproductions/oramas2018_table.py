@@ -75,8 +75,6 @@ def main(argv=None) -> int:
                              "default: trained from scratch")
     parser.add_argument("--workers", type=positive_int, default=2, help="processes generating the synthetic proxy")
     args = parser.parse_args(argv)
-    import numpy as np
-
     from sampleaudio.experiments.oramas2018 import album_features, baseline_rows, halfway, table_rows
     from sampleaudio.families.oramas2018 import PAPER_SEGMENT
     from sampleaudio.families.oramas2018.albums import load_albums
@@ -144,7 +142,9 @@ def main(argv=None) -> int:
     if len(seeds) > 1:
         header.append(f"> {len(seeds)} runs per trained row (seeds {seeds[0]}-{seeds[-1]}): mean ± sample std.")
         per_seed.to_csv(os.path.join(root, "oramas2018_table_per_seed.csv"), index=False)
-    header.append(f"> Wall time: {time.time() - started:.0f} s (runs reused from {runs_root} count as seconds).")
+    reused = "; finished runs were reused" if (runs.seconds < 5).any() else ""
+    header.append(f"> Wall time of this invocation: {time.time() - started:.0f} s (proxy generation, training, "
+                  f"features and classifiers{reused}).")
     text = write_results(root, "oramas2018_table", table, header, runs)
     retrieval_text = "## Cross-modal retrieval in the shared space (test albums)\n\n" + markdown_table(retrieval) + "\n"
     with open(os.path.join(root, "oramas2018_table.md"), "a", encoding="utf-8") as f:
@@ -153,7 +153,6 @@ def main(argv=None) -> int:
     print("\n" + text + "\n" + retrieval_text)
     print(f"wall time {time.time() - started:.0f} s; written: {root}/oramas2018_table.md, .csv, _runs.csv, "
           "oramas2018_retrieval.csv", file=sys.stderr)
-    del np
     return 0
 
 
