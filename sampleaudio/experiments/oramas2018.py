@@ -109,7 +109,7 @@ def configs(profile: str, data_dir: str, runs_root: str, seed: int, *, variant: 
     names = {k: f"oramas2018-{k}-{profile}-seed{seed}" for k in ("audio", "image", "coembedding")}
 
     def train(k):
-        return TrainConfig(optimizer="adam", lr=0.001, num_stages=1, patience=p.patience,
+        return TrainConfig(optimizer="adam", lr=0.001, time_decay=0.0, num_stages=1, patience=p.patience,
                            max_epochs_per_stage=p.epochs[k], steps_per_epoch=p.steps_per_epoch, seed=seed,
                            mixed_precision="off")
 
