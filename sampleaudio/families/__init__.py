@@ -38,6 +38,7 @@ FAMILY_MODULES = (
     "won2020",
     "harmonic_cnn",
     "musicnn",
+    "oramas2018",
 )
 
 #: The architecture a configuration names when it names none (``sampleaudio train`` without --architecture).
