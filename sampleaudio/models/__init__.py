@@ -43,6 +43,7 @@ from sampleaudio.families.zeroshot.model import (
 from sampleaudio.layers.filterbanks import SlaneyMelSpectrogram, slaney_mel_matrix
 from sampleaudio.layers.frontends import MelSpectrogram
 from sampleaudio.layers.normalization import BatchNormalization
+from sampleaudio.layers.optimizers import AdamWithL2, SGDWithL2
 from sampleaudio.layers.spectral import MelFrontEnd
 from sampleaudio.weights import LoadReport, load_keras2_weights, read_keras2_weights
 
@@ -54,6 +55,6 @@ __all__ = [
     "rnn_from_preset",
     "SampleCNN", "StridedSampleCNN", "MelCNN", "FrameLevelCNN", "SampleCNNWithRNN", "block_widths",
     "LoadReport", "load_keras2_weights", "read_keras2_weights",
-    "MelFrontEnd", "HarmonicFilterbank", "WON2020",
+    "MelFrontEnd", "HarmonicFilterbank", "WON2020", "SGDWithL2", "AdamWithL2",
     "ZeroShotAudioBranch", "WordBranch", "CoEmbeddingModel", "CosineScores",
 ]
