@@ -234,6 +234,7 @@ OLD_SIGNATURES = {
     "short_chunk_resnet": ["short_chunk_resnet_w128", "short_chunk_resnet_w128", "short_chunk_resnet_w16",
                            "short_chunk_resnet_w32"],
     "harmonic_cnn": ["harmonic_cnn_w128", "harmonic_cnn_w128", "harmonic_cnn_w16", "harmonic_cnn_w32"],
+    "choi2017_convnet": ["choi2017_convnet"] * 4,  # no width parameter: 32 channels, as the paper
 }
 
 

@@ -29,6 +29,7 @@ from sampleaudio.config import (
     model_params,
     objective_params,
 )
+from sampleaudio.errors import ParameterError
 
 __all__ = ["ParkProfile", "PROFILES", "SCHEDULES", "describe", "configs", "schedule_fields"]
 
@@ -70,7 +71,7 @@ def schedule_fields(profile: str, schedule: str = "release") -> dict:
         return {**common, "schedule": "staged", "num_stages": 1, "max_epochs_per_stage": p.max_epochs,
                 "patience": p.max_epochs}
     if schedule != "release":
-        raise ValueError(f"schedule must be one of {', '.join(SCHEDULES)}. Received: {schedule!r}")
+        raise ParameterError(f"schedule must be one of {', '.join(SCHEDULES)}. Received: {schedule!r}")
     return {**common, "schedule": "plateau", "lr_decay": 0.2, "plateau_patience": 1, "min_lr": 0.0,
             "max_epochs_per_stage": p.max_epochs, "patience": p.patience}
 
