@@ -185,12 +185,12 @@ def test_every_dataset_is_its_converters_declaration():
     proxy_of = {name: get_info(name).proxy_of for name in synthetic_datasets()}
     assert proxy_of == {"mini-mtat": "mtat", "mini-speech-commands": "speech-commands", "mini-dcase": "dcase2017",
                         "mini-artists": "msd-artist", "mini-artists-genres": "gtzan", "mini-artists-tags": "msd-tags"}
-    assert set(real_datasets()) == {"mtat", "speech-commands", "dcase2017", "gtzan", "fma-small", "msd-artist",
-                                    "msd-tags"}
+    assert set(real_datasets()) >= {"mtat", "speech-commands", "dcase2017", "gtzan", "fma-small", "msd-artist",
+                                    "msd-tags", "ballroom", "urbansound8k"}
     assert all(get_info(name).requires for name in proxy_of)
     assert all(task_for(proxy) == task_for(real) for proxy, real in proxy_of.items())
     # the frozen table that reads stores written before they recorded their task agrees with today's declarations
-    assert tasks() == migrate.V2_TASKS
+    assert {name: task for name, task in tasks().items() if name in migrate.V2_TASKS} == migrate.V2_TASKS
     with pytest.raises(UnknownNameError, match="unknown dataset 'mtta'; did you mean 'mtat'"):
         get_converter("mtta")
     with pytest.raises(KeyError, match="no task for dataset 'speech-comands'; did you mean 'speech-commands'"):
