@@ -38,7 +38,7 @@ from sampleaudio.errors import ParameterError
 
 __all__ = ["TRANSFER_LAYERS", "default_layers", "layer_features", "choi2017_inputs", "choi2017_mfcc_features",
            "librosa_mfcc_features", "fit_svm", "cross_validate_svm", "choi2017_folds", "SvmResult", "read_split",
-           "read_all"]
+           "read_all", "TargetClips"]
 
 #: the layers transferred by default from each registered pretrained model family (the extractor's features)
 TRANSFER_LAYERS = {
@@ -251,7 +251,8 @@ def fit_svm(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray, y_test
     multi_label = bool((y_train.sum(axis=1) != 1).any() or (y_test.sum(axis=1) != 1).any())
 
     def search(labels, scoring):
-        folds = StratifiedKFold(n_splits=min(cv, int(np.bincount(labels).min())), shuffle=True, random_state=seed)
+        smallest = int(np.unique(labels, return_counts=True)[1].min())  # of the classes present
+        folds = StratifiedKFold(n_splits=max(2, min(cv, smallest)), shuffle=True, random_state=seed)
         pipe = Pipeline([("scaler", StandardScaler()), ("svc", SVC(random_state=seed))])
         return GridSearchCV(pipe, grid, cv=folds, scoring=scoring, n_jobs=n_jobs).fit(x_train, labels)
 
@@ -355,10 +356,23 @@ def read_split(data_dir: str, split: str, *, max_clips: int | None = None, seed:
     return clips, labels, read_manifest(data_dir).sample_rate
 
 
-def read_all(data_dir: str):
-    """``(clips, labels [N, C], sample_rate, folds)`` of every clip of a store, all splits, in the order the
-    authors' CSVs list a dataset (by class, then by clip id: theirs listed each class folder's files in directory
-    order); ``folds``: the store's ``fold`` feature (UrbanSound8K's predefined folds) or ``None``."""
+@dataclasses.dataclass
+class TargetClips:
+    """Every clip of a target store, in the order the authors' CSVs list a dataset (by class, then by clip id:
+    theirs listed each class folder's files in directory order): ``audio``, ``labels [N, C]``, ``sample_rate``,
+    ``splits`` (each clip's), ``ids`` and ``folds`` (the store's ``fold`` feature, e.g. UrbanSound8K's predefined
+    folds, or ``None``)."""
+
+    audio: list
+    labels: np.ndarray
+    sample_rate: int
+    splits: np.ndarray
+    ids: list[str]
+    folds: np.ndarray | None
+
+
+def read_all(data_dir: str) -> TargetClips:
+    """Every clip of a store, all splits (:class:`TargetClips`)."""
     from sampleaudio.pipeline import read_clips
     from sampleaudio.stores import SPLITS, Store
 
@@ -367,10 +381,9 @@ def read_all(data_dir: str):
     rows = []
     for split in SPLITS:
         for ex in read_clips(store, split).as_numpy_iterator():
-            rows.append((int(np.argmax(ex["labels"])), ex["clip_id"].decode(), ex["audio"], ex["labels"],
+            rows.append((int(np.argmax(ex["labels"])), ex["clip_id"].decode(), ex["audio"], ex["labels"], split,
                          int(ex["fold"]) if has_fold else None))
     rows.sort(key=lambda r: (r[0], r[1]))
-    clips = [r[2] for r in rows]
-    labels = np.asarray([r[3] for r in rows], np.float32)
-    folds = np.asarray([r[4] for r in rows]) if has_fold else None
-    return clips, labels, store.sample_rate, folds
+    return TargetClips([r[2] for r in rows], np.asarray([r[3] for r in rows], np.float32), store.sample_rate,
+                       np.asarray([r[4] for r in rows]), [r[1] for r in rows],
+                       np.asarray([r[5] for r in rows]) if has_fold else None)

@@ -34,9 +34,10 @@ def test_urbansound8k_keeps_its_ten_folds(tmp_path):
     stored = {ex["clip_id"].decode(): int(ex["fold"]) for split in ("train", "valid", "test")
               for ex in read_clips(store, split).as_numpy_iterator()}
     assert stored == {k: fold for k, (_, fold) in expected.items()}
-    audio, labels, rate, folds = read_all(out)
-    assert len(audio) == 20 and sorted(folds.tolist()) == sorted(f for _, f in expected.values())
-    assert list(labels.argmax(1)) == sorted(labels.argmax(1))  # in class order
+    target = read_all(out)
+    assert len(target.audio) == 20 and sorted(target.folds.tolist()) == sorted(f for _, f in expected.values())
+    assert list(target.labels.argmax(1)) == sorted(target.labels.argmax(1))  # in class order
+    assert {i: int(f) for i, f in zip(target.ids, target.folds)} == {k: f for k, (_, f) in expected.items()}
     with pytest.raises(DatasetLayoutError, match="UrbanSound8K.csv"):
         urbansound8k.list_clips(str(tmp_path / "store"))
 

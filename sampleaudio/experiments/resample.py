@@ -54,7 +54,9 @@ def store_at_rate(data_dir: str, sample_rate: int, *, out: str | None = None) ->
     # the store's own declaration (its features' stored values are final: no loader runs again)
     info = DatasetInfo(store.dataset, store.task, description=store.info.get("description", ""),
                        features=store.declared_features, citation=store.info.get("citation", ""),
-                       homepage=store.info.get("homepage", ""), proxy_of=store.info.get("proxy_of"))
+                       homepage=store.info.get("homepage", ""),
+                       proxy_of=store.info.get("proxy_of") or (store.task.name if store.task.name != store.dataset
+                                                               else None))
     kinds = {f.name: f.kind for f in info.features}
     clips, audio = [], {}
     for split in SPLITS:
