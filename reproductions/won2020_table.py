@@ -82,8 +82,10 @@ def main(argv=None) -> int:
               "", describe(args.profile, budget, rate), "",
               "Sample-level rows: sampleaudio's SampleCNN (Kim 2019's head and SE ratio), not Won's ports."]
     if args.profile == "paper":
-        header += ["", "Published values: sampleaudio/data/published_results.csv (paperswithcode listing and the "
-                       "authors' issue #5); the rest of their table is an image and is not typed from memory."]
+        header += ["", "Published values: sampleaudio/data/published_results.csv: the short-chunk ResNet's from the "
+                       "paperswithcode listing; HarmonicCNN's 0.9126 has WEAK PROVENANCE (a user's quote of an unstated "
+                       "source in the authors' issue #5, not the paper's text); the rest of their table is an image "
+                       "and is not typed from memory."]
     text = write_results(root, "won2020_table", table, header, runs)
     print(text)
     return 0
