@@ -152,3 +152,42 @@ def test_the_switch_run_starts_sgd_fresh_and_keeps_it_across_its_drop(store, tmp
     assert [name for name, _, _ in probe.rows] == ["AdamWithL2", "AdamWithL2", "SGDWithL2", "SGDWithL2"]
     assert [it for _, it, _ in probe.rows] == [0, 3, 0, 3]  # SGD starts fresh, then its state runs on
     assert [lr for _, _, lr in probe.rows] == pytest.approx([1e-3, 1e-3, 0.01, 0.001])
+
+
+class _Killed(Exception):
+    pass
+
+
+class _KillAtEpoch(keras.callbacks.Callback):
+    def __init__(self, epoch: int):
+        super().__init__()
+        self.epoch = epoch
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == self.epoch:
+            raise _Killed()
+
+
+@pytest.mark.slow  # four short trainings: ~1.5 min on the shared machine
+@pytest.mark.parametrize("kill_at", [2, 3])
+def test_a_killed_switch_or_plateau_run_resumes_to_the_same_weights(store, tmp_path, kill_at):
+    """Killed before the epoch that starts a stage continuing the previous optimizer (the switch's 2nd SGD
+    stage, epoch 3) or right after a plateau cut, a run started again ends with the uninterrupted run's weights:
+    the carried optimizer state and the cut rate travel with the committed epoch."""
+    from sampleaudio.runs import load_run
+
+    configs = {"switch": tiny(store, schedule="adam_then_sgd", lr=1e-3, sgd_lr=0.01, lr_decay=0.1, num_stages=3,
+                              switch_epoch=2, drop_every=1, max_epochs_per_stage=1, time_decay=0.0,
+                              weight_decay=1e-4),
+               "plateau": tiny(store, schedule="plateau", lr=1e-9, lr_decay=0.5, plateau_patience=0,
+                               max_epochs_per_stage=4, patience=9)}
+    for name, cfg in configs.items():
+        whole = train(cfg, str(tmp_path / f"{name}-whole"), verbose=0)
+        run = str(tmp_path / f"{name}-{kill_at}")
+        with pytest.raises(_Killed):
+            train(cfg, run, verbose=0, callbacks=(_KillAtEpoch(kill_at),))
+        assert train(cfg, run, verbose=0) == whole, name
+        for a, b in zip(load_run(run)[0].get_weights(), load_run(str(tmp_path / f"{name}-whole"))[0].get_weights()):
+            np.testing.assert_array_equal(a, b, err_msg=name)
+        history = pd.read_csv(tmp_path / f"{name}-whole" / "history.csv").drop(columns="seconds")
+        pd.testing.assert_frame_equal(pd.read_csv(f"{run}/history.csv").drop(columns="seconds"), history)
