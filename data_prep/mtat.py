@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
+from sampleaudio.audio import SAMPLE_RATE
 from sampleaudio.data_prep import keep_inside_src, require_inside_src
 from sampleaudio.errors import DatasetLayoutError
 from sampleaudio.stores import Clip, DatasetInfo, Manifest, Task, write_dataset
@@ -136,11 +137,12 @@ def list_clips(src: str, num_top: int = 50) -> tuple[list[Clip], list[dict[str, 
 
 
 def convert(src: str, out: str, *, workers: int = 1, progress: bool = True, clips_per_shard: int = 256,
-            num_top: int = 50) -> Manifest:
-    """Convert a MagnaTagATune folder into a TFRecord store at ``out``."""
+            num_top: int = 50, sample_rate: int = SAMPLE_RATE) -> Manifest:
+    """Convert a MagnaTagATune folder into a TFRecord store at ``out`` (``sample_rate``: 22,050 Hz, Kim 2019's;
+    16,000 for Won 2020's models and musicnn)."""
     clips, skipped, vocab = list_clips(src, num_top)
     return write_dataset(clips, out, info=INFO, labels=vocab, converter=__name__,
                          converter_version=VERSION, workers=workers, clips_per_shard=clips_per_shard,
-                         skipped=skipped, progress=progress,
+                         skipped=skipped, progress=progress, sample_rate=sample_rate,
                          extra={"split_rule": "mp3 folder 0-b train, c valid, d-f test",
                                 "top_tags": num_top})

@@ -8,13 +8,17 @@ transferred to genre.
 
 Three models are trained on the source songs: the basic model (softmax over artists), the Siamese model (anchor,
 positive, 4 negatives; max-margin 0.4) and the tag model (the same encoder, sigmoid over the songs' tags, binary
-cross-entropy), all with the paper's SGD (lr 0.1, Nesterov 0.9, time decay 1e-6, batch 15, plateau factor 0.2).
+cross-entropy), all as the authors' code trains them (SGD lr 0.1, Nesterov 0.9, time decay 1e-6, batch 15, one
+random 129-frame crop per song per epoch; the schedule that produced the released Siamese model, or with
+``--schedule public`` the public ``train.py``'s fixed epochs: :mod:`sampleaudio.experiments.park2018`).
 The paper does not publish the tag model's song list; here it is trained on the same songs as the artist models
 (``msd-tags``: the MSD artist list with the songs' Last.fm tags), so that the three differ in their labels alone.
 Each gives song features on the target set as the authors'
 ``encoding_cnn.py`` (last conv block's ReLU, max over time, mean over non-overlapping 129-frame segments), scored
 with genre as the label: Table 1 MAP of cosine retrieval (test songs query the training songs), Table 2 kNN
-accuracy (k = 20 training songs), Table 3 linear softmax classifier accuracy (mean of 10 seeded trials).
+accuracy (k = 20 training songs), Table 3 linear softmax classifier accuracy as ``run_gtzan_dnn.py`` (trained on
+every training song, stopped on the validation loss of the target's valid split and reloaded at its best; mean of
+10 seeded trials: :mod:`sampleaudio.families.artist_cnn.linear`).
 
 Two reference rows that the paper does not have show what the numbers mean: the same encoder with random
 weights (what training adds) and MFCC statistics (a classic hand-made feature).
@@ -37,7 +41,13 @@ import numpy as np
 import pandas as pd
 
 from sampleaudio.cli_types import positive_int
-from sampleaudio.experiments.park2018 import PROFILES, ParkProfile, configs, describe  # noqa: F401  (the runs)
+from sampleaudio.experiments.park2018 import (  # noqa: F401  (the runs)
+    PROFILES,
+    SCHEDULES,
+    ParkProfile,
+    configs,
+    describe,
+)
 from sampleaudio.reporting import (
     mean_std,
     profile_arguments,
@@ -91,14 +101,15 @@ def song_features(embedder, audio: list[np.ndarray], samples: int, batch: int = 
     return np.concatenate([np.asarray(embedder(x[i:i + batch], training=False)) for i in range(0, len(x), batch)])
 
 
-def transfer_scores(train, y_train, test, y_test, trials: int, seed: int) -> dict[str, float]:
-    from sampleaudio.metrics import knn_accuracy, linear_softmax_accuracy, retrieval_map
+def transfer_scores(train, y_train, valid, y_valid, test, y_test, trials: int, seed: int) -> dict[str, float]:
+    from sampleaudio.families.artist_cnn.linear import linear_softmax_accuracy
+    from sampleaudio.metrics import knn_accuracy, retrieval_map
 
     k = min(20, len(train))
     return {"MAP": retrieval_map(test, y_test, train, y_train),
             "kNN accuracy": knn_accuracy(train, y_train, test, y_test, k=k),
-            "linear softmax accuracy": linear_softmax_accuracy(train, y_train, test, y_test, trials=trials,
-                                                               seed=seed)}
+            "linear softmax accuracy": linear_softmax_accuracy(train, y_train, valid, y_valid, test, y_test,
+                                                               trials=trials, seed=seed)}
 
 
 def with_published(table: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
@@ -119,6 +130,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     profile_arguments(parser)
+    parser.add_argument("--schedule", default="release", choices=list(SCHEDULES),
+                        help="; ".join(f"{k}: {v}" for k, v in SCHEDULES.items()))
     parser.add_argument("--workers", type=positive_int, default=2, help="processes generating the synthetic proxies")
     args = parser.parse_args(argv)
     import keras
@@ -133,11 +146,12 @@ def main(argv=None) -> int:
 
     p = PROFILES[args.profile]
     source, tags, targets = stores(args.profile, args.data_root, args.workers)
-    root = os.path.join(args.out, "park2018_table", args.profile)
+    root = os.path.join(args.out, "park2018_table", args.profile + ("" if args.schedule == "release"
+                                                                    else f"-{args.schedule}"))
     seeds = [args.seed + k for k in range(args.seeds)]
     planned = []
     for seed in seeds:
-        for keys, config in configs(args.profile, source, seed, tags):
+        for keys, config in configs(args.profile, source, seed, tags, schedule=args.schedule):
             if seed != 0:
                 config.name += f"-seed{seed}"
             planned.append(({**keys, "seed": seed}, config))
@@ -154,14 +168,15 @@ def main(argv=None) -> int:
 
     rows = []
     for target, data_dir in targets.items():
-        (a_train, y_train), (a_test, y_test) = songs(data_dir, "train"), songs(data_dir, "test")
+        (a_train, y_train), (a_valid, y_valid), (a_test, y_test) = (songs(data_dir, s) for s in
+                                                                    ("train", "valid", "test"))
         for (name, seed), embedder in embedders.items():
-            scores = transfer_scores(song_features(embedder, a_train, samples), y_train,
-                                     song_features(embedder, a_test, samples), y_test, p.trials, seed)
+            feats = [song_features(embedder, a, samples) for a in (a_train, a_valid, a_test)]
+            scores = transfer_scores(feats[0], y_train, feats[1], y_valid, feats[2], y_test, p.trials, seed)
             rows.append({"target": target, "model": name, "seed": seed, **scores})
-        mfcc = [np.stack([mfcc_statistics(a) for a in split]) for split in (a_train, a_test)]
+        mfcc = [np.stack([mfcc_statistics(a) for a in split]) for split in (a_train, a_valid, a_test)]
         rows.append({"target": target, "model": "MFCC statistics (reference)",
-                     **transfer_scores(mfcc[0], y_train, mfcc[1], y_test, p.trials, args.seed)})
+                     **transfer_scores(mfcc[0], y_train, mfcc[1], y_valid, mfcc[2], y_test, p.trials, args.seed)})
         if tags is None:  # real data without an msd-tags store: the published numbers only
             rows.append({"target": target, "model": "tag model", "MAP": float("nan"), "kNN accuracy": float("nan"),
                          "linear softmax accuracy": float("nan")})
@@ -173,7 +188,7 @@ def main(argv=None) -> int:
     table = pd.DataFrame([{"target": t, "model": m, **{k: mean_std(list(g[k])) for k in METRICS}}
                           for (t, m), g in cells])
     header = [f"# Park et al. (ISMIR 2018) Tables 1-3, genre transfer of artist and tag features — {args.profile} profile", "",
-              f"> {describe(args.profile)}"]
+              f"> {describe(args.profile, args.schedule)}"]
     if not p.synthetic:
         table, sources = with_published(table)
         header.append(f"> Published: {'; '.join(sources)} (sampleaudio/data/published_results.csv).")

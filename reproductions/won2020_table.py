@@ -5,15 +5,17 @@
     python reproductions/won2020_table.py --profile smoke       # a few steps per model
     python reproductions/won2020_table.py --profile paper --data-root DATA   # DATA/mtat from `sampleaudio prep`
 
-Every model trains with the shared trainer (`sampleaudio.train`) and is scored by `sampleaudio.chunk_eval`: per
-test clip 16 evenly spaced chunks of the model's input length, outputs averaged, macro ROC-AUC / PR-AUC.
+Every model trains with the shared trainer (`sampleaudio.train`) as the authors' `training/` code runs it (16 kHz
+audio without standardisation, one random crop per track per epoch, validation over 16 evenly spaced chunks,
+Adam then SGD with L2 1e-4 and best-model reloads: `sampleaudio.experiments.won2020`) and is scored by
+`sampleaudio.chunk_eval`: per test clip 16 evenly spaced chunks of the model's input length, outputs averaged,
+macro ROC-AUC / PR-AUC.
 
-Departures, stated in the table header: the stores are 22,050 Hz (the project's rate), so the front ends are
-built for 22,050 Hz (the trainer builds each model for its store's rate; a 16 kHz store gives the paper's) with
-the paper's n_fft/hop in samples and inputs keep the paper's sample counts; the split
-is the store's (the folder split for MTAT; Won's cleaned split is a user-supplied list); training is the shared
-trainer's Adam schedule, not their Adam -> SGD reloads. Published numbers are printed only beside real-data
-runs and only from `sampleaudio/data/published_results.csv`.
+The paper profile needs a 16 kHz MTAT store (`sampleaudio.data_prep.mtat.convert(SRC, OUT, sample_rate=16000)`);
+the demo resamples the 22,050 Hz mini-mtat proxy to 16 kHz once. Departures, stated in the table header: the
+split is the store's (the folder split for MTAT; Won's cleaned split is a user-supplied list); the Sample-level
+rows are sampleaudio's SampleCNN, not Won's ports. Published numbers are printed only beside real-data runs and
+only from `sampleaudio/data/published_results.csv`.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from sampleaudio.experiments.won2020 import (  # noqa: F401  (the runs)
     Budget,
     config_for,
     describe,
+    store_for,
 )
 from sampleaudio.reporting import (
     profile_arguments,
@@ -41,6 +44,7 @@ from sampleaudio.reporting import (
     run_script,
     write_results,
 )
+from sampleaudio.stores import read_manifest
 
 
 def main(argv=None) -> int:
@@ -56,8 +60,9 @@ def main(argv=None) -> int:
 
     budget = BUDGETS[args.profile]
     rows = args.models or (list(MODELS) if args.profile == "paper" else DEMO_MODELS)
-    data_dir = data_dir_for("mtat", args.profile, args.data_root)
-    configs = [({"model": row}, config_for(row, args.profile, data_dir, budget, args.seed)) for row in rows]
+    data_dir = store_for(args.profile, data_dir_for("mtat", args.profile, args.data_root))
+    rate = read_manifest(data_dir).sample_rate
+    configs = [({"model": row}, config_for(row, args.profile, data_dir, budget, args.seed, rate)) for row in rows]
     root = os.path.join(args.out, "won2020_table", args.profile)
     runs = run_experiments(configs, os.path.join(root, "runs"))
 
@@ -74,10 +79,13 @@ def main(argv=None) -> int:
             values = pub[pub.metric == metric].set_index("model")["value"]
             table[f"published {metric}"] = [values.get(MODELS[r][2], float("nan")) for r in table["model"]]
     header = [f"# Won et al. (SMC 2020) model comparison, MTAT, {args.chunks}-chunk evaluation",
-              "", describe(args.profile, budget)]
+              "", describe(args.profile, budget, rate), "",
+              "Sample-level rows: sampleaudio's SampleCNN (Kim 2019's head and SE ratio), not Won's ports."]
     if args.profile == "paper":
-        header += ["", "Published values: sampleaudio/data/published_results.csv (paperswithcode listing and the "
-                       "authors' issue #5); the rest of their table is an image and is not typed from memory."]
+        header += ["", "Published values: sampleaudio/data/published_results.csv: the short-chunk ResNet's from the "
+                       "paperswithcode listing; HarmonicCNN's 0.9126 has WEAK PROVENANCE (a user's quote of an unstated "
+                       "source in the authors' issue #5, not the paper's text); the rest of their table is an image "
+                       "and is not typed from memory."]
     text = write_results(root, "won2020_table", table, header, runs)
     print(text)
     return 0

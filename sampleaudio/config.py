@@ -22,7 +22,7 @@ from sampleaudio.errors import ParameterError
 from sampleaudio.families import ModelParams, ObjectiveParams, model_params, objective_params
 from sampleaudio.params import Params, param
 
-__all__ = ["DataConfig", "TrainConfig", "EvalConfig", "ExperimentConfig", "model_params", "objective_params",
+__all__ = ["SCHEDULES", "DataConfig", "TrainConfig", "EvalConfig", "ExperimentConfig", "model_params", "objective_params",
            "differences"]
 
 
@@ -41,22 +41,43 @@ class DataConfig(Params):
     train_examples: str = param("fixed", "fixed: each clip's non-overlapping segments (at most the task's per "
                                          "clip), each once per epoch, as the Kim 2019 code; random_crop: one random "
                                          "crop per clip and pass", choices=("fixed", "random_crop"))
+    epoch: str = param("segments", "what one epoch of random crops is: as many crops as the training audio holds "
+                                   "segments (segments), or one crop per clip, each clip once (clips: the Park 2018 "
+                                   "and Won 2020 loaders)", choices=("segments", "clips"))
     shuffle_buffer: int = param(2048, "shuffle buffer in segments (fixed; the original used 10,000) or clips "
                                       "(random_crop)", low=1)
     max_eval_segments: int | None = param(None, "cap on segments per clip in the final evaluation", low=1)
     max_valid_segments: int | None = param(None, "cap on segments per clip in the per-epoch validation", low=1)
+    valid_examples: str = param("segments", "the per-epoch validation examples: each clip's consecutive segments "
+                                            "(segments), the architecture's evaluation chunks (chunks: Won 2020's 16 "
+                                            "evenly spaced), or one random crop per clip drawn once for the whole run "
+                                            "(random_crop: Park 2018)", choices=("segments", "chunks", "random_crop"))
+
+
+#: the schedules :mod:`sampleaudio.schedule` declares (named here too: this module stays TensorFlow-free)
+SCHEDULES = ("staged", "plateau", "adam_then_sgd")
 
 
 @dataclasses.dataclass
 class TrainConfig(Params):
-    """How to train: the staged schedule of the papers.
+    """How to train: one of the papers' schedules (:mod:`sampleaudio.schedule` makes each a plan of stages).
 
-    Stage ``k`` trains at ``lr * lr_decay ** k`` with a fresh optimizer, from the best weights of stage ``k - 1``;
-    a stage ends after ``patience`` epochs without improvement of the validation loss (TF 1.10 ``EarlyStopping``
-    semantics, the JSTSP code; Keras 1.1 and 2.0.5 stopped one epoch later, so their ``patience=p`` is ``p + 1``
-    here) or after ``max_epochs_per_stage``.
+    - ``staged`` (Kim 2019, the default): stage ``k`` trains at ``lr * lr_decay ** k`` with a fresh optimizer,
+      from the best weights of stage ``k - 1``; a stage ends after ``patience`` epochs without improvement of the
+      validation loss (TF 1.10 ``EarlyStopping`` semantics, the JSTSP code; Keras 1.1 and 2.0.5 stopped one epoch
+      later, so their ``patience=p`` is ``p + 1`` here) or after ``max_epochs_per_stage``.
+    - ``plateau`` (Park 2018's released model): one optimizer for the whole run, its rate multiplied by
+      ``lr_decay`` in place when the validation loss stops improving (Keras 2.1 ``ReduceLROnPlateau``, see
+      ``plateau_patience``), never below ``min_lr``, no reloads; the run ends after ``max_epochs_per_stage``
+      epochs or ``patience`` epochs without improvement.
+    - ``adam_then_sgd`` (Won 2020's ``solver.py``): Adam at ``lr`` for ``switch_epoch`` epochs, then from the best
+      weights a fresh SGD (Nesterov) at ``sgd_lr``, and every ``drop_every`` epochs the best weights again with the
+      same SGD at ``lr_decay`` times the rate, ``num_stages`` stages in all, the last lasting
+      ``max_epochs_per_stage`` epochs; no early stopping; the best weights are the run's.
     """
 
+    schedule: str = param("staged", "staged (Kim 2019), plateau (Park 2018's release) or adam_then_sgd (Won 2020)",
+                          choices=SCHEDULES)
     optimizer: str = param("sgd", "sgd (Nesterov, the papers) or adam", choices=("sgd", "adam"))
     lr: float = param(0.01, "learning rate of the first stage", low=0, low_open=True)
     momentum: float = param(0.9, "SGD's Nesterov momentum", low=0, high=1, high_open=True)
@@ -70,6 +91,15 @@ class TrainConfig(Params):
                              choices=("constant", "cosine"))
     warmup_steps: int = param(0, "linear warm-up steps of the cosine schedule", low=0)
     max_epochs_per_stage: int = param(100, "a stage also ends after this many epochs (100 in the original)", low=1)
+    plateau_patience: int = param(1, "plateau: a flat epoch cuts the rate once the count of flat epochs before it "
+                                     "reaches this (Keras 2.1 checked before counting: patience 1 cuts at the "
+                                     "2nd flat epoch, then at every further one)", low=0)
+    min_lr: float = param(0.0, "plateau: the rate is never cut below this", low=0)
+    weight_decay: float = param(0.0, "L2 added to every trainable weight's gradient (PyTorch's weight_decay; "
+                                     "1e-4 in Won 2020)", low=0)
+    switch_epoch: int = param(80, "adam_then_sgd: epochs of Adam before the switch to SGD", low=1)
+    sgd_lr: float = param(1e-3, "adam_then_sgd: SGD's rate after the switch", low=0, low_open=True)
+    drop_every: int = param(20, "adam_then_sgd: epochs between SGD rate drops", low=1)
     steps_per_epoch: int | None = param(None, "default: one pass over the training segments (Kim 2019 MTAT: 6,631)",
                                         low=1)
     loss: str = param("keras", "keras: Keras 3's cross-entropy from logits; clipped: the original's (probabilities "

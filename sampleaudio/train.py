@@ -1,9 +1,14 @@
-"""Training with the papers' staged schedule, resumable at every epoch.
+"""Training with the papers' schedules, resumable at every epoch.
 
-Protocol (Kim, Lee, Nam, IEEE JSTSP 2019 Sec. IV-B; the authors' ``train.py``): stage ``k`` trains at
-``lr * lr_decay ** k`` (:mod:`sampleaudio.schedule`) until the validation loss has not improved for ``patience``
-epochs; the next stage reloads the stage's best weights and starts a fresh optimizer. As in the original, each
-stage keeps its own "best". What is trained, on which data and with which loss is the run's objective's
+The run's schedule is a plan of stages (:mod:`sampleaudio.schedule`: Kim 2019's staged schedule, the plateau
+schedule of Park 2018's release, Won 2020's Adam-then-SGD switch); the trainer runs them in order and knows each
+only through its :class:`~sampleaudio.schedule.Stage`: the optimizer and rate, the epochs, the early end, whether
+it starts from the best weights, whether its optimizer is fresh or the previous one continued, whether "best" is
+the stage's or the run's, and the plateau rule that cuts its rate in place. In the default ``staged`` schedule
+(Kim, Lee, Nam, IEEE JSTSP 2019 Sec. IV-B; the authors' ``train.py``) stage ``k`` trains at
+``lr * lr_decay ** k`` until the validation loss has not improved for ``patience`` epochs; the next stage reloads
+the stage's best weights and starts a fresh optimizer; as in the original, each stage keeps its own "best". What
+is trained, on which data and with which loss is the run's objective's
 (:mod:`sampleaudio.objectives`: classification, or a family's own); the trainer knows it only through that
 protocol. The files of a run folder are :class:`sampleaudio.cards.RunDir`'s.
 
@@ -124,20 +129,15 @@ def _standardization(config: ExperimentConfig, task, statistics: tuple[float, fl
 
 def _fit(config, run: RunDir, objective, task, sample_rate, segment, strategy, verbose,
          callbacks) -> tuple[keras.Model, int]:
-    """The staged schedule; returns the best weights' model and the epochs trained."""
+    """The schedule's stages (:func:`sampleaudio.schedule.plan`); returns the best weights' model and the epochs
+    trained."""
     tc = config.train
+    stages = schedule.plan(tc)
     # state.json commits an epoch: it names that epoch's checkpoint and best weights and carries the previous
     # epoch's state, which a multi-worker job may rewind to
     state = run.resume_state()
-    keras.utils.set_random_seed(tc.seed)  # the same global seed whether the run starts or resumes
-    with strategy.scope():
-        if state["stage_started"]:  # weights and optimizer state of the last epoch
-            model = keras.saving.load_model(os.path.join(run.checkpoints, state.get("checkpoint", "last.keras")))
-        else:
-            model = objective.wrap(build_model(config.model, task, segment, sample_rate=sample_rate))
     steps = tc.steps_per_epoch or objective.steps_per_epoch()
     loss_fn = objective.loss()
-    val, val_steps = objective.valid_dataset()
     loop = None
     if tc.distribute == "multiworker":
         from sampleaudio.distributed import CustomLoop
@@ -151,20 +151,33 @@ def _fit(config, run: RunDir, objective, task, sample_rate, segment, strategy, v
             state = agreed
             run.write_state(state)
             run.rewind_history(state["global_epoch"])
+    keras.utils.set_random_seed(tc.seed)  # the same global seed whether the run starts or resumes
+    # a stage that continues the previous stage's optimizer needs it even before its first epoch
+    carried = state["stage"] < len(stages) and not stages[state["stage"]].fresh_optimizer and "checkpoint" in state
+    with strategy.scope():
+        if state["stage_started"] or carried:  # weights and optimizer state of the last epoch
+            model = keras.saving.load_model(os.path.join(run.checkpoints, state.get("checkpoint", "last.keras")))
+        else:
+            model = objective.wrap(build_model(config.model, task, segment, sample_rate=sample_rate))
+    val, val_steps = objective.valid_dataset()
     _restore_generators(model, state.get("generators"))
     tensorboard = keras.callbacks.TensorBoard(run.tensorboard, write_graph=False)
     writers = {} if loop is None else {  # one event file per split for the whole run, as the callback writes
         split: tf.summary.create_file_writer(os.path.join(run.tensorboard, split))
         for split in ("train", "validation")}
-    while state["stage"] < tc.num_stages:
-        stage = state["stage"]
+    while state["stage"] < len(stages):
+        k, stage = state["stage"], stages[state["stage"]]
         if not state["stage_started"]:
             with strategy.scope():
-                if stage > 0:
-                    model.load_weights(os.path.join(run.checkpoints, state.get("best", "best.weights.h5")))
-                schedule.compile_stage(model, config, stage, steps, loss_fn)
-            state.update(epoch=0, wait=0, best_val_loss=None, stage_started=True)
-        while state["epoch"] < tc.max_epochs_per_stage and state["wait"] < tc.patience:
+                if stage.reload_best and state.get("best"):
+                    model.load_weights(os.path.join(run.checkpoints, state["best"]))
+                schedule.compile_stage(model, config, stage, steps, loss_fn,
+                                       carry=None if stage.fresh_optimizer else model.optimizer)
+            state.update(epoch=0, wait=0, stage_started=True, lr=stage.lr, plateau_best=None, plateau_wait=0)
+            if stage.best_per_stage:
+                state["best_val_loss"] = None
+        lr = state.get("lr", stage.lr)
+        while state["epoch"] < stage.epochs and (stage.patience is None or state["wait"] < stage.patience):
             started = time.time()
             ds = objective.train_dataset(tc.seed * 100003 + state["global_epoch"],
                                          drop_remainder=tc.distribute != "none")
@@ -178,16 +191,16 @@ def _fit(config, run: RunDir, objective, task, sample_rate, segment, strategy, v
                     loss, val_loss = loop.epoch(model, ds, steps, val, val_steps, verbose=verbose)
                     _log_scalars(writers, state["global_epoch"], loss, val_loss)
             if not (math.isfinite(loss) and math.isfinite(val_loss)):
-                run.mark_diverged({"stage": stage, "epoch": state["epoch"], "loss": repr(loss),
+                run.mark_diverged({"stage": k, "epoch": state["epoch"], "loss": repr(loss),
                                    "val_loss": repr(val_loss)})
                 raise TrainingDivergedError(
-                    f"training diverged at stage {stage}, epoch {state['epoch']} (loss {loss}, validation loss "
+                    f"training diverged at stage {k}, epoch {state['epoch']} (loss {loss}, validation loss "
                     f"{val_loss}); nothing of this epoch was saved, the last good checkpoint in "
                     f"'{run.checkpoints}' is kept and no model is written: lower --lr (or change the "
                     "configuration) in a new --run-dir")
             improved = state["best_val_loss"] is None or val_loss < state["best_val_loss"]
-            row = {"stage": stage, "epoch": state["epoch"], "global_epoch": state["global_epoch"],
-                   "lr": tc.lr * tc.lr_decay ** stage, "loss": loss, "val_loss": val_loss, "improved": improved,
+            row = {"stage": k, "epoch": state["epoch"], "global_epoch": state["global_epoch"], "lr": lr,
+                   "loss": loss, "val_loss": val_loss, "improved": improved,
                    "seconds": round(time.time() - started, 2)}
             if improved:
                 state["best_val_loss"], state["wait"] = val_loss, 0
@@ -195,11 +208,19 @@ def _fit(config, run: RunDir, objective, task, sample_rate, segment, strategy, v
                 run.save_best(model.save_weights, state["best"])
             else:
                 state["wait"] += 1
+            if stage.plateau is not None:  # the rate the next epoch trains at, cut in place
+                new_lr, state["plateau_best"], state["plateau_wait"] = stage.plateau.step(
+                    lr, state.get("plateau_best"), state.get("plateau_wait", 0), val_loss)
+                if new_lr != lr:
+                    with strategy.scope():
+                        schedule.compile_stage(model, config, stage, steps, loss_fn, lr=new_lr,
+                                               carry=model.optimizer)
+                    lr = state["lr"] = new_lr
             state["epoch"] += 1
             state["global_epoch"] += 1
             state["generators"] = _generators(model)  # dropout's random state, which Model.save does not keep
             run.commit_epoch(state, model.save, row)
-        state.update(stage=stage + 1, stage_started=False)
+        state.update(stage=k + 1, stage_started=False)
         run.write_state(state)
     model.load_weights(os.path.join(run.checkpoints, state.get("best", "best.weights.h5")))
     if loop is not None:  # a plain copy: Keras' predict cannot run under the strategy either

@@ -115,7 +115,7 @@ def add_train_parsers(sub, argv: list[str] | None = None) -> None:
     arch = chosen(argv, "--architecture")
     obj = chosen(argv, "--objective")
     p = sub.add_parser(
-        "train", help="train a model on a converted store (the papers' staged schedule)",
+        "train", help="train a model on a converted store (the papers' schedules)",
         description="Train an architecture on a store made by `sampleaudio prep`, with the papers' protocol by "
                     "default: SGD + Nesterov 0.9, batch 23, lr 0.01 divided by 5 over up to 5 stages, each ending "
                     "after 2 epochs without validation-loss improvement. The run folder records config, versions, "

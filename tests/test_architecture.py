@@ -26,7 +26,7 @@ LAYERS = {
     # their parameters, the run folder's files, the reading of older formats, the dataset table
     "sampleaudio.families": 1, "sampleaudio.families.samplecnn": 1, "sampleaudio.families.samplecnn.params": 1,
     "sampleaudio.families.artist_cnn": 1, "sampleaudio.families.zeroshot": 1, "sampleaudio.families.won2020": 1,
-    "sampleaudio.families.harmonic_cnn": 1, "sampleaudio.families.musicnn": 1,
+    "sampleaudio.families.harmonic_cnn": 1, "sampleaudio.families.musicnn": 1, "sampleaudio.families.choi2017": 1,
     "sampleaudio.config": 1, "sampleaudio.migrate": 1, "sampleaudio.cards": 1,
     # the store: its schema (features a dataset declares, its task), writer and reader
     "sampleaudio.stores": 1, "sampleaudio.stores.*": 1,
@@ -273,7 +273,7 @@ def test_model_builders_and_audio_load_take_keyword_only_arguments():
     from sampleaudio.families.harmonic_cnn.model import harmonic_cnn
     from sampleaudio.families.won2020.model import WON2020
 
-    pairs = {"MelCNN", "StridedSampleCNN", "ArtistBasicModel", "musicnn", "harmonic_cnn",
+    pairs = {"MelCNN", "StridedSampleCNN", "ArtistBasicModel", "musicnn", "harmonic_cnn", "choi2017_convnet",
              *(m.builder.__name__ for m in WON2020.values())}
     builders = {audio.load, harmonic_cnn, *(m.builder for m in WON2020.values())}
     used = [(n.module, a.name) for path in (ROOT / "sampleaudio" / "families").glob("*/build.py")

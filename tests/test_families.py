@@ -234,6 +234,11 @@ OLD_SIGNATURES = {
     "short_chunk_resnet": ["short_chunk_resnet_w128", "short_chunk_resnet_w128", "short_chunk_resnet_w16",
                            "short_chunk_resnet_w32"],
     "harmonic_cnn": ["harmonic_cnn_w128", "harmonic_cnn_w128", "harmonic_cnn_w16", "harmonic_cnn_w32"],
+    "choi2017_convnet": ["choi2017_convnet"] * 4,  # no width parameter: 32 channels, as the paper
+    # Oramas 2018's towers: named by their own parameters, none of which the variants above set
+    "oramas2018": ["oramas2018_mumu_resnet50_d128"] * 4,
+    "oramas2018_audio": ["oramas2018_audio_mumu_w1"] * 4,
+    "oramas2018_image": ["oramas2018_image_resnet50_224"] * 4,
 }
 
 

@@ -129,7 +129,8 @@ def test_export_refuses_a_crafted_card(run, tmp_path):
 
 
 def test_decoding_runs_at_most_workers_files_ahead(run, monkeypatch):
-    from sampleaudio import inference, sources as tagging_sources
+    from sampleaudio import inference
+    from sampleaudio import sources as tagging_sources
 
     started = []
 

@@ -140,6 +140,21 @@ def test_lee2017_is_smc2017_he_uniform_everywhere_and_raw_input():
     assert isinstance(model.get_layer("conv0").kernel_initializer, keras.initializers.HeUniform)
 
 
+def test_icassp2018_feeds_the_raw_waveform(tone_store):
+    """``tae-jun/resemul``: madmom decodes float32 in [-1, 1] (``audio_processing.py``), the TFRecords hold it
+    unchanged and ``model.py`` reshapes it straight into the first conv: no mean or std anywhere; its shuffle queue
+    keeps 1,000 examples per shard x 16 = 16,000 segments."""
+    from sampleaudio.experiments import experiment, protocol_description
+
+    for profile in ("paper", "demo"):
+        cfg = experiment("mtat", profile, tone_store, protocol="icassp2018", block="se")
+        assert cfg.data.standardize == "none", profile  # the trainer's (mean, std) is then (0, 1)
+    assert experiment("mtat", "paper", tone_store, protocol="icassp2018").data.shuffle_buffer == 16000
+    assert "input standardisation none (raw waveform)" in protocol_description(cfg)
+    jstsp = experiment("mtat", "paper", tone_store)
+    assert jstsp.data.standardize == "manifest" and jstsp.data.shuffle_buffer == 10000
+
+
 def test_fixed_one_pass_training_with_the_clipped_loss(tone_store, tmp_path):
     from sampleaudio.train import train
 

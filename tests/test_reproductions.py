@@ -10,10 +10,12 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "reproductions"))
 
+import choi2017_transfer  # noqa: E402
 import choi2019_zeroshot  # noqa: E402
 import kim2019_fig4  # noqa: E402
 import kim2019_table  # noqa: E402
 import lee2017_table  # noqa: E402
+import won2020_table  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -159,3 +161,32 @@ def test_choi2019_paper_profile_needs_its_inputs(tmp_path):
         choi2019_zeroshot.main(["--profile", "paper", "--out", str(tmp_path)])
     with pytest.raises(SystemExit, match="data-root"):
         choi2019_zeroshot.main(["--profile", "paper", "--word-vectors", "random:4", "--out", str(tmp_path)])
+
+
+@pytest.mark.slow  # two models, a 16 kHz copy of the small proxy made first: ~2 min
+def test_won2020_table_smoke_runs_at_16khz_with_the_switch(cache, tmp_path, capsys):
+    args = ["--profile", "smoke", "--data-root", cache, "--out", str(tmp_path), "--models", "Short-chunk CNN",
+            "HarmonicCNN"]
+    assert won2020_table.main(args) == 0
+    out = capsys.readouterr().out
+    assert "16000 Hz as the paper" in out and "ADAM lr" in out and "SGD lr" in out and "SYNTHETIC" in out
+    runs = pd.read_csv(tmp_path / "won2020_table" / "smoke" / "won2020_table_runs.csv")
+    assert (runs.epochs == 4).all()  # Adam, then SGD three times: one epoch each
+    for run_dir in runs.run_dir:
+        history = pd.read_csv(os.path.join(run_dir, "history.csv"))
+        assert list(history.stage) == [0, 1, 2, 3]
+        assert json.loads(open(os.path.join(run_dir, "model_card.json")).read())["sample_rate"] == 16000
+
+
+@pytest.mark.slow  # the convnet trained two steps, features of two small targets, the SVM grids: ~3-4 min
+def test_choi2017_transfer_smoke(cache, tmp_path, capsys):
+    args = ["--profile", "smoke", "--data-root", cache, "--out", str(tmp_path), "--sources", "choi2017"]
+    assert choi2017_transfer.main(args) == 0
+    table = pd.read_csv(tmp_path / "choi2017_transfer" / "smoke" / "choi2017_transfer.csv")
+    single = table[table.target == "mini-speech-commands"]
+    assert set(single.feature) >= {"MFCC, Choi 2017's (12 kHz, first differences; 120-d)", "all layers (160-d)",
+                                   "layer block1_pool (32-d)"}
+    assert single["CV"].between(0, 1).all() and single["test"].between(0, 1).all()
+    assert table[table.target == "mini-dcase"]["CV"].isna().all()  # the CV protocol is single-label
+    with pytest.raises(SystemExit, match="source-data"):
+        choi2017_transfer.main(["--profile", "paper", "--data-root", str(tmp_path), "--out", str(tmp_path)])

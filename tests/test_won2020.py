@@ -208,3 +208,129 @@ def test_chunked_evaluation_averages_16_evenly_spaced_chunks(tone_store):
     np.testing.assert_allclose(y_score[0], np.asarray(model(chunks)).mean(axis=0), rtol=1e-5)
     assert y_true.shape == (len(clips), 2) and read_manifest(tone_store).num_classes == 2
     assert evaluate_chunked(model, tone_store, "test", segment=500, mean=0.0, std=1.0)["chunks"] == 16
+
+
+#: (input samples, width) of the numpy reference checks: the paper's inputs where the CPU allows (FCN: the shortest
+#: its pools take; CRNN: 4 GRU steps), narrow where the model has a width
+REFERENCE_INPUTS = {"fcn": (327680, None), "crnn": (98304, None), "won_musicnn": (48000, None),
+                    "short_chunk_cnn": (59049, 16), "short_chunk_resnet": (59049, 16), "harmonic_cnn": (80000, 16)}
+
+
+def _randomise(model, seed: int = 0) -> None:
+    """Shared random weights: Keras' initial kernels, random biases and batch-norm scales, shifts and statistics
+    (the spectrogram's batch norm centred on dB values, so that activations stay in range)."""
+    import keras
+
+    rng = np.random.default_rng(seed)
+    for layer in model.layers:
+        weights = layer.get_weights()
+        if not weights:
+            continue
+        if isinstance(layer, keras.layers.BatchNormalization):
+            c = weights[0].shape
+            spec = layer.name in ("spec_bn", "hstft_bn")
+            layer.set_weights([rng.uniform(0.5, 1.5, c), rng.normal(0, 0.1, c),
+                               rng.normal(-40 if spec else 0, 5 if spec else 0.2, c),
+                               rng.uniform(300, 500, c) if spec else rng.uniform(0.02, 0.2, c)])
+        elif layer.name == "hstft":
+            layer.set_weights([np.array([0.8], np.float32)])  # a learnt Q other than its initial 1
+        else:
+            layer.set_weights([w if w.ndim > 1 else rng.normal(0, 0.1, w.shape) for w in weights[:-1]]
+                              + [rng.normal(0, 0.1, weights[-1].shape)])
+
+
+@pytest.mark.parametrize("name", sorted(REFERENCE_INPUTS))  # 1-3 s each
+def test_the_keras_model_computes_the_authors_equations(name):
+    """Each model, front end included, against an independent numpy forward pass of the PyTorch code's equations
+    (tests/won_reference.py) on shared random weights: padding, pooling, batch-norm epsilon, dB scaling, the GRU's
+    gates and HarmonicCNN's filters are where ports drift."""
+    import keras
+    import won_reference
+
+    samples, width = REFERENCE_INPUTS[name]
+    if name == "harmonic_cnn":
+        model = harmonic_cnn(50, samples, n_channels=width)
+    else:
+        model = WON2020[name].build(50, segment=samples, **({"n_channels": width} if width else {}))
+    _randomise(model)
+    rng = np.random.default_rng(1)
+    t = np.arange(samples) / 16000
+    x = np.stack([0.3 * np.sin(2 * np.pi * f * t) + 0.05 * rng.standard_normal(samples) for f in (220.0, 1250.0)])
+    both = keras.Model(model.inputs, [model.get_layer("penultimate").output, model.output])
+    penultimate, probs = (np.asarray(v, np.float64) for v in both(x[..., None].astype(np.float32), training=False))
+    weights = won_reference.torch_weights(model)
+    for k in range(2):
+        ref_pen, ref_probs = won_reference.MODELS[name](x[k], weights)
+        scale = np.abs(ref_pen).max()
+        # float32 against float64: about 1e-6 of the largest activation apart (measured); one epsilon, pool or
+        # filter off moves it by 1e-3 or more
+        np.testing.assert_allclose(penultimate[k], ref_pen, atol=2e-5 * scale, rtol=1e-4, err_msg=name)
+        np.testing.assert_allclose(probs[k], ref_probs, atol=2e-5, err_msg=name)
+
+
+def test_the_paper_profile_trains_as_solver_py(tmp_path):
+    """Won 2020's ``training/``: one random crop per track per epoch (``AudioFolder.get_npy``), raw ``librosa.load``
+    audio, validation loss over 16 evenly spaced chunks, and ``solver.py``: Adam 1e-4 then SGD 1e-3 / 1e-4 / 1e-5
+    (Nesterov 0.9), both with L2 1e-4 on every weight, 80 + 20 + 20 + 80 epochs, reloading the best weights at each
+    change, no early stopping."""
+    from sampleaudio import schedule
+    from sampleaudio.experiments.won2020 import BUDGETS, MODELS, config_for
+
+    for row in MODELS:
+        cfg = config_for(row, "paper", str(tmp_path), BUDGETS["paper"], 0)
+        d, t = cfg.data, cfg.train
+        assert (d.train_examples, d.epoch, d.valid_examples, d.standardize, d.batch_size) == (
+            "random_crop", "clips", "chunks", "none", 16), row
+        assert (t.schedule, t.weight_decay, t.time_decay, t.steps_per_epoch) == ("adam_then_sgd", 1e-4, 0.0, None)
+        stages = schedule.plan(t)
+        assert [(s.optimizer, s.epochs) for s in stages] == [("adam", 80), ("sgd", 20), ("sgd", 20), ("sgd", 80)]
+        assert [s.lr for s in stages] == pytest.approx([1e-4, 1e-3, 1e-4, 1e-5])
+        assert all(s.patience is None for s in stages) and [s.reload_best for s in stages] == [False] + [True] * 3
+        assert "16000 Hz as the paper" in cfg.notes
+
+
+def test_won_epochs_are_one_crop_per_track_and_validation_is_16_chunks(tmp_path):
+    """On a 16 kHz store: ``ceil(tracks / 16)`` steps of one crop per track, validation on 16 chunks per track."""
+    import math
+
+    import tones
+    from conftest import ToneLoader
+
+    from sampleaudio.experiments.won2020 import BUDGETS, config_for
+    from sampleaudio.objectives.classification import Classification
+    from sampleaudio.stores import Clip, Store, write_dataset
+
+    store = tmp_path / "s16"
+    clips = [Clip(f"c{k:02d}", ["train", "train", "valid", "test"][k % 4], (k % 2,), f"{k % 2}:{k}") for k in range(40)]
+    write_dataset(clips, store, info=tones.INFO, labels=["low", "high"], converter="test", converter_version="0",
+                  loader=ToneLoader(), progress=False, sample_rate=16000)
+    cfg = config_for("Short-chunk CNN", "paper", str(store), BUDGETS["paper"], 0)
+    cfg.data.segment, cfg.data.batch_size = 1000, 4
+    objective = Classification(cfg, Store.open(str(store)), segment=1000, mean=0.0, std=1.0)
+    assert objective.steps_per_epoch() == math.ceil(20 / 4)
+    assert sum(len(x) for x, _ in objective.train_dataset(0)) == 20  # each training track once
+    val, steps = objective.valid_dataset()
+    assert sum(len(x) for x, _ in val) == 10 * 16 and steps == math.ceil(160 / 4)
+
+
+def test_harmonic_cnn_has_128_fundamentals_in_the_paper_profile(tone_store, tmp_path):
+    """``modules.py``: ``high = note_to_midi(hz_to_note(sr / (2 * 6)))``: 16 kHz gives MIDI 88 and (88 - 24) x 2 =
+    128 fundamentals, 22,050 Hz gives 94 and 140. The paper profile refuses a store that is not at 16 kHz; the
+    demo trains on its proxy resampled to 16 kHz; the model at its published input then has the paper's 128."""
+    from sampleaudio.data_prep import task_for
+    from sampleaudio.errors import ParameterError
+    from sampleaudio.experiments.resample import store_at_rate
+    from sampleaudio.experiments.won2020 import BUDGETS, config_for, require_paper_rate, store_for
+    from sampleaudio.stores import read_manifest
+    from sampleaudio.train import build_model
+
+    assert harmonic_centres(22050).size // 6 == 140 and harmonic_centres(16000).size // 6 == 128
+    with pytest.raises(ParameterError, match="16 kHz"):
+        require_paper_rate(tone_store)
+    resampled = store_at_rate(tone_store, 16000, out=str(tmp_path / "tones16k"))
+    assert read_manifest(resampled).sample_rate == 16000 and store_for("paper", resampled) == resampled
+    assert read_manifest(resampled).splits["train"]["clips"] == read_manifest(tone_store).splits["train"]["clips"]
+    cfg = config_for("HarmonicCNN", "paper", resampled, BUDGETS["paper"], 0)
+    model = build_model(cfg.model, task_for("mtat"), cfg.data.segment, sample_rate=read_manifest(resampled).sample_rate)
+    assert cfg.data.segment == 80000 and model.get_layer("hstft").levels == 128
+    assert "140 fundamentals" in config_for("HarmonicCNN", "demo", tone_store, BUDGETS["demo"], 0, 22050).notes

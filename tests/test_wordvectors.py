@@ -81,15 +81,36 @@ def test_vocabulary_cache_is_used_and_invalidated(glove, tmp_path, monkeypatch):
     np.testing.assert_allclose(fresh.get("piano"), [5, 0, 0])
 
 
-def test_random_control_is_seeded_per_word():
-    a, b = wv.load_word_vectors("random:8", seed=1), wv.RandomWordVectors(8, seed=1)
+def test_random_vectors_are_seeded_per_key():
+    a, b = wv.load_word_vectors("random:8", seed=1), wv.RandomWordVectors(8, seed=1, per_tag=True)
     np.testing.assert_array_equal(a.get("piano"), b.get("piano"))
     assert not np.allclose(a.get("piano"), a.get("violin"))
     assert not np.allclose(a.get("piano"), wv.RandomWordVectors(8, seed=2).get("piano"))
     assert a.dim == 8 and "anything" in a
 
 
-@pytest.mark.parametrize("source", ["", "random:x", "/no/such/glove.txt"])
+def test_the_random_control_is_one_vector_per_tag():
+    """The authors' control (``train.py``: ``ttr_ont_tag_1126_to_random_dict.p``, looked up by tag id) gives every
+    tag its own random vector: "female vocalists" shares nothing with "female" and does not change when another
+    tag's words do. By hand: ``N(0, 1)`` seeded by ``(seed, crc32(tag))``."""
+    import zlib
+
+    tags = ["female vocalists", "female", "male vocalists", "hip-hop"]
+    control = wv.tag_vectors(tags, wv.load_word_vectors("random:300", seed=3))
+    hand = np.random.default_rng([3, zlib.crc32(b"female vocalists")]).standard_normal(300).astype(np.float32)
+    np.testing.assert_array_equal(control.matrix[0], hand)
+    np.testing.assert_array_equal(control.matrix[3], wv.RandomWordVectors(300, 3, per_tag=True).get("hip hop"))
+    alone = wv.tag_vectors(["female vocalists", "soprano"], wv.load_word_vectors("random:300", seed=3))
+    np.testing.assert_array_equal(alone.matrix[0], control.matrix[0])
+    cos = lambda a, b: float(a @ b / np.linalg.norm(a) / np.linalg.norm(b))  # noqa: E731
+    assert abs(cos(control.matrix[0], control.matrix[1])) < 0.2 and abs(cos(control.matrix[0], control.matrix[2])) < 0.2
+    assert control.oov == [] and control.partial == {}
+    # the per-word variant averages words, so tags sharing a word are correlated (1/sqrt(2) in expectation)
+    words = wv.tag_vectors(tags, wv.load_word_vectors("random-words:300", seed=3))
+    assert cos(words.matrix[0], words.matrix[1]) > 0.5 and cos(words.matrix[0], words.matrix[2]) > 0.3
+
+
+@pytest.mark.parametrize("source", ["", "random:x", "random-words:", "/no/such/glove.txt"])
 def test_bad_sources_raise(source):
     with pytest.raises(ParameterError):
         wv.load_word_vectors(source, ["piano"])

@@ -22,6 +22,14 @@ def test_tag_split_is_seeded_80_20():
         split_tags(tags, unseen_fraction=1.0)
 
 
+def test_seen_tags_are_the_authors_floor_of_80_percent():
+    """``data_split_tag.py``: ``num_train = int(num_whole_set * 0.8)``: the paper's 1,126 tags give 900 seen and
+    226 unseen (rounding would give 901 / 225); mini-mtat's 37 give 29 / 8."""
+    for count, seen in ((1126, 900), (37, 29), (10, 8), (6, 4)):
+        split = split_tags([f"t{i}" for i in range(count)], seed=0)
+        assert (len(split.seen), len(split.unseen)) == (seen, count - seen) == (int(count * 0.8), count - seen)
+
+
 def test_track_sets_follow_the_definition():
     # tags 0, 1 seen; 2 unseen (a hand-made split)
     from sampleaudio.families.zeroshot.split import TagSplit

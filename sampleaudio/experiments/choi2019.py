@@ -49,11 +49,13 @@ PROFILES = {
 def describe(name: str, word_vectors: str) -> str:
     p = PROFILES[name]
     if not p.synthetic:
-        return (f"paper profile: store from --data-root, word vectors {word_vectors}, SGD lr 0.001 (Nesterov 0.9, "
+        return (f"paper profile: store from --data-root, word vectors {word_vectors} vs a random vector per tag of "
+                "the same size, SGD lr 0.001 (Nesterov 0.9, "
                 "time decay 1e-6), batch 64, 130-frame crops, 1 negative, margin 0.4; the authors' plateau schedule "
                 "as up to 6 stages of patience 5 (lr x 0.2)")
     return (f"{name} profile: SYNTHETIC proxy mini-mtat ({p.size} size), NOT comparable to published numbers; word "
-            f"vectors {word_vectors} (GloVe 6B 50-d, the paper used 300-d) vs random:50; {p.optimizer} lr {p.lr} "
+            f"vectors {word_vectors} (GloVe 6B 50-d, the paper used 300-d) vs random:50 (one random vector per tag, "
+            f"the authors' control); {p.optimizer} lr {p.lr} "
             f"instead of SGD 0.001, batch {p.batch_size}, up to {p.max_epochs_per_stage} epoch(s)"
             + (f" of {p.steps_per_epoch} steps" if p.steps_per_epoch else " of one example per AB-train track")
             + "; otherwise the authors' model, sampling and metrics (130-frame crops, 1 negative, margin 0.4)")

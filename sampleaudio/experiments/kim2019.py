@@ -125,8 +125,11 @@ PROTOCOLS = {
     # IEEE JSTSP 2019, tae-jun/sampleaudio (TF 1.10 tf.keras, EarlyStopping(patience=2): 2 epochs)
     "jstsp2019": {"model": {}, "data": {}, "paper_patience": 2, "paper_max_epochs": 100},
     # ICASSP 2018, tae-jun/resemul (Keras 2.0.5): SE amplifying ratio 16 (--alpha 16), he_uniform convs,
-    # EarlyStopping(patience=2) with Keras 2.0.5's check-before-increment: 3 epochs without improvement
-    "icassp2018": {"model": {"amplifying_ratio": 16.0, "initializer": "he_uniform"}, "data": {}, "paper_patience": 3,
+    # EarlyStopping(patience=2) with Keras 2.0.5's check-before-increment: 3 epochs without improvement; the raw
+    # waveform (madmom's float32 in [-1, 1] written to the TFRecords unchanged: no mean/std anywhere), shuffled
+    # in a queue of 16,000 segments (min_after_dequeue = 1,000 examples per shard x 16)
+    "icassp2018": {"model": {"amplifying_ratio": 16.0, "initializer": "he_uniform"},
+                   "data": {"standardize": "none", "shuffle_buffer": 16000}, "paper_patience": 3,
                    "paper_max_epochs": 100},
     # SMC 2017, jongpillee/sampleCNN (Keras 1.1 / Theano): he_uniform everywhere (the lee2017 architecture),
     # raw waveform input, EarlyStopping(patience=3) with Keras 1's semantics: 4 epochs without improvement
@@ -187,9 +190,10 @@ def experiment(task: str, profile: str, data_dir: str, *, seed: int = 0, protoco
     setup = {"init_features": p.init_features, **proto["model"]}
     mcfg = model_params(bn_momentum=p.bn_momentum, **{**{k: v for k, v in setup.items() if k in taken}, **model})
     steps = p.steps_per_epoch.get(task) if p.steps_per_epoch else None
-    data = {"train_examples": p.train_examples, **proto["data"]}
+    data = {"train_examples": p.train_examples}
     if p.shuffle_buffer:
         data["shuffle_buffer"] = p.shuffle_buffer
+    data.update(proto["data"])  # the code base's own input (raw waveform, its shuffle queue)
     patience = proto["paper_patience"] if profile == "paper" else p.patience
     max_epochs = proto["paper_max_epochs"] if profile == "paper" else p.max_epochs_per_stage
     suffix = "" if protocol == "jstsp2019" else f"-{protocol}"

@@ -1,6 +1,6 @@
 """Model families: each one a folder that owns its facts, registered by one line here.
 
-A family (``samplecnn``, ``artist_cnn``, ``zeroshot``, ``won2020``, ``harmonic_cnn``, ``musicnn``) declares, in its
+A family (``samplecnn``, ``artist_cnn``, ``zeroshot``, ``won2020``, ``harmonic_cnn``, ``musicnn``, ``choi2017``) declares, in its
 own ``__init__.py`` and without importing TensorFlow, a :class:`Family`: its paper, its architectures (each with
 its parameters as a :class:`ModelParams` dataclass, a builder imported when a model is built, its paper input:
 sample rate, length, evaluation chunking and pooling, its named embeddings and its run-name signature), the
@@ -39,6 +39,7 @@ FAMILY_MODULES = (
     "harmonic_cnn",
     "musicnn",
     "oramas2018",
+    "choi2017",
 )
 
 #: The architecture a configuration names when it names none (``sampleaudio train`` without --architecture).

@@ -4,7 +4,8 @@ and the registration of the package's custom Keras objects for ``keras.saving.lo
 Each family's code lives in its folder (:mod:`sampleaudio.families`): SampleCNN, its blocks and baselines (Lee 2017;
 Kim, Lee, Nam 2019; Dieleman 2014) in ``families/samplecnn``; Park 2018's artist models in ``families/artist_cnn``;
 the Choi 2019 zero-shot co-embedding in ``families/zeroshot``; the Won 2020 benchmark models in ``families/won2020``;
-HarmonicCNN in ``families/harmonic_cnn``; musicnn (Pons and Serra) in ``families/musicnn``. Layers shared by several
+HarmonicCNN in ``families/harmonic_cnn``; musicnn (Pons and Serra) in ``families/musicnn``; Choi 2017's transfer
+convnet in ``families/choi2017``. Layers shared by several
 families (mel front ends, the fused batch norm, the sota-music-tagging building blocks) are in
 :mod:`sampleaudio.layers`.
 """
@@ -15,6 +16,7 @@ from sampleaudio.families.artist_cnn.model import (
     ArtistSiameseModel,
     ArtistSongEmbedder,
 )
+from sampleaudio.families.choi2017.model import Choi2017Melgram, choi2017_convnet, convnet_feature
 from sampleaudio.families.harmonic_cnn.model import HarmonicFilterbank
 from sampleaudio.families.samplecnn.blocks import (
     BLOCKS,
@@ -43,6 +45,7 @@ from sampleaudio.families.zeroshot.model import (
 from sampleaudio.layers.filterbanks import SlaneyMelSpectrogram, slaney_mel_matrix
 from sampleaudio.layers.frontends import MelSpectrogram
 from sampleaudio.layers.normalization import BatchNormalization
+from sampleaudio.layers.optimizers import AdamWithL2, SGDWithL2
 from sampleaudio.layers.spectral import MelFrontEnd
 from sampleaudio.weights import LoadReport, load_keras2_weights, read_keras2_weights
 
@@ -54,6 +57,7 @@ __all__ = [
     "rnn_from_preset",
     "SampleCNN", "StridedSampleCNN", "MelCNN", "FrameLevelCNN", "SampleCNNWithRNN", "block_widths",
     "LoadReport", "load_keras2_weights", "read_keras2_weights",
-    "MelFrontEnd", "HarmonicFilterbank", "WON2020",
+    "MelFrontEnd", "HarmonicFilterbank", "WON2020", "SGDWithL2", "AdamWithL2",
+    "Choi2017Melgram", "choi2017_convnet", "convnet_feature",
     "ZeroShotAudioBranch", "WordBranch", "CoEmbeddingModel", "CosineScores",
 ]

@@ -45,6 +45,9 @@ class SiameseParams(ObjectiveParams):
     name: str = "siamese"
     num_negatives: int = param(4, "negatives per anchor (4 in Park 2018)", low=1)
     margin: float = param(0.4, "margin of the max-margin loss (0.4 in Park 2018)", low=0, low_open=True)
+    anchors: str = param("each", "each: every song of the split is an anchor once per epoch (training) or once in "
+                                 "the fixed validation set, as the authors' generators; uniform: anchors drawn "
+                                 "uniformly with replacement", choices=("each", "uniform"))
 
 
 FAMILY = Family(

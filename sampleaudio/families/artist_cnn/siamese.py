@@ -4,8 +4,11 @@
 anchor, positive and ``num_negatives`` negatives go through it (:func:`~sampleaudio.models.ArtistSiameseModel`),
 and the multi-negative max-margin loss (margin 0.4, summed over negatives and batch) pulls songs of one artist
 together. Batches come from :func:`siamese_dataset` on the shared sampler (:mod:`sampleaudio.metric_learning`;
-artists from the records' ``artist_id``); the validation loss is computed on a fixed, seeded set of validation triplets, so that the staged
-schedule and early stopping work as for classification. The run's ``best.keras`` is the *encoder* (what
+artists from the records' ``artist_id``). As the authors' ``data_generator.py`` (``anchors="each"``), every
+training song is an anchor once per epoch (``int(songs / batch)`` steps there; ``ceil`` here, the last batch
+partial), each item a random crop; the validation loss is computed on a set drawn once: each validation song
+an anchor once, with one random positive, ``num_negatives`` random negatives and a random crop of each
+(``load_valid_siamese``), so that the schedule and early stopping work as for classification. The run's ``best.keras`` is the *encoder* (what
 ``embed`` / ``index`` use) and ``final_metrics.json`` holds artist retrieval on the evaluation split: MAP with
 artist as relevance and kNN artist accuracy over song embeddings (mean over each song's segments).
 """
@@ -64,26 +67,29 @@ def load_artist_songs(data_dir: str | os.PathLike, split: str) -> ArtistSongs:
 
 def siamese_dataset(songs: ArtistSongs, *, segment: int, batch_size: int, num_negatives: int = 4, seed: int = 0,
                     mean: float = 0.0, std: float = 1.0, num_examples: int | None = None,
-                    drop_remainder: bool = False) -> tf.data.Dataset:
+                    drop_remainder: bool = False, anchors: str = "uniform") -> tf.data.Dataset:
     """Batches of ``((anchor, positive, negative_1, ..., negative_N), zeros [B, 1 + N])``, each item
     ``[B, segment, 1]`` and standardised by ``mean``/``std``; endless unless ``num_examples`` is given.
 
-    Each example draws an anchor song of the split uniformly, a positive (another song of the same artist) and
-    ``num_negatives`` negatives (songs of other artists: an artist drawn uniformly among the others, then one of its
-    songs), and a random crop of each. The target is a placeholder (the score layout carries the labels,
-    :mod:`sampleaudio.losses`).
+    Each example takes an anchor song of the split (``anchors="uniform"``: drawn uniformly; ``"each"``: every song
+    once per pass in a seeded order, or with ``num_examples`` the songs in order), a positive (another song of the
+    same artist) and ``num_negatives`` negatives (songs of other artists: an artist drawn uniformly among the
+    others, then one of its songs), and a random crop of each. The target is a placeholder (the score layout
+    carries the labels, :mod:`sampleaudio.losses`).
     """
     if segment < 1 or num_negatives < 1:
         raise ParameterError(f"segment and num_negatives must be >= 1. Received: segment={segment}, "
                              f"num_negatives={num_negatives}")
+    if anchors not in ("uniform", "each"):
+        raise ParameterError(f"anchors must be 'uniform' or 'each'. Received: anchors={anchors!r}")
     starts, counts = tf.constant(songs.starts), tf.constant(songs.counts)
     song_artist = tf.constant(songs.song_artist)
     num_songs, num_artists = len(songs), len(songs.artists)
     n_draws = 2 + 2 * num_negatives + (2 + num_negatives)
 
-    def recipe(key, _):
+    def recipe(key, row):
         r = tf.random.stateless_uniform([n_draws], seed=key, minval=0, maxval=BIG, dtype=tf.int64)
-        anchor = tf.math.floormod(r[0], num_songs)
+        anchor = tf.cast(row, tf.int64) if anchors == "each" else tf.math.floormod(r[0], num_songs)
         artist = song_artist[anchor]
         # positive: another song of the same artist (skip the anchor's own position)
         k = tf.math.floormod(r[1], counts[artist] - 1)
@@ -98,7 +104,7 @@ def siamese_dataset(songs: ArtistSongs, *, segment: int, batch_size: int, num_ne
         return x, tf.zeros([1 + num_negatives], tf.float32)
 
     return sampler_dataset(recipe, batch_size=batch_size, seed=seed, num_examples=num_examples,
-                           drop_remainder=drop_remainder)
+                           drop_remainder=drop_remainder, rows=range(num_songs) if anchors == "each" else None)
 
 
 def encoder_of(model: keras.Model) -> keras.Model:
@@ -114,9 +120,11 @@ class SiameseObjective:
         self.batch_size = config.data.batch_size
         self.num_negatives, self.margin = config.objective.num_negatives, config.objective.margin
         self.max_segments, self.split = config.data.max_eval_segments, config.eval.split
+        self.anchors = config.objective.anchors
         self.train_songs = load_artist_songs(store, "train")
         self.valid_songs = load_artist_songs(store, "valid")
-        self.valid_examples = valid_examples or max(self.batch_size, 4 * len(self.valid_songs))
+        self.valid_examples = valid_examples or (len(self.valid_songs) if self.anchors == "each"
+                                                 else max(self.batch_size, 4 * len(self.valid_songs)))
 
     def wrap(self, model: keras.Model) -> keras.Model:
         from sampleaudio.families.artist_cnn.model import ArtistSiameseModel
@@ -129,19 +137,19 @@ class SiameseObjective:
         return SiameseLoss("max_margin", self.margin, reduction="sum")
 
     def steps_per_epoch(self) -> int:
-        """One anchor per training song per epoch."""
+        """One anchor per training song per epoch (each song once with ``anchors="each"``)."""
         return max(1, math.ceil(len(self.train_songs) / self.batch_size))
 
     def train_dataset(self, seed: int, *, drop_remainder: bool = False):
         return siamese_dataset(self.train_songs, segment=self.segment, batch_size=self.batch_size,
                                num_negatives=self.num_negatives, seed=seed, mean=self.mean, std=self.std,
-                               drop_remainder=drop_remainder)
+                               drop_remainder=drop_remainder, anchors=self.anchors)
 
     def valid_dataset(self):
-        """A fixed, seeded set of validation triplets."""
+        """A fixed, seeded set of validation triplets (with ``anchors="each"``: one per validation song)."""
         ds = siamese_dataset(self.valid_songs, segment=self.segment, batch_size=self.batch_size,
                              num_negatives=self.num_negatives, seed=2 ** 31 - 1, mean=self.mean, std=self.std,
-                             num_examples=self.valid_examples)
+                             num_examples=self.valid_examples, anchors=self.anchors)
         return ds, math.ceil(self.valid_examples / self.batch_size)
 
     def song_embeddings(self, encoder: keras.Model, split: str, batch_size: int = 64,

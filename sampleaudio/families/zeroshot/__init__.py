@@ -35,7 +35,8 @@ class CoEmbeddingParams(ObjectiveParams):
     num_negatives: int = param(1, "negative tags per positive (1 in the authors' code)", low=1)
     margin: float = param(0.4, "margin of the max-margin loss (0.4 in the authors' code)", low=0, low_open=True)
     word_vectors: str = param("glove-6b-50d", "glove-6b-50d (the zeroshot extra's wheel), random:<dim> (the "
-                                              "random control) or a GloVe .txt file")
+                                              "authors' control: a random vector per tag), random-words:<dim> (one "
+                                              "per word, averaged) or a GloVe .txt file")
     unseen_fraction: float = param(0.2, "share of tags held out unseen", low=0, high=1, low_open=True,
                                    high_open=True)
     split_seed: int = param(0, "seed of the seen/unseen tag and track split", low=0, high=2 ** 31 - 1)

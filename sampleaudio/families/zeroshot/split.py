@@ -1,7 +1,8 @@
 """Seeded seen/unseen tag split and the track sets AB / A / B / C of Choi et al., ISMIR 2019 (Sec. 4.2; the authors'
 ``scripts/data_split_tag.py`` and ``scripts/data_split_track.py``).
 
-- Tags: shuffled with the seed; the first 80 % are *seen* (used in training), the other 20 % *unseen*.
+- Tags: shuffled with the seed; the first ``int(0.8 * T)`` are *seen* (used in training: 900 of the paper's 1,126,
+  as ``num_train = int(num_whole_set * 0.8)`` in ``data_split_tag.py``), the rest *unseen* (226).
 - Tracks, from the track x tag matrix:
 
   - AB: tracks with at least one seen tag; a track positive on *every* seen tag is dropped (it would have no
@@ -77,14 +78,15 @@ class TrackSets:
 
 
 def split_tags(tags, *, unseen_fraction: float = 0.2, seed: int = 0) -> TagSplit:
-    """Shuffle the tags with ``seed``; the first ``round((1 - unseen_fraction) * T)`` are seen."""
+    """Shuffle the tags with ``seed``; the first ``int((1 - unseen_fraction) * T)`` are seen (the authors' floor:
+    1,126 tags give 900 seen and 226 unseen)."""
     tags = tuple(tags)
     if not 0.0 < unseen_fraction < 1.0:
         raise ParameterError(f"unseen_fraction must be in (0, 1). Received: unseen_fraction={unseen_fraction}")
     if len(tags) < 2:
         raise ParameterError(f"a seen/unseen split needs at least 2 tags; got {len(tags)}")
     order = np.random.default_rng(seed).permutation(len(tags))
-    n_seen = min(max(int(round((1.0 - unseen_fraction) * len(tags))), 1), len(tags) - 1)
+    n_seen = min(max(int(len(tags) * (1.0 - unseen_fraction)), 1), len(tags) - 1)
     return TagSplit(tuple(int(i) for i in order[:n_seen]), tuple(int(i) for i in order[n_seen:]), tags)
 
 
