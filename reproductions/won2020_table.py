@@ -84,8 +84,8 @@ def main(argv=None) -> int:
     if args.profile == "paper":
         header += ["", "Published values: sampleaudio/data/published_results.csv: the short-chunk ResNet's from the "
                        "paperswithcode listing; HarmonicCNN's 0.9126 has WEAK PROVENANCE (a user's quote of an unstated "
-                       "source in the authors' issue #5, not the paper's text); the rest of their table is an image "
-                       "and is not typed from memory."]
+                       "source in minzwon/sota-music-tagging-models#5, not the paper's text); the rest of their table "
+                       "is an image and is not typed from memory."]
     text = write_results(root, "won2020_table", table, header, runs)
     print(text)
     return 0

@@ -78,19 +78,24 @@ class TrainConfig(Params):
 
     schedule: str = param("staged", "staged (Kim 2019), plateau (Park 2018's release) or adam_then_sgd (Won 2020)",
                           choices=SCHEDULES)
-    optimizer: str = param("sgd", "sgd (Nesterov, the papers) or adam", choices=("sgd", "adam"))
+    optimizer: str = param("sgd", "sgd (Nesterov, the papers) or adam (adam_then_sgd: Adam, then SGD, whatever "
+                                  "this says)", choices=("sgd", "adam"))
     lr: float = param(0.01, "learning rate of the first stage", low=0, low_open=True)
     momentum: float = param(0.9, "SGD's Nesterov momentum", low=0, high=1, high_open=True)
-    lr_decay: float = param(0.2, "factor between stages", low=0, high=1, low_open=True)
-    num_stages: int = param(5, "stages of the schedule", low=1)
-    patience: int = param(2, "epochs without improvement that end a stage", low=1)
-    time_decay: float = param(1e-6, "the original's per-step inverse time decay (SGD decay=1e-6) within a stage",
-                              low=0)
+    lr_decay: float = param(0.2, "factor between stages (staged), of each plateau cut (plateau), of each SGD drop "
+                                 "(adam_then_sgd)", low=0, high=1, low_open=True)
+    num_stages: int = param(5, "stages of the schedule (staged); the Adam stage plus the SGD stages "
+                               "(adam_then_sgd); plateau runs one", low=1)
+    patience: int = param(2, "epochs without improvement that end a stage (plateau: the run; adam_then_sgd: "
+                             "unused)", low=1)
+    time_decay: float = param(1e-6, "the original's per-step inverse time decay (SGD decay=1e-6) of one "
+                                    "optimizer's steps (a carried or plateau-cut optimizer keeps counting)", low=0)
     lr_schedule: str = param("constant", "within a stage: constant (the papers), or a linear warm-up then cosine "
                                          "decay to 0 at the stage's last step (short fixed budgets, e.g. the demo)",
                              choices=("constant", "cosine"))
     warmup_steps: int = param(0, "linear warm-up steps of the cosine schedule", low=0)
-    max_epochs_per_stage: int = param(100, "a stage also ends after this many epochs (100 in the original)", low=1)
+    max_epochs_per_stage: int = param(100, "a stage also ends after this many epochs (100 in the original; "
+                                           "adam_then_sgd: the last SGD stage's epochs)", low=1)
     plateau_patience: int = param(1, "plateau: a flat epoch cuts the rate once the count of flat epochs before it "
                                      "reaches this (Keras 2.1 checked before counting: patience 1 cuts at the "
                                      "2nd flat epoch, then at every further one)", low=0)

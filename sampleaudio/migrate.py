@@ -100,6 +100,9 @@ def config_dict(raw: Mapping[str, Any]) -> dict[str, Any]:
         fields = {k: train.pop(k) for k in _OBJECTIVE_FIELDS if k in train}
         taken = {f.name for f in dataclasses.fields(families.objective(name).params)} - {"name"}
         d["objective"] = {"name": name, **{k: v for k, v in fields.items() if k in taken}}
+    objective = d.get("objective")
+    if isinstance(objective, dict) and objective.get("name") == "siamese":
+        objective.setdefault("anchors", "uniform")  # written before `anchors` existed: anchors drawn uniformly
     model = d.get("model")
     if isinstance(model, dict):
         name = model.get("architecture") or families.DEFAULT_ARCHITECTURE

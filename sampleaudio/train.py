@@ -87,11 +87,12 @@ def train(config: ExperimentConfig, run_dir: str, *, verbose: int = 1,
     mean, std = _standardization(config, task, (store.mean, store.std))
     segment = config.data.segment or families.default_segment(config.model, task.name)
     objective = objectives.make(config, store, segment=segment, mean=mean, std=std)  # a bad setting fails here
+    stages = schedule.plan(config.train)  # and a schedule that refuses the settings, before anything is written
     run.begin(None if old is not None else config, environment())
     try:
         with schedule.precision(config.train.mixed_precision):
-            model, epochs = _fit(config, run, objective, task, source["sample_rate"], segment, strategy, verbose,
-                                 callbacks)
+            model, epochs = _fit(config, stages, run, objective, task, source["sample_rate"], segment, strategy,
+                                 verbose, callbacks)
             if not chief:
                 return {}
             return _finish(config, run, objective, model, source, segment, mean, std, epochs)
@@ -111,7 +112,7 @@ def _same_run(config: ExperimentConfig, old: ExperimentConfig | None, run: RunDi
               if not d.startswith("notes ")]  # `notes` is prose, not part of a run's identity
     if differ:
         raise ParameterError(f"'{run}' holds a run of a different configuration ({'; '.join(differ[:4])}); "
-                             "use another --run-dir")
+                             "use another run folder")
     return config
 
 
@@ -127,12 +128,11 @@ def _standardization(config: ExperimentConfig, task, statistics: tuple[float, fl
     return statistics
 
 
-def _fit(config, run: RunDir, objective, task, sample_rate, segment, strategy, verbose,
+def _fit(config, stages, run: RunDir, objective, task, sample_rate, segment, strategy, verbose,
          callbacks) -> tuple[keras.Model, int]:
-    """The schedule's stages (:func:`sampleaudio.schedule.plan`); returns the best weights' model and the epochs
-    trained."""
+    """Run the schedule's ``stages`` (:func:`sampleaudio.schedule.plan`); returns the best weights' model and the
+    epochs trained."""
     tc = config.train
-    stages = schedule.plan(tc)
     # state.json commits an epoch: it names that epoch's checkpoint and best weights and carries the previous
     # epoch's state, which a multi-worker job may rewind to
     state = run.resume_state()
@@ -152,10 +152,11 @@ def _fit(config, run: RunDir, objective, task, sample_rate, segment, strategy, v
             run.write_state(state)
             run.rewind_history(state["global_epoch"])
     keras.utils.set_random_seed(tc.seed)  # the same global seed whether the run starts or resumes
-    # a stage that continues the previous stage's optimizer needs it even before its first epoch
-    carried = state["stage"] < len(stages) and not stages[state["stage"]].fresh_optimizer and "checkpoint" in state
     with strategy.scope():
-        if state["stage_started"] or carried:  # weights and optimizer state of the last epoch
+        # the last committed epoch's weights and optimizer state: mid-stage, and at a stage's start too (one that
+        # continues the previous stage's optimizer needs it, and one that does not reload the best weights
+        # continues from the last ones)
+        if state["stage_started"] or "checkpoint" in state:
             model = keras.saving.load_model(os.path.join(run.checkpoints, state.get("checkpoint", "last.keras")))
         else:
             model = objective.wrap(build_model(config.model, task, segment, sample_rate=sample_rate))
@@ -197,7 +198,7 @@ def _fit(config, run: RunDir, objective, task, sample_rate, segment, strategy, v
                     f"training diverged at stage {k}, epoch {state['epoch']} (loss {loss}, validation loss "
                     f"{val_loss}); nothing of this epoch was saved, the last good checkpoint in "
                     f"'{run.checkpoints}' is kept and no model is written: lower --lr (or change the "
-                    "configuration) in a new --run-dir")
+                    "configuration) in a new run folder")
             improved = state["best_val_loss"] is None or val_loss < state["best_val_loss"]
             row = {"stage": k, "epoch": state["epoch"], "global_epoch": state["global_epoch"], "lr": lr,
                    "loss": loss, "val_loss": val_loss, "improved": improved,

@@ -390,3 +390,19 @@ def test_a_mistyped_pretrained_name_gets_the_closest_one(capsys):
     assert main(["tag", "musicnn-mt", "x.wav"]) == 1
     err = capsys.readouterr().err
     assert "did you mean 'musicnn-mtt'" in err and err.count("\n") == 1
+
+
+def test_a_siamese_run_written_before_anchors_existed_keeps_drawing_them_uniformly():
+    """Resuming an older Siamese run must not switch it to one anchor per song (another run's sampling): a
+    configuration of either older form (the objective's fields in ``train``, or its own section without
+    ``anchors``) reads back as uniform draws; one written since says what it used."""
+    old = {**OLD_FRAME_DEMO, "model": {"architecture": "artist_cnn", "bn_momentum": 0.9},
+           "train": {**OLD_FRAME_DEMO["train"], "objective": "siamese"}}
+    config = config_from_file_dict(old)
+    assert config.objective.anchors == "uniform"
+    current = run_config_dict(config)
+    assert current["objective"]["anchors"] == "uniform"
+    current["objective"]["anchors"] = "each"
+    assert config_from_file_dict(current).objective.anchors == "each"
+    del current["objective"]["anchors"]
+    assert config_from_file_dict(current).objective.anchors == "uniform"

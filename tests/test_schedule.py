@@ -191,3 +191,12 @@ def test_a_killed_switch_or_plateau_run_resumes_to_the_same_weights(store, tmp_p
             np.testing.assert_array_equal(a, b, err_msg=name)
         history = pd.read_csv(tmp_path / f"{name}-whole" / "history.csv").drop(columns="seconds")
         pd.testing.assert_frame_equal(pd.read_csv(f"{run}/history.csv").drop(columns="seconds"), history)
+
+
+def test_a_schedule_that_refuses_the_settings_writes_no_run_folder(tone_store, tmp_path):
+    from sampleaudio.cli import main
+
+    run = tmp_path / "run"
+    code = main(["train", str(run), "--data", tone_store, "--init-features", "4", "--schedule", "plateau",
+                 "--lr-schedule", "cosine"])
+    assert code == 1 and not run.exists()
