@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from sampleaudio.cli_types import positive_int
+from sampleaudio.errors import ParameterError
 from sampleaudio.experiments.choi2017 import (
     DEMO_TARGETS,
     PAPER_TARGETS,
@@ -49,6 +50,7 @@ from sampleaudio.reporting import (
     run_experiments,
     run_script,
 )
+from sampleaudio.stores import Store
 from sampleaudio.transfer import (
     choi2017_inputs,
     choi2017_mfcc_features,
@@ -68,10 +70,10 @@ PAPER_CONVNET = "all layers"
 def _targets(profile: str, data_root: str | None) -> dict[str, str]:
     if profile == "paper":
         if not data_root:
-            raise SystemExit("--profile paper needs --data-root with stores gtzan/, ballroom/, urbansound8k/")
+            raise ParameterError("--profile paper needs --data-root with stores gtzan/, ballroom/, urbansound8k/")
         found = {t: os.path.join(data_root, t) for t in PAPER_TARGETS if os.path.isdir(os.path.join(data_root, t))}
         if not found:
-            raise SystemExit(f"no target store ({', '.join(PAPER_TARGETS)}) under {data_root}")
+            raise ParameterError(f"no target store ({', '.join(PAPER_TARGETS)}) under {data_root}")
         return found
     from sampleaudio.data_prep.synthetic import ensure
 
@@ -116,6 +118,11 @@ def main(argv=None) -> int:
     started_all = time.time()
     root = os.path.join(args.out, "choi2017_transfer", args.profile)
 
+    targets = _targets(args.profile, args.data_root)
+    for target in args.targets or list(targets):  # every target store is checked before any training
+        if target not in targets:
+            raise ParameterError(f"unknown target {target!r}; the {args.profile} profile's: {', '.join(targets)}")
+        Store.open(targets[target])
     trained = {}
     if "choi2017" in sources:
         if profile.synthetic:
@@ -123,7 +130,7 @@ def main(argv=None) -> int:
 
             tags = ensure("mini-mtat", size="small" if args.profile == "smoke" else "default", root=args.data_root)
         elif not args.source_data:
-            raise SystemExit("--profile paper with the choi2017 source needs --source-data: a 12 kHz tag store")
+            raise ParameterError("--profile paper with the choi2017 source needs --source-data: a 12 kHz tag store")
         else:
             tags = args.source_data
         runs = run_experiments([({"source": "choi2017"}, source_config(args.profile, source_store(args.profile, tags),
@@ -133,7 +140,6 @@ def main(argv=None) -> int:
         source_note = (f"tags ROC-AUC {float(first.roc_auc):.4f}, PR-AUC {float(first.pr_auc):.4f} on its test "
                        f"split after {int(first.epochs)} epoch(s), {float(first.seconds):.0f} s")
     rows = []
-    targets = _targets(args.profile, args.data_root)
     for target in args.targets or list(targets):
         data = read_all(targets[target])
         keep = _subsample(len(data.audio), max_clips, data.labels, args.seed)

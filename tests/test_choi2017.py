@@ -108,7 +108,8 @@ def test_features_are_taken_after_bn_elu_and_pool_per_clip():
     feature = convnet_feature(model)
     alone = np.asarray(feature(a, training=False)[5])
     together = np.asarray(feature(np.concatenate([a, b]), training=False)[5])
-    np.testing.assert_allclose(together[0], alone[0], rtol=1e-5, atol=1e-6)
+    # equal up to float32 summation order (a batch dependence would move features by their own size)
+    np.testing.assert_allclose(together[0], alone[0], rtol=1e-5, atol=1e-5 * np.abs(alone[0]).max())
 
 
 def test_the_front_end_keeps_ceil_frames_and_floors_at_80_db():
