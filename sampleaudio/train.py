@@ -40,6 +40,7 @@ from sampleaudio import families, objectives, schedule
 from sampleaudio.cards import InputSpec, ModelCard, RunDir, write_json
 from sampleaudio.config import ExperimentConfig, differences
 from sampleaudio.errors import ParameterError, TrainingDivergedError
+from sampleaudio.pipeline import without_autotune
 from sampleaudio.runs import environment
 from sampleaudio.stores import Store
 
@@ -161,6 +162,7 @@ def _fit(config, stages, run: RunDir, objective, task, sample_rate, segment, str
         else:
             model = objective.wrap(build_model(config.model, task, segment, sample_rate=sample_rate))
     val, val_steps = objective.valid_dataset()
+    val = without_autotune(val)
     _restore_generators(model, state.get("generators"))
     tensorboard = keras.callbacks.TensorBoard(run.tensorboard, write_graph=False)
     writers = {} if loop is None else {  # one event file per split for the whole run, as the callback writes
@@ -180,8 +182,8 @@ def _fit(config, stages, run: RunDir, objective, task, sample_rate, segment, str
         lr = state.get("lr", stage.lr)
         while state["epoch"] < stage.epochs and (stage.patience is None or state["wait"] < stage.patience):
             started = time.time()
-            ds = objective.train_dataset(tc.seed * 100003 + state["global_epoch"],
-                                         drop_remainder=tc.distribute != "none")
+            ds = without_autotune(objective.train_dataset(tc.seed * 100003 + state["global_epoch"],
+                                                          drop_remainder=tc.distribute != "none"))
             with contextlib.redirect_stdout(sys.stderr):  # Keras' progress bar: results go to stdout
                 if loop is None:
                     hist = model.fit(ds, epochs=state["global_epoch"] + 1, initial_epoch=state["global_epoch"],
