@@ -33,7 +33,8 @@ from sampleaudio.stores.schema import Feature, Task
 
 __all__ = ["V2_FEATURES", "V2_TASKS", "v2_task", "config_dict", "card_dict"]
 
-#: The features of every clip of a format-1/2 store, in its record.
+#: The features of every clip of a format-1/2 store, in its record: a frozen copy of what
+#: :data:`sampleaudio.stores.schema.STANDARD_FEATURES` was then (that list may grow; a format-2 record does not).
 V2_FEATURES: tuple[Feature, ...] = (
     Feature("clip_id", "string", doc="the dataset's own stable clip id"),
     Feature("audio", "bytes", doc="16-bit little-endian PCM, mono, at sample_rate"),

@@ -229,12 +229,16 @@ def family_of(name: str) -> Family:
     raise UnknownNameError(f"no family has '{name}'")
 
 
+def _named(kind: str, name: str, known: dict, listed: str = "known"):
+    """``known[name]``, or a one-line error naming the closest of the known names and listing them."""
+    if name not in known:
+        raise UnknownNameError(f"unknown {kind} '{name}'{closest(name, known)}; {listed}: {', '.join(known)}")
+    return known[name]
+
+
 def architecture(name: str) -> Architecture:
     """An architecture by name, or a one-line error with the known names and the closest one."""
-    known = architectures()
-    if name not in known:
-        raise UnknownNameError(f"unknown architecture '{name}'{closest(name, known)}; known: {', '.join(known)}")
-    return known[name]
+    return _named("architecture", name, architectures())
 
 
 def objectives() -> dict[str, Objective]:
@@ -243,10 +247,7 @@ def objectives() -> dict[str, Objective]:
 
 
 def objective(name: str) -> Objective:
-    known = objectives()
-    if name not in known:
-        raise UnknownNameError(f"unknown objective '{name}'{closest(name, known)}; known: {', '.join(known)}")
-    return known[name]
+    return _named("objective", name, objectives())
 
 
 def pretrained_models() -> dict[str, Pretrained]:
@@ -255,11 +256,7 @@ def pretrained_models() -> dict[str, Pretrained]:
 
 
 def pretrained(name: str) -> Pretrained:
-    known = pretrained_models()
-    if name not in known:
-        raise UnknownNameError(f"unknown pretrained model '{name}'{closest(name, known)}; registered: "
-                               f"{', '.join(known)}")
-    return known[name]
+    return _named("pretrained model", name, pretrained_models(), listed="registered")
 
 
 def parameter_names(architecture_name: str) -> set[str]:
