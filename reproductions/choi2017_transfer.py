@@ -119,10 +119,10 @@ def main(argv=None) -> int:
     root = os.path.join(args.out, "choi2017_transfer", args.profile)
 
     targets = _targets(args.profile, args.data_root)
-    for target in args.targets or list(targets):  # every target store is checked before any training
+    for target in args.targets or list(targets):  # every target store is opened (checked) before any training
         if target not in targets:
             raise ParameterError(f"unknown target {target!r}; the {args.profile} profile's: {', '.join(targets)}")
-        Store.open(targets[target])
+        targets[target] = Store.open(targets[target])
     trained = {}
     if "choi2017" in sources:
         if profile.synthetic:

@@ -31,10 +31,14 @@ from __future__ import annotations
 import dataclasses
 import functools
 import os
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from sampleaudio.errors import ParameterError
+
+if TYPE_CHECKING:
+    from sampleaudio.stores import Store
 
 __all__ = ["TRANSFER_LAYERS", "default_layers", "layer_features", "choi2017_inputs", "choi2017_mfcc_features",
            "librosa_mfcc_features", "fit_svm", "cross_validate_svm", "choi2017_folds", "SvmResult", "read_split",
@@ -371,12 +375,12 @@ class TargetClips:
     folds: np.ndarray | None
 
 
-def read_all(data_dir: str) -> TargetClips:
-    """Every clip of a store, all splits (:class:`TargetClips`)."""
+def read_all(data_dir: str | Store) -> TargetClips:
+    """Every clip of a store (a path, or a store already opened), all splits (:class:`TargetClips`)."""
     from sampleaudio.pipeline import read_clips
-    from sampleaudio.stores import SPLITS, Store
+    from sampleaudio.stores import SPLITS, open_store
 
-    store = Store.open(data_dir)
+    store = open_store(data_dir)
     has_fold = any(f.name == "fold" for f in store.declared_features)
     rows = []
     for split in SPLITS:
