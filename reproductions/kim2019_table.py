@@ -27,6 +27,7 @@ many pairwise comparisons keep their sign between the first two seeds.
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import os
 import sys
 
@@ -66,7 +67,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--blocks", nargs="+", default=None, choices=BLOCKS,
                    help="default: all six (smoke: basic and se)")
     p.add_argument("--multi", default="both", choices=["both", "yes", "no"], help="multi-level aggregation")
-    p.add_argument("--workers", type=positive_int, default=2, help="processes generating the synthetic proxies")
+    p.add_argument("--workers", type=positive_int, default=None,
+                   help="processes generating the synthetic proxies (default 2) and training the runs that fix "
+                        "their threads (the demo's one-thread runs; default: one per CPU)")
     p.add_argument("--protocol", default="jstsp2019", choices=list(SETUPS),
                    help="jstsp2019: the JSTSP code's setup; icassp2018: the code behind the published MTAT column "
                         "(SE ratio 16, he_uniform, Keras 2.0.5 patience)")
@@ -91,11 +94,16 @@ def main(argv=None) -> int:
     rows = [("SampleCNN", {"block": b, "multi": m}) for b in blocks for m in multis]
     rows += [BASELINES[b] for b in baselines]
     seeds = [args.seed + k for k in range(args.seeds)]
-    stores = {task: data_dir_for(task, args.profile, args.data_root, workers=args.workers) for task in args.tasks}
+    stores = {task: data_dir_for(task, args.profile, args.data_root, workers=args.workers or 2) for task in args.tasks}
     configs = table_configs(stores, args.profile, rows, seeds, protocol=args.protocol, overrides=overrides)
     root = os.path.join(args.out, "kim2019_table",
                         args.profile + ("" if args.protocol == "jstsp2019" else f"-{args.protocol}"))
-    runs = run_experiments(configs, os.path.join(root, "runs"))
+    reference = args.reference_rows if args.reference_rows is not None else PROFILES[args.profile].synthetic
+    with concurrent.futures.ThreadPoolExecutor(1) as beside:
+        # the reference baselines read every clip on one core: beside the training runs, not after them
+        references = beside.submit(_reference_rows, stores, root, bool(baselines)) if reference else None
+        runs = run_experiments(configs, os.path.join(root, "runs"), workers=args.workers)
+        references = references.result() if references else None
 
     table = pd.DataFrame({"model": [label for label, _ in rows], "block": [f.get("block", "—") for _, f in rows],
                           "multi-level": [f.get("multi", False) for _, f in rows]})
@@ -143,8 +151,8 @@ def main(argv=None) -> int:
         header.append(f"> Ranking stability: {kept} of {total} pairwise comparisons (block vs block at each "
                       f"multi-level setting, multi-level vs not for each block) keep their sign between seeds "
                       f"{seeds[0]} and {seeds[1]}.")
-    if args.reference_rows if args.reference_rows is not None else PROFILES[args.profile].synthetic:
-        table = pd.concat([table, _reference_rows(stores, root, "model" in table.columns)], ignore_index=True)
+    if references is not None:
+        table = pd.concat([table, references], ignore_index=True)
         header.append("> Reference rows: *chance* is the best constant prediction (training label frequencies, or "
                       "every class for thresholded metrics); *MFCC + logistic regression* is the store's sanity "
                       "baseline (mean/std of 20 MFCCs and deltas per clip), on the same test split.")

@@ -118,6 +118,10 @@ class TrainConfig(Params):
     jit_compile: str = param("auto", "XLA-compile the train step (auto: on GPU only, where it pays off)",
                              choices=("auto", "on", "off"))
     seed: int = param(0, "seeds weights, shuffling, crops and samplers", low=0, high=2 ** 31 - 1)
+    threads: int = param(0, "TensorFlow threads (intra- and inter-op) of the training process; 0: TensorFlow's "
+                            "default (every core). On a CPU the numbers depend on it (oneDNN splits its sums by "
+                            "thread), so a run that sets it gives the same result on any machine; the demo "
+                            "profiles train each run on one thread, one run per core at a time", low=0)
 
 
 @dataclasses.dataclass

@@ -45,8 +45,11 @@ def environment() -> dict:
             "platform": platform.platform(), "git_commit": commit, "git_dirty": dirty,
             "devices": [d.device_type for d in tf.config.list_physical_devices()],
             "cpu": {"flags": cpu.describe(), "onednn": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "TensorFlow's default"),
-                    "intra_op_threads": os.environ.get("TF_NUM_INTRAOP_THREADS", "TensorFlow's default"),
-                    "inter_op_threads": os.environ.get("TF_NUM_INTEROP_THREADS", "TensorFlow's default")}}
+                    "intra_op_threads": tf.config.threading.get_intra_op_parallelism_threads()
+                    or os.environ.get("TF_NUM_INTRAOP_THREADS", "TensorFlow's default"),
+                    "inter_op_threads": tf.config.threading.get_inter_op_parallelism_threads()
+                    or os.environ.get("TF_NUM_INTEROP_THREADS", "TensorFlow's default"),
+                    "cpus": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()}}
 
 
 def _refuse_diverged(run_dir: str) -> None:

@@ -71,6 +71,8 @@ def train(config: ExperimentConfig, run_dir: str, *, verbose: int = 1,
     this with the same arguments and its own ``TF_CONFIG``; the chief writes ``run_dir`` and returns the metrics,
     the other workers keep their checkpoints in ``run_dir/worker-<i>`` and return ``{}``.
     """
+    if config.train.threads and not RunDir(run_dir).is_finished():
+        _use_threads(config.train.threads, run_dir)  # before any op: TensorFlow fixes its pools at the first
     chief, worker = schedule.role()
     strategy = schedule.strategy_for(config.train.distribute)  # first: a multi-worker strategy must precede any op
     if not chief and config.train.distribute == "multiworker":
@@ -100,6 +102,20 @@ def train(config: ExperimentConfig, run_dir: str, *, verbose: int = 1,
     except Exception as exc:
         _raise_lost_worker(config, exc)
         raise
+
+
+def _use_threads(threads: int, run_dir: str) -> None:
+    """Run this process's TensorFlow ops on ``threads`` threads (intra- and inter-op pools), or refuse in one
+    line if TensorFlow already started with other pools (``TrainConfig.threads``)."""
+    threading = tf.config.threading
+    try:
+        threading.set_intra_op_parallelism_threads(threads)
+        threading.set_inter_op_parallelism_threads(threads)
+    except RuntimeError:
+        now = threading.get_intra_op_parallelism_threads() or "TensorFlow's default number of"
+        raise ParameterError(f"'{run_dir}' trains with {threads} TensorFlow thread(s) (train.threads) but this "
+                             f"process's TensorFlow already runs ops on {now} threads: train it in a fresh "
+                             "process (sampleaudio train, or sampleaudio.experiments.run_experiments)") from None
 
 
 def _same_run(config: ExperimentConfig, old: ExperimentConfig | None, run: RunDir) -> ExperimentConfig:

@@ -53,6 +53,7 @@ class Profile:
     train_examples: str = "fixed"  # the papers' fixed segments; "random_crop" is an augmentation
     loss: str = "keras"  # "clipped": the original's cross-entropy (sampleaudio.clipped_losses)
     shuffle_buffer: int | None = None  # None: DataConfig's default
+    threads: int = 0  # TrainConfig.threads: 0 = TensorFlow's default; 1 = one thread per run, one run per core
 
 
 PROFILES = {
@@ -75,7 +76,7 @@ PROFILES = {
     "demo": Profile("demo", True, "default", 16, 0.003, 1, 1, 100,
                     {"mtat": 240, "speech-commands": 390, "dcase2017": 390}, "off", max_valid_segments=1,
                     bn_momentum=0.9, optimizer="adam", lr_schedule="cosine", warmup_steps=20, time_decay=0.0,
-                    batch_size=46, train_examples="random_crop"),
+                    batch_size=46, train_examples="random_crop", threads=1),
     "smoke": Profile("smoke", True, "small", 8, 0.003, 1, 2, 2, {"mtat": 2, "speech-commands": 3, "dcase2017": 3},
                      "off", max_eval_segments=2, max_valid_segments=1, optimizer="adam", lr_schedule="cosine",
                      warmup_steps=1, time_decay=0.0, train_examples="random_crop"),
@@ -205,7 +206,8 @@ def experiment(task: str, profile: str, data_dir: str, *, seed: int = 0, protoco
         train=TrainConfig(optimizer=p.optimizer, lr=p.lr, num_stages=p.num_stages,
                           max_epochs_per_stage=max_epochs, patience=patience, steps_per_epoch=steps,
                           mixed_precision=p.mixed_precision, seed=seed, lr_schedule=p.lr_schedule,
-                          warmup_steps=p.warmup_steps, time_decay=p.time_decay, loss=p.loss),
+                          warmup_steps=p.warmup_steps, time_decay=p.time_decay, loss=p.loss,
+                          threads=p.threads),
         eval=EvalConfig(),
         notes=profile_description(profile))
 
