@@ -74,7 +74,7 @@ PROFILES = {
     # still weigh their initial values. Random crops: the curves were measured with them, and a proxy clip
     # (3 MTAT segments) gives more distinct examples so.
     "demo": Profile("demo", True, "default", 16, 0.003, 1, 1, 100,
-                    {"mtat": 240, "speech-commands": 390, "dcase2017": 390}, "off", max_valid_segments=1,
+                    {"mtat": 240, "speech-commands": 390, "dcase2017": 390}, "auto", max_valid_segments=1,
                     bn_momentum=0.9, optimizer="adam", lr_schedule="cosine", warmup_steps=20, time_decay=0.0,
                     batch_size=46, train_examples="random_crop", threads=1),
     "smoke": Profile("smoke", True, "small", 8, 0.003, 1, 2, 2, {"mtat": 2, "speech-commands": 3, "dcase2017": 3},
@@ -114,6 +114,10 @@ def profile_description(name: str) -> str:
             + (f", validation on {p.max_valid_segments} segment(s) per clip" if p.max_valid_segments else "")
             + (f", test on {p.max_eval_segments} segment(s) per clip" if p.max_eval_segments else "")
             + (f", batch-norm momentum {p.bn_momentum} instead of 0.99" if p.bn_momentum is not None else "")
+            + {"auto": ", bfloat16 mixed precision on a CPU with bfloat16 dot products (float32 on one without)",
+               "off": ", float32"}.get(p.mixed_precision, f", {p.mixed_precision} mixed precision")
+            + (f", each run on {p.threads} TensorFlow thread(s) (numbers independent of the core count)"
+               if p.threads else "")
             + f"; {stop}")
 
 
