@@ -109,7 +109,7 @@ def test_kim2019_table_paper_profile_rows_and_header(tmp_path, monkeypatch, caps
     """Without training: the paper profile's rows, run names and header (runs replaced by a stub)."""
     seen = []
 
-    def fake_runs(configs, root):
+    def fake_runs(configs, root, workers=None):
         seen.extend(cfg for _, cfg in configs)
         return pd.DataFrame([{**keys, "roc_auc": 0.5, "run_dir": os.path.join(root, cfg.name)}
                              for keys, cfg in configs])

@@ -2,10 +2,10 @@
 resuming broken-off ones, and return one table row per run.
 
 Runs whose configuration fixes their TensorFlow threads (``TrainConfig.threads``, e.g. one in the Kim 2019 demo
-profile) train in worker processes, as many at once as the CPUs allow, each worker pinned to its own cores: on 2
-cores two one-thread runs take about 35 % less wall time than the same runs one after the other on two threads
-(docs/performance.md), and their numbers do not depend on how many run at once. Runs that leave the threads to
-TensorFlow (the paper profiles, a GPU) train one after the other in this process.
+profile) train in worker processes, as many at once as the CPUs allow, each worker pinned to its own cores. The Kim
+2019 demo's 36 float32 runs so took 26 % less wall time on 2 cores than one after the other on two threads
+(docs/performance.md), and a run's numbers do not depend on how many train at once. Runs that leave the threads
+to TensorFlow (the paper profiles, a GPU) train one after the other in this process.
 """
 
 from __future__ import annotations
@@ -91,7 +91,11 @@ def _train_in_workers(jobs: list[tuple[int, ExperimentConfig]], root: str, threa
 
 
 def _pin(slots) -> None:
-    """Worker start: take a CPU set and stay on it (TensorFlow then sizes its own pools, tf.data's too, to it)."""
+    """Worker start: quiet if the parent is, then take a CPU set and stay on it (TensorFlow then sizes its own
+    pools, tf.data's too, to it)."""
+    from sampleaudio.logs import inherit_quiet
+
+    inherit_quiet()
     cpus = slots.get()
     if cpus and hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, cpus)
