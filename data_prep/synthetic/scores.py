@@ -145,11 +145,13 @@ def score_events(score, max_parts: int = 4) -> tuple[list[list[tuple[float, floa
     out, end = [], 0.0
     for part in parts[:max_parts]:
         notes = []
-        for n in part.flatten().notes:
+        flat = part.flatten()  # offsets in the flattened part are offsets in the part's hierarchy, read in O(1)
+        for n in flat.notes:
             length = float(n.quarterLength) or 0.25
+            offset = float(flat.elementOffset(n))
             for p in n.pitches:
-                notes.append((float(n.getOffsetInHierarchy(part)), length, int(p.midi)))
-            end = max(end, float(n.getOffsetInHierarchy(part)) + length)
+                notes.append((offset, length, int(p.midi)))
+            end = max(end, offset + length)
         if notes:
             out.append(sorted(notes))
     return out, end
