@@ -30,7 +30,7 @@ import sys
 from sampleaudio.errors import ParameterError
 
 __all__ = ["CpuSettings", "MEASURED", "cpu_flags", "isa_class", "describe", "choose",
-           "apply", "auto_mixed_precision"]
+           "apply", "auto_mixed_precision", "usable_cpus"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -209,3 +209,10 @@ def apply(settings: CpuSettings, environ: dict | None = None, modules: dict | No
     else:
         environ.pop(_MARK, None)
     return True
+
+
+def usable_cpus() -> list[int]:
+    """The CPUs this process may run on (its affinity mask where the OS has one)."""
+    if hasattr(os, "sched_getaffinity"):
+        return sorted(os.sched_getaffinity(0))
+    return list(range(os.cpu_count() or 1))

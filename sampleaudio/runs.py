@@ -49,7 +49,7 @@ def environment() -> dict:
                     or os.environ.get("TF_NUM_INTRAOP_THREADS", "TensorFlow's default"),
                     "inter_op_threads": tf.config.threading.get_inter_op_parallelism_threads()
                     or os.environ.get("TF_NUM_INTEROP_THREADS", "TensorFlow's default"),
-                    "cpus": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()}}
+                    "cpus": len(cpu.usable_cpus())}}
 
 
 def _refuse_diverged(run_dir: str) -> None:

@@ -7,9 +7,9 @@ import pytest
 import tensorflow as tf
 
 from sampleaudio.config import DataConfig, ExperimentConfig, TrainConfig
+from sampleaudio.cpu import usable_cpus
 from sampleaudio.errors import ParameterError
 from sampleaudio.experiments import run_experiments
-from sampleaudio.experiments.runner import usable_cpus
 from sampleaudio.families import model_params
 from sampleaudio.train import _use_threads
 

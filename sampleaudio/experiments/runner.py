@@ -18,15 +18,9 @@ import time
 import pandas as pd
 
 from sampleaudio.config import ExperimentConfig
+from sampleaudio.cpu import usable_cpus
 
-__all__ = ["run_experiments", "usable_cpus"]
-
-
-def usable_cpus() -> list[int]:
-    """The CPUs this process may run on (its affinity mask where the OS has one)."""
-    if hasattr(os, "sched_getaffinity"):
-        return sorted(os.sched_getaffinity(0))
-    return list(range(os.cpu_count() or 1))
+__all__ = ["run_experiments"]
 
 
 def run_experiments(configs: list[tuple[dict, ExperimentConfig]], root: str, *, verbose: int = 0,
@@ -38,24 +32,18 @@ def run_experiments(configs: list[tuple[dict, ExperimentConfig]], root: str, *, 
     threads). A failed run stops the rest: the runs already training finish (and are reused next time), the ones
     not started are not.
     """
-    import keras
-
     from sampleaudio.cards import RunDir
-    from sampleaudio.train import train
 
     results: dict[int, tuple[dict, float]] = {}
     pooled: dict[int, list[int]] = {}  # threads -> indices of the runs to train in worker processes
     for i, (_, config) in enumerate(configs):
         run_dir = os.path.join(root, config.name)
-        if config.train.threads and not RunDir(run_dir).is_finished():
+        reused = RunDir(run_dir).is_finished()
+        if config.train.threads and not reused:
             pooled.setdefault(config.train.threads, []).append(i)
             continue
-        started = time.time()
-        reused = RunDir(run_dir).is_finished()
         print(f"[{i + 1}/{len(configs)}] {config.name}: {'reused' if reused else 'training'}", flush=True)
-        metrics = train(config, run_dir, verbose=verbose)
-        keras.backend.clear_session()  # each run's graphs and layer names are its own; frees them for the next
-        results[i] = metrics, time.time() - started
+        results[i] = _train_one(config, run_dir, verbose)
     for threads, indices in pooled.items():
         _train_in_workers([(i, configs[i][1]) for i in indices], root, threads, workers, verbose, len(configs),
                           results)
@@ -102,12 +90,12 @@ def _pin(slots) -> None:
 
 
 def _train_one(config: ExperimentConfig, run_dir: str, verbose: int) -> tuple[dict, float]:
-    """One run in a worker process: its final metrics and wall seconds."""
+    """One run (in this process or a worker): its final metrics and wall seconds."""
     import keras
 
     from sampleaudio.train import train
 
     started = time.time()
     metrics = train(config, run_dir, verbose=verbose)
-    keras.backend.clear_session()
+    keras.backend.clear_session()  # each run's graphs and layer names are its own; frees them for the next
     return metrics, time.time() - started
