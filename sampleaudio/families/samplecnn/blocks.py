@@ -16,6 +16,7 @@ from keras import layers
 
 from sampleaudio.errors import ParameterError
 from sampleaudio.families.samplecnn.initializers import conv_initializer
+from sampleaudio.layers.dropout import Dropout
 from sampleaudio.layers.normalization import BatchNormalization
 
 __all__ = ["BLOCKS", "squeeze_excitation", "basic_block", "se_block", "rese_block", "get_block"]
@@ -75,7 +76,7 @@ def rese_block(x, filters: int, name: str, *, num_convs: int = 1, amplifying_rat
     for i in range(num_convs):
         if i > 0:
             x = layers.Activation("relu", name=f"{name}_relu{i - 1}")(x)
-            x = layers.Dropout(0.2, name=f"{name}_drop{i - 1}")(x)
+            x = Dropout(0.2, name=f"{name}_drop{i - 1}")(x)  # 16-bit draws: sampleaudio.layers.dropout
         x = _conv(filters, 3, f"{name}_conv{i}", weight_decay, conv_initializer(initializer, 2.0))(x)
         x = BatchNormalization(name=f"{name}_norm{i}")(x)
     if amplifying_ratio:
