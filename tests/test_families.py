@@ -143,12 +143,13 @@ def test_kim2019_demo_runs_keep_their_names_and_identities():
         assert experiment(task, "demo", "/data", **fields).name == name
     assert experiment("mtat", "demo", "/data", protocol="smc2017").name == "mtat-lee2017-smc2017-demo"
     assert experiment("mtat", "demo", "/data", protocol="icassp2018", block="se").name == "mtat-se-icassp2018-demo"
-    # the old flat config.json of a finished run and today's configuration differ only in the two settings the
-    # demo changed on purpose (one thread per run, bfloat16 where the CPU has it), so such a run is trained again
+    # the old flat config.json of a finished run and today's configuration differ only in the settings the demo
+    # changed on purpose (one thread per run, bfloat16 where the CPU has it, MTAT's steps), so such a run is
+    # trained again
     new = experiment("mtat", "demo", "/data", architecture="frame", window=243)
     assert differences(run_config_dict(config_from_file_dict(OLD_FRAME_DEMO)), run_config_dict(new)) == [
         "notes ('(prose)' -> " + repr(new.notes) + ")", "train.mixed_precision ('off' -> 'auto')",
-        "train.threads (0 -> 1)"]
+        "train.steps_per_epoch (240 -> 264)", "train.threads (0 -> 1)"]
     old = config_from_file_dict({**OLD_FRAME_DEMO, "model": OLD_SE_MULTI_MODEL})
     new = experiment("speech-commands", "demo", "/data", block="rese2", multi=True)
     assert run_config_dict(old)["model"] == run_config_dict(new)["model"]
