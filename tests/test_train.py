@@ -237,6 +237,34 @@ def test_cosine_schedule_warms_up_then_decays_to_zero_at_the_stage_end():
     assert float(second(0)) == pytest.approx(0.002)
 
 
+@pytest.mark.parametrize("kind", ["adam", "sgd"])
+def test_the_optimizer_built_at_compile_trains_as_keras_lazy_build_does(kind):
+    """compile_stage builds the optimizer's slots before the first step (not in its trace): same variables,
+    same weights after training as the optimizer Keras builds inside the first step."""
+    from sampleaudio.schedule import compile_stage, optimizer
+
+    config = ExperimentConfig(name="t", data=DataConfig(data_dir="/data"), model=model_params(),
+                              train=TrainConfig(optimizer=kind, lr=0.01, lr_schedule="cosine", warmup_steps=2,
+                                                max_epochs_per_stage=1))
+    x = np.random.default_rng(0).normal(size=(16, 8)).astype("float32")
+    y = (x[:, :1] > 0).astype("float32")
+    weights = []
+    for eager in (True, False):
+        keras.utils.set_random_seed(3)
+        model = keras.Sequential([keras.Input((8,)), keras.layers.Dense(4, activation="relu"), keras.layers.Dense(1)])
+        if eager:
+            compile_stage(model, config, 0, 5, "mse")
+            assert model.optimizer.built and len(model.optimizer.variables) > len(model.trainable_variables)
+        else:
+            model.compile(optimizer=optimizer(config.train, 0, 5), loss="mse", jit_compile=False)  # as compile_stage
+            assert not model.optimizer.built
+        model.fit(x, y, batch_size=8, epochs=3, verbose=0, shuffle=False)
+        weights.append([w.numpy() for w in model.weights + model.optimizer.variables])
+    assert len(weights[0]) == len(weights[1])
+    for a, b in zip(*weights):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_cli_train_flags_reach_the_configuration(store, tmp_path):
     run = tmp_path / "run"
     assert cli_main(["train", "--data", store, "--run-dir", str(run), "--init-features", "4", "--num-blocks", "3",

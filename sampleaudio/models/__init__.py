@@ -6,7 +6,7 @@ Kim, Lee, Nam 2019; Dieleman 2014) in ``families/samplecnn``; Park 2018's artist
 the Choi 2019 zero-shot co-embedding in ``families/zeroshot``; the Won 2020 benchmark models in ``families/won2020``;
 HarmonicCNN in ``families/harmonic_cnn``; musicnn (Pons and Serra) in ``families/musicnn``; Choi 2017's transfer
 convnet in ``families/choi2017``. Layers shared by several
-families (mel front ends, the fused batch norm, the sota-music-tagging building blocks) are in
+families (mel front ends, the fused batch norm, the 16-bit dropout, the sota-music-tagging building blocks) are in
 :mod:`sampleaudio.layers`.
 """
 
@@ -42,6 +42,7 @@ from sampleaudio.families.zeroshot.model import (
     WordBranch,
     ZeroShotAudioBranch,
 )
+from sampleaudio.layers.dropout import Dropout
 from sampleaudio.layers.filterbanks import SlaneyMelSpectrogram, slaney_mel_matrix
 from sampleaudio.layers.frontends import MelSpectrogram
 from sampleaudio.layers.normalization import BatchNormalization
@@ -53,7 +54,7 @@ __all__ = [
     "ArtistEncoder", "ArtistBasicModel", "ArtistSiameseModel", "ArtistSongEmbedder",
     "BLOCKS", "basic_block", "se_block", "rese_block", "squeeze_excitation", "MelSpectrogram",
     "SlaneyMelSpectrogram", "slaney_mel_matrix",
-    "AudioVarianceScaling", "taejun_uniform", "BatchNormalization", "PRESETS", "RNN_BLOCKS", "from_preset",
+    "AudioVarianceScaling", "taejun_uniform", "BatchNormalization", "Dropout", "PRESETS", "RNN_BLOCKS", "from_preset",
     "rnn_from_preset",
     "SampleCNN", "StridedSampleCNN", "MelCNN", "FrameLevelCNN", "SampleCNNWithRNN", "block_widths",
     "LoadReport", "load_keras2_weights", "read_keras2_weights",
