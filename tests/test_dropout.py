@@ -80,3 +80,16 @@ def test_saves_and_loads_as_itself(tmp_path):
     model.save(path)
     layer = keras.saving.load_model(path).get_layer("block2_drop0")
     assert type(layer) is Dropout and layer.get_config()["rate"] == 0.2
+
+
+def test_a_restored_generator_state_draws_the_same_masks():
+    """What a resumed training relies on (``train._restore_generators``): the masks follow the layer's
+    ``seed_generator`` state, which the trainer records with each committed epoch."""
+    x = np.ones((2, 40, 6), "float32")
+    first = Dropout(0.3, seed=11)
+    _draw(first, x)
+    state = keras.ops.convert_to_numpy(first.seed_generator.state)
+    expected = _draw(first, x)
+    other = Dropout(0.3, seed=12)
+    other.seed_generator.state.assign(state)
+    np.testing.assert_array_equal(_draw(other, x), expected)

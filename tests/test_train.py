@@ -409,11 +409,13 @@ class _KillAt(keras.callbacks.Callback):
             raise _Killed()
 
 
-@pytest.mark.slow  # five short trainings of 4 epochs: ~2 min on the shared machine
-def test_a_killed_training_resumes_to_the_uninterrupted_runs_weights(store, tmp_path):
+@pytest.mark.slow  # five short trainings of 4 epochs: ~1-2 min each on the shared machine
+@pytest.mark.parametrize("block", ["se", "res2"])  # res2: the blocks' 16-bit dropout (sampleaudio.layers.dropout)
+def test_a_killed_training_resumes_to_the_uninterrupted_runs_weights(store, tmp_path, block):
     """A run killed at any of several points and started again ends with exactly the weights, history and metrics
     of the same run uninterrupted: random crops, shuffling and dropout are restored with the committed epoch."""
     config = tiny(store, num_stages=2, max_epochs_per_stage=2, patience=9, steps_per_epoch=3)
+    config.model = model_params(block=block, multi=True, num_blocks=3, init_features=4)
     config.data.train_examples = "random_crop"
     whole = train(config, str(tmp_path / "whole"), verbose=0)
     reference = load_run(str(tmp_path / "whole"))[0].get_weights()
