@@ -67,6 +67,11 @@ def test_unknown_last_axis_in_a_traced_function():
     assert y.shape == (5, 300, 3) and 0.15 < (y == 0).mean() < 0.25
 
 
+def test_rate_one_drops_everything_as_keras_does():
+    y = _draw(Dropout(1.0, seed=1), np.ones((4, 100000, 2), "float32"))  # 16 bits would keep ~12 at 65536x
+    assert not y.any()
+
+
 def test_noise_shape_falls_back_to_keras():
     x = np.ones((4, 50, 6), "float32")
     y = _draw(Dropout(0.5, noise_shape=(None, 1, 6), seed=5), x)

@@ -16,8 +16,9 @@ each 32-bit Philox draw into two 16-bit ones:
   same mask. The mask is not Keras' (a different stream), so a model's numbers change with the layer, not its
   statistics.
 
-Other backends and a ``noise_shape`` fall back to the parent's implementation. The SampleCNN Res-2 / ReSE-2
-blocks use it for their ``Dropout(0.2)`` between the two convolutions (Kim, Lee, Nam, JSTSP 2019, Sec. III-B).
+Other backends, a ``noise_shape`` and a rate that rounds to 65536 / 65536 (all dropped) fall back to the parent's
+implementation. The SampleCNN Res-2 / ReSE-2 blocks use it for their ``Dropout(0.2)`` between the two convolutions
+(Kim, Lee, Nam, JSTSP 2019, Sec. III-B).
 """
 
 from __future__ import annotations
@@ -34,11 +35,12 @@ class Dropout(keras.layers.Dropout):
     """``keras.layers.Dropout`` whose TensorFlow training pass draws 16 random bits per element."""
 
     def call(self, inputs, training=False):
-        if not (training and self.rate > 0) or self.noise_shape is not None or keras.backend.backend() != "tensorflow":
+        threshold = round(self.rate * _LEVELS)
+        if (not (training and self.rate > 0) or threshold >= _LEVELS or self.noise_shape is not None
+                or keras.backend.backend() != "tensorflow"):  # a rate that rounds to 1 drops all, as Keras' does
             return super().call(inputs, training=training)
         import tensorflow as tf
 
-        threshold = min(_LEVELS - 1, round(self.rate * _LEVELS))
         seed = tf.cast(tf.math.floormod(self.seed_generator.next(), tf.int32.max - 1), tf.int32)
         shape = tf.shape(inputs)
         channels = inputs.shape[-1]
